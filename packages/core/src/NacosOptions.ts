@@ -1,0 +1,325 @@
+/**
+ * Client options: one Schema for what users pass, one resolved service every layer reads.
+ *
+ * Mirrors the Python SDK's `ClientConfigBuilder` (server address, namespace, credentials, cache dir, gRPC settings,
+ * TLS, app name). Invalid options fail at layer build with an `InvalidArgumentError` naming the field.
+ *
+ * @since 0.1.0
+ */
+import * as os from "node:os"
+import * as path from "node:path"
+import * as Config from "effect/Config"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import * as SchemaIssue from "effect/SchemaIssue"
+import { InvalidArgumentError } from "./NacosError.ts"
+import * as ServerAddress from "./ServerAddress.ts"
+
+/** A secret given as plain text or already wrapped in `Redacted`. */
+const Secret = Schema.Union([Schema.String, Schema.Redacted(Schema.String)])
+
+const NonNegativeMillis = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
+const PositiveMillis = Schema.Int.check(Schema.isGreaterThan(0))
+
+/** Access key credentials, possibly short-lived (STS). */
+export interface Credentials {
+  readonly accessKey: string
+  readonly secretKey: Redacted.Redacted<string>
+  readonly securityToken?: Redacted.Redacted<string> | undefined
+}
+
+/**
+ * Supplies access-key credentials on demand (e.g. rotating STS credentials). Called for every signed request;
+ * cache inside if fetching is expensive.
+ */
+export type CredentialsProvider = () => Effect.Effect<Credentials>
+
+const CredentialsProviderSchema = Schema.declare((u: unknown): u is CredentialsProvider => typeof u === "function", {
+  expected: "a function returning an Effect of Credentials"
+})
+
+/**
+ * What users pass to `Nacos.layer`. Every field but `serverAddr` (or `endpoint`) is optional.
+ *
+ * @category models
+ */
+export const NacosOptionsSchema = Schema.Struct({
+  /** `host`, `host:port`, `http(s)://host:port`; a comma list or an array. */
+  serverAddr: Schema.optionalKey(Schema.Union([Schema.String, Schema.Array(Schema.String)])),
+  /** Address server (`host[:port]`): the server list is fetched from `http://endpoint/{endpointContextPath}/serverlist`. */
+  endpoint: Schema.optionalKey(Schema.String),
+  endpointContextPath: Schema.optionalKey(Schema.String),
+  endpointRefreshMillis: Schema.optionalKey(PositiveMillis),
+  /** Namespace id; empty means `public`, as in the Java client. */
+  namespace: Schema.optionalKey(Schema.String),
+  contextPath: Schema.optionalKey(Schema.String),
+  username: Schema.optionalKey(Schema.String),
+  password: Schema.optionalKey(Secret),
+  accessKey: Schema.optionalKey(Schema.String),
+  secretKey: Schema.optionalKey(Secret),
+  credentialsProvider: Schema.optionalKey(CredentialsProviderSchema),
+  appName: Schema.optionalKey(Schema.String),
+  /** Root for snapshot/failover files; default `~/nacos`. */
+  cacheDir: Schema.optionalKey(Schema.String),
+  grpc: Schema.optionalKey(
+    Schema.Struct({
+      /** Per-request timeout. */
+      timeoutMillis: Schema.optionalKey(PositiveMillis),
+      /** gRPC port = HTTP port + offset; per client, not a process-wide property. */
+      portOffset: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 65535 }))),
+      /** HTTP/2 keepalive ping interval; the server refuses pings more often than every 5 minutes. */
+      keepAliveMillis: Schema.optionalKey(NonNegativeMillis),
+      maxReceiveMessageLength: Schema.optionalKey(PositiveMillis),
+      capabilityNegotiationTimeoutMillis: Schema.optionalKey(PositiveMillis),
+      serverCheckTimeoutMillis: Schema.optionalKey(PositiveMillis),
+      healthCheckIntervalMillis: Schema.optionalKey(PositiveMillis),
+      /** How many times a failed request is retried (on transport errors only). */
+      retryTimes: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 100 })))
+    })
+  ),
+  tls: Schema.optionalKey(
+    Schema.Struct({
+      enabled: Schema.optionalKey(Schema.Boolean),
+      caFile: Schema.optionalKey(Schema.String),
+      certFile: Schema.optionalKey(Schema.String),
+      keyFile: Schema.optionalKey(Schema.String)
+    })
+  )
+})
+
+/** @category models */
+export type NacosOptionsInput = typeof NacosOptionsSchema.Type
+
+/** @category models */
+export interface GrpcOptions {
+  readonly timeoutMillis: number
+  readonly portOffset: number
+  readonly keepAliveMillis: number
+  readonly maxReceiveMessageLength: number
+  readonly capabilityNegotiationTimeoutMillis: number
+  readonly serverCheckTimeoutMillis: number
+  readonly healthCheckIntervalMillis: number
+  readonly retryTimes: number
+}
+
+/** @category models */
+export interface TlsOptions {
+  readonly caFile?: string | undefined
+  readonly certFile?: string | undefined
+  readonly keyFile?: string | undefined
+}
+
+/**
+ * Options after validation and defaults.
+ *
+ * @category models
+ */
+export interface ResolvedNacosOptions {
+  readonly serverAddresses: ReadonlyArray<ServerAddress.ServerAddress>
+  readonly endpoint: Option.Option<{
+    readonly address: ServerAddress.ServerAddress
+    readonly contextPath: string
+    readonly refreshMillis: number
+  }>
+  readonly namespace: string
+  readonly contextPath: string
+  readonly username: Option.Option<string>
+  readonly password: Option.Option<Redacted.Redacted<string>>
+  readonly credentialsProvider: Option.Option<CredentialsProvider>
+  readonly appName: string
+  readonly cacheDir: string
+  readonly grpc: GrpcOptions
+  readonly tls: Option.Option<TlsOptions>
+}
+
+export const DEFAULT_NAMESPACE = "public"
+const NAMESPACE_PATTERN = /^[\w-]+$/
+
+export const defaultGrpcOptions: GrpcOptions = {
+  timeoutMillis: 3000,
+  portOffset: 1000,
+  keepAliveMillis: 360_000,
+  maxReceiveMessageLength: 10 * 1024 * 1024,
+  capabilityNegotiationTimeoutMillis: 5000,
+  serverCheckTimeoutMillis: 3000,
+  healthCheckIntervalMillis: 5000,
+  retryTimes: 3
+}
+
+const invalid = (field: string, message: string) => new InvalidArgumentError({ field, message })
+
+const schemaErrorToInvalid = (error: Schema.SchemaError): InvalidArgumentError => {
+  const first = SchemaIssue.makeFormatterStandardSchemaV1()(error.issue).issues[0]
+  const field = first?.path?.map((segment) => String(typeof segment === "object" ? segment.key : segment)).join(".")
+  return invalid(field === undefined || field === "" ? "options" : field, first?.message ?? error.message)
+}
+
+const secret = (value: string | Redacted.Redacted<string> | undefined): Option.Option<Redacted.Redacted<string>> =>
+  value === undefined ? Option.none() : Option.some(Redacted.isRedacted(value) ? value : Redacted.make(value))
+
+const normalizeContextPath = (raw: string | undefined): string => {
+  const trimmed = (raw ?? "/nacos").trim().replace(/\/+$/, "")
+  return trimmed === "" ? "" : trimmed.startsWith("/") ? trimmed : `/${trimmed}`
+}
+
+/**
+ * Validates user input and applies defaults.
+ *
+ * @category constructors
+ */
+export const resolve = Effect.fnUntraced(function* (
+  input: unknown
+): Effect.fn.Return<ResolvedNacosOptions, InvalidArgumentError> {
+  const options = yield* Schema.decodeUnknownEffect(NacosOptionsSchema)(input).pipe(
+    Effect.mapError(schemaErrorToInvalid)
+  )
+  const hasServers = options.serverAddr !== undefined && options.serverAddr.length > 0
+  if (!hasServers && options.endpoint === undefined) {
+    return yield* invalid("serverAddr", "either serverAddr or endpoint is required")
+  }
+  const serverAddresses = hasServers ? yield* ServerAddress.parseList(options.serverAddr!, "serverAddr") : []
+  const endpoint =
+    options.endpoint === undefined
+      ? Option.none()
+      : Option.some({
+          address: yield* ServerAddress.parse(options.endpoint, "endpoint"),
+          contextPath: normalizeContextPath(options.endpointContextPath ?? "/nacos"),
+          refreshMillis: options.endpointRefreshMillis ?? 30_000
+        })
+  const namespace = (options.namespace ?? "").trim() === "" ? DEFAULT_NAMESPACE : options.namespace!
+  if (!NAMESPACE_PATTERN.test(namespace) || namespace.length > 128) {
+    return yield* invalid("namespace", "namespace must be 1..128 characters of letters, digits, '_' or '-'")
+  }
+  if ((options.username === undefined) !== (options.password === undefined)) {
+    return yield* invalid(options.username === undefined ? "username" : "password", "username and password go together")
+  }
+  if ((options.accessKey === undefined) !== (options.secretKey === undefined)) {
+    return yield* invalid(options.accessKey === undefined ? "accessKey" : "secretKey", "accessKey and secretKey go together")
+  }
+  const staticCredentials: Option.Option<CredentialsProvider> =
+    options.accessKey !== undefined && options.secretKey !== undefined
+      ? Option.some(() =>
+          Effect.succeed({ accessKey: options.accessKey!, secretKey: secret(options.secretKey).pipe(Option.getOrThrow) })
+        )
+      : Option.none()
+  const tlsInput = options.tls
+  const tlsEnabled = tlsInput !== undefined && (tlsInput.enabled ?? true)
+  if (tlsInput !== undefined && (tlsInput.certFile === undefined) !== (tlsInput.keyFile === undefined)) {
+    return yield* invalid("tls.certFile", "certFile and keyFile go together")
+  }
+  return {
+    serverAddresses,
+    endpoint,
+    namespace,
+    contextPath: normalizeContextPath(options.contextPath),
+    username: Option.fromNullishOr(options.username),
+    password: secret(options.password),
+    credentialsProvider: Option.orElse(Option.fromNullishOr(options.credentialsProvider), () => staticCredentials),
+    appName: options.appName ?? "unknown",
+    cacheDir: options.cacheDir ?? path.join(os.homedir(), "nacos"),
+    grpc: { ...defaultGrpcOptions, ...options.grpc },
+    tls: tlsEnabled
+      ? Option.some({ caFile: tlsInput!.caFile, certFile: tlsInput!.certFile, keyFile: tlsInput!.keyFile })
+      : Option.none()
+  } satisfies ResolvedNacosOptions
+})
+
+/**
+ * The resolved options, read by every other layer.
+ *
+ * @category services
+ */
+export class NacosOptions extends Context.Service<NacosOptions, ResolvedNacosOptions>()(
+  "@effect-nacos/core/NacosOptions"
+) {}
+
+/**
+ * Options from a plain object.
+ *
+ * @category layers
+ */
+export const layer = (input: NacosOptionsInput): Layer.Layer<NacosOptions, InvalidArgumentError> =>
+  Layer.effect(NacosOptions, resolve(input))
+
+const optionalString = (name: string) => Config.option(Config.String(name))
+const optionalInt = (name: string) => Config.option(Config.Int(name))
+
+/**
+ * The `NACOS_*` environment variables, as a Config.
+ *
+ * `NACOS_SERVER_ADDR` (comma list), `NACOS_ENDPOINT`, `NACOS_NAMESPACE_ID`, `NACOS_CONTEXT_PATH`, `NACOS_USERNAME`,
+ * `NACOS_PASSWORD`, `NACOS_ACCESS_KEY`, `NACOS_SECRET_KEY`, `NACOS_APP_NAME`, `NACOS_CACHE_DIR`,
+ * `NACOS_GRPC_TIMEOUT_MS`, `NACOS_GRPC_PORT_OFFSET`, `NACOS_GRPC_KEEPALIVE_MS`, `NACOS_GRPC_MAX_RECEIVE_MESSAGE_LENGTH`,
+ * `NACOS_CAPABILITY_NEGOTIATION_TIMEOUT_MS`, `NACOS_TLS_ENABLED`, `NACOS_TLS_CA_FILE`, `NACOS_TLS_CERT_FILE`,
+ * `NACOS_TLS_KEY_FILE`.
+ *
+ * @category config
+ */
+export const optionsConfig: Config.Config<NacosOptionsInput> = Config.all({
+  serverAddr: optionalString("NACOS_SERVER_ADDR"),
+  endpoint: optionalString("NACOS_ENDPOINT"),
+  namespace: optionalString("NACOS_NAMESPACE_ID"),
+  contextPath: optionalString("NACOS_CONTEXT_PATH"),
+  username: optionalString("NACOS_USERNAME"),
+  password: Config.option(Config.Redacted("NACOS_PASSWORD")),
+  accessKey: optionalString("NACOS_ACCESS_KEY"),
+  secretKey: Config.option(Config.Redacted("NACOS_SECRET_KEY")),
+  appName: optionalString("NACOS_APP_NAME"),
+  cacheDir: optionalString("NACOS_CACHE_DIR"),
+  timeoutMillis: optionalInt("NACOS_GRPC_TIMEOUT_MS"),
+  portOffset: optionalInt("NACOS_GRPC_PORT_OFFSET"),
+  keepAliveMillis: optionalInt("NACOS_GRPC_KEEPALIVE_MS"),
+  maxReceiveMessageLength: optionalInt("NACOS_GRPC_MAX_RECEIVE_MESSAGE_LENGTH"),
+  capabilityNegotiationTimeoutMillis: optionalInt("NACOS_CAPABILITY_NEGOTIATION_TIMEOUT_MS"),
+  tlsEnabled: Config.option(Config.Boolean("NACOS_TLS_ENABLED")),
+  caFile: optionalString("NACOS_TLS_CA_FILE"),
+  certFile: optionalString("NACOS_TLS_CERT_FILE"),
+  keyFile: optionalString("NACOS_TLS_KEY_FILE")
+}).pipe(
+  Config.map((env) => {
+    const defined = <A extends Record<string, Option.Option<unknown>>>(record: A) =>
+      Object.fromEntries(
+        Object.entries(record).flatMap(([key, value]) => (Option.isSome(value) ? [[key, value.value]] : []))
+      ) as { [K in keyof A]?: A[K] extends Option.Option<infer V> ? V : never }
+    const grpc = defined({
+      timeoutMillis: env.timeoutMillis,
+      portOffset: env.portOffset,
+      keepAliveMillis: env.keepAliveMillis,
+      maxReceiveMessageLength: env.maxReceiveMessageLength,
+      capabilityNegotiationTimeoutMillis: env.capabilityNegotiationTimeoutMillis
+    })
+    const tls = defined({ enabled: env.tlsEnabled, caFile: env.caFile, certFile: env.certFile, keyFile: env.keyFile })
+    return {
+      ...defined({
+        serverAddr: env.serverAddr,
+        endpoint: env.endpoint,
+        namespace: env.namespace,
+        contextPath: env.contextPath,
+        username: env.username,
+        password: env.password,
+        accessKey: env.accessKey,
+        secretKey: env.secretKey,
+        appName: env.appName,
+        cacheDir: env.cacheDir
+      }),
+      ...(Object.keys(grpc).length > 0 ? { grpc } : {}),
+      ...(Object.keys(tls).length > 0 && tls.enabled !== false ? { tls } : {})
+    }
+  })
+)
+
+/**
+ * Options from the `NACOS_*` environment (see {@link optionsConfig}).
+ *
+ * @category layers
+ */
+export const layerConfig: Layer.Layer<NacosOptions, InvalidArgumentError | Config.ConfigError> = Layer.effect(
+  NacosOptions,
+  Effect.gen(function* () {
+    return yield* resolve(yield* optionsConfig)
+  })
+)
