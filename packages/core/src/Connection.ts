@@ -1,0 +1,120 @@
+/**
+ * One logical connection to a Nacos server for one module (`config`, `naming`, `ai`): the request channel, the
+ * push handlers, and the observable state of a lifecycle that reconnects by itself.
+ *
+ * @since 0.1.0
+ */
+import * as Data from "effect/Data"
+import type * as Effect from "effect/Effect"
+import type * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
+import type * as Stream from "effect/Stream"
+import type * as SubscriptionRef from "effect/SubscriptionRef"
+import type { AuthResource } from "./Auth.ts"
+import type { AuthError, NotSupportedError, ServerError, TransportError } from "./NacosError.ts"
+import type { ServerAddress } from "./ServerAddress.ts"
+
+/** Abilities negotiated with the server (`SetupAckRequest.abilityTable`); a missing key means "not supported". */
+export type Abilities = Readonly<Record<string, boolean>>
+
+/** A live session with one server. */
+export interface Session {
+  readonly server: ServerAddress
+  readonly connectionId: string
+  readonly abilities: Abilities
+}
+
+/**
+ * `Connecting` (first attempt) → `Connected` ⇄ `Reconnecting` → `Closed` (scope closed).
+ *
+ * @category models
+ */
+export type ConnectionState = Data.TaggedEnum<{
+  Connecting: {}
+  Connected: { readonly session: Session }
+  Reconnecting: { readonly reason: string }
+  Closed: {}
+}>
+
+export const ConnectionState = Data.taggedEnum<ConnectionState>()
+
+/**
+ * What a service asks for when it opens its connection.
+ *
+ * @category models
+ */
+export interface ConnectionSpec {
+  /** The `module` label: the server ties listen state and ephemeral instances to the module's connection. */
+  readonly module: "config" | "naming" | "ai" | "lock"
+  /** Extra labels (`AppName` and `source=sdk` are always sent). */
+  readonly labels?: Readonly<Record<string, string>> | undefined
+  /** Client abilities to announce; an empty table still asks the server for its `SetupAckRequest`. */
+  readonly abilities?: Abilities | undefined
+  /** `ConnectionSetupRequest.tenant`: the namespace for config connections. */
+  readonly tenant?: string | undefined
+}
+
+/**
+ * @category models
+ */
+export interface RequestOptions {
+  /** Overall budget for the call (waiting for a connection, retries included). Default: the gRPC timeout option. */
+  readonly timeoutMillis?: number | undefined
+  /** Extra `metadata.headers` (e.g. `notify` on ConfigQueryRequest). */
+  readonly headers?: Readonly<Record<string, string>> | undefined
+  /** What the request touches, for auth signatures. */
+  readonly resource?: AuthResource | undefined
+  /** Retry on transport errors (default true). Set false for non-idempotent calls where a duplicate matters. */
+  readonly retry?: boolean | undefined
+}
+
+/** Base fields of every Nacos response. */
+export interface ResponseBase {
+  readonly resultCode?: number | undefined
+  readonly errorCode?: number | undefined
+  readonly message?: string | undefined
+}
+
+/**
+ * Handles one kind of server push. The returned record is the body of the paired response (the core adds
+ * `requestId` and `resultCode`); keep the handler fast — hand slow work to a fiber or queue.
+ */
+export type PushHandler<A> = (push: A) => Effect.Effect<Record<string, unknown>>
+
+/**
+ * @category models
+ */
+export interface Connection {
+  readonly module: ConnectionSpec["module"]
+  /** The lifecycle state: current value first, then every change. */
+  readonly state: SubscriptionRef.SubscriptionRef<ConnectionState>
+  /** One element per successful re-handshake after the first: services redo their server-side state on it. */
+  readonly reconnected: Stream.Stream<Session>
+  /** The current session, waiting (at most `timeoutMillis`) for one while disconnected. */
+  readonly awaitSession: (timeoutMillis?: number) => Effect.Effect<Session, TransportError>
+  /** Fails with `NotSupportedError` when the connected server lacks `ability`. */
+  readonly requireAbility: (ability: string, feature: string) => Effect.Effect<void, NotSupportedError | TransportError>
+  /**
+   * Sends `requestType` with `body` and decodes the answer. Failures: `TransportError` (no connection within the
+   * timeout, stream trouble, 301), `AuthError` (errorCode 403; a re-login is requested), `ServerError` (any other
+   * non-success answer, with the server's errorCode and message).
+   */
+  readonly request: <S extends Schema.Codec<unknown, unknown>>(
+    requestType: string,
+    body: Readonly<Record<string, unknown>>,
+    responseSchema: S,
+    options?: RequestOptions
+  ) => Effect.Effect<S["Type"], TransportError | ServerError | AuthError>
+  /**
+   * Registers the handler for a push type for as long as the scope lives. Every push is acknowledged with
+   * `responseType` carrying the push's `requestId`.
+   */
+  readonly handlePush: <S extends Schema.Codec<unknown, unknown>>(
+    pushType: string,
+    pushSchema: S,
+    responseType: string,
+    handler: PushHandler<S["Type"]>
+  ) => Effect.Effect<void, never, Scope.Scope>
+  /** Drops the current session and reconnects (e.g. the caller saw the server misbehave). */
+  readonly reconnect: (reason: string) => Effect.Effect<void>
+}

@@ -1,0 +1,488 @@
+/**
+ * The lifecycle of one logical Nacos connection over gRPC:
+ * ServerCheck → bi-stream → ConnectionSetupRequest → SetupAckRequest → health checks → (loss) → backoff → again.
+ *
+ * One supervisor fiber owns the session; requests and pushes only read it. A session lives in its own scope, so
+ * dropping it closes the stream and the channel whatever the reason.
+ */
+import * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import * as PubSub from "effect/PubSub"
+import * as Queue from "effect/Queue"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as SubscriptionRef from "effect/SubscriptionRef"
+import type { Auth, AuthResource } from "../Auth.ts"
+import {
+  type Abilities,
+  type Connection,
+  type ConnectionSpec,
+  ConnectionState,
+  type RequestOptions,
+  type Session
+} from "../Connection.ts"
+import { AuthError, NotSupportedError, ServerError, TransportError } from "../NacosError.ts"
+import type { ResolvedNacosOptions } from "../NacosOptions.ts"
+import * as Policy from "../Policy.ts"
+import type { ServerAddress } from "../ServerAddress.ts"
+import type { ServerList } from "../ServerList.ts"
+import * as GrpcChannel from "./grpcChannel.ts"
+import { decodePayload, encodePayload, type Payload } from "./payload.ts"
+import { CLIENT_VERSION } from "./version.ts"
+
+/** What the transport needs from its environment. */
+export interface ConnectionDeps {
+  readonly options: ResolvedNacosOptions
+  readonly serverList: ServerList["Service"]
+  readonly auth: Auth["Service"]
+  /** Delay between failed connect attempts (default {@link Policy.reconnect}). */
+  readonly reconnectSchedule: Schedule.Schedule<unknown>
+}
+
+const ResponseBase = Schema.Struct({
+  resultCode: Schema.optional(Schema.Number),
+  errorCode: Schema.optional(Schema.Number),
+  message: Schema.optional(Schema.NullOr(Schema.String))
+})
+
+const ServerCheckResponse = Schema.Struct({ connectionId: Schema.String })
+const SetupAck = Schema.Struct({ abilityTable: Schema.optional(Schema.NullOr(Schema.Record(Schema.String, Schema.Boolean))) })
+const PushBase = Schema.Struct({ requestId: Schema.optional(Schema.NullOr(Schema.String)) })
+const ConnectReset = Schema.Struct({
+  serverIp: Schema.optional(Schema.NullOr(Schema.String)),
+  serverPort: Schema.optional(Schema.NullOr(Schema.Union([Schema.String, Schema.Number])))
+})
+
+/** The session as the supervisor holds it: the public view plus the live channel. */
+interface LiveSession {
+  readonly session: Session
+  readonly channel: GrpcChannel.GrpcChannel
+  readonly stream: GrpcChannel.BiStream
+  readonly ended: Deferred.Deferred<string>
+}
+
+interface ReconnectRequest {
+  readonly reason: string
+  /** Only the session with this id is dropped, so a stale 301 cannot cut a fresh session. */
+  readonly connectionId: string | undefined
+  readonly preferred: Option.Option<ServerAddress>
+}
+
+interface RegisteredPush {
+  readonly decode: (json: unknown) => Effect.Effect<unknown, Schema.SchemaError>
+  readonly responseType: string
+  readonly handle: (push: unknown) => Effect.Effect<Record<string, unknown>>
+}
+
+const INTERNAL_RESOURCE: AuthResource = { module: "internal" }
+
+/** Java answers a push it could not handle with ErrorResponse -500 (`CLIENT_ERROR`). */
+const CLIENT_ERROR = -500
+
+const responseTypeFor = (pushType: string) => pushType.replace(/Request$/, "Response")
+
+/** Builds a connection; its lifecycle runs until the scope closes. */
+export const make = Effect.fnUntraced(function* (
+  spec: ConnectionSpec,
+  deps: ConnectionDeps
+): Effect.fn.Return<Connection, never, Scope.Scope> {
+  const { options, serverList, auth } = deps
+  const grpcOptions = options.grpc
+  const tls = Option.getOrUndefined(options.tls)
+  const state = yield* SubscriptionRef.make<ConnectionState>(ConnectionState.Connecting())
+  const liveRef = yield* SubscriptionRef.make<Option.Option<LiveSession>>(Option.none())
+  const reconnectedHub = yield* PubSub.unbounded<Session>()
+  const reconnectRequests = yield* Queue.unbounded<ReconnectRequest>()
+  const pushHandlers = new Map<string, RegisteredPush>()
+  // Refreshed by every answer and push; the health check only runs after this much idleness.
+  let lastActiveMillis = 0
+  const markActive = Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => (lastActiveMillis = now)))
+
+  const labels: Record<string, string> = {
+    ...spec.labels,
+    source: "sdk",
+    module: spec.module,
+    AppName: options.appName
+  }
+
+  const log = (message: string) => Effect.annotateLogs(Effect.logInfo(message), { nacosModule: spec.module })
+  const logWarning = (message: string) =>
+    Effect.annotateLogs(Effect.logWarning(message), { nacosModule: spec.module })
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // The handshake
+  // ---------------------------------------------------------------------------------------------------------------
+
+  const unaryOnce = (channel: GrpcChannel.GrpcChannel, payload: Payload, timeoutMillis: number) =>
+    Effect.map(channel.unary(payload, timeoutMillis), decodePayload)
+
+  const serverCheck = (channel: GrpcChannel.GrpcChannel) =>
+    unaryOnce(channel, encodePayload("ServerCheckRequest", { module: "internal" }), grpcOptions.serverCheckTimeoutMillis).pipe(
+      Effect.flatMap((answer): Effect.Effect<{ readonly connectionId: string }, TransportError | ServerError> => {
+        if (answer.type === "ServerCheckResponse") {
+          return Schema.decodeUnknownEffect(ServerCheckResponse)(answer.json).pipe(
+            Effect.mapError(() => new TransportError({ message: `${channel.target}: malformed ServerCheckResponse` }))
+          )
+        }
+        const base = Schema.decodeUnknownOption(ResponseBase)(answer.json).pipe(Option.getOrElse(() => ({})))
+        const errorCode = "errorCode" in base ? base.errorCode : undefined
+        return Effect.fail(
+          new ServerError({
+            errorCode: errorCode ?? -1,
+            message: `ServerCheck answered ${answer.type}`,
+            requestType: "ServerCheckRequest"
+          })
+        )
+      }),
+      // 300: "server is starting, please try later"
+      Effect.retry({
+        schedule: Policy.serverStarting,
+        while: (error) => error._tag === "ServerError" && error.errorCode === 300
+      }),
+      Effect.catchTag("ServerError", (error) =>
+        Effect.fail(new TransportError({ message: `${channel.target}: ${error.message} (${error.errorCode})` }))
+      )
+    )
+
+  const replyToPush = (stream: GrpcChannel.BiStream, responseType: string, body: Record<string, unknown>) =>
+    stream.write(encodePayload(responseType, body)).pipe(Effect.ignore)
+
+  /** Runs on the session's dispatcher fiber, one push at a time, so pushes for one key keep their order. */
+  const dispatch = (payload: Payload, stream: GrpcChannel.BiStream, setupAck: Deferred.Deferred<Abilities>) =>
+    Effect.gen(function* () {
+      yield* markActive
+      const message = decodePayload(payload)
+      if (message.type === "SetupAckRequest") {
+        // SetupAck is the one push that is never answered.
+        const ack = Schema.decodeUnknownOption(SetupAck)(message.json)
+        yield* Deferred.succeed(setupAck, Option.match(ack, { onNone: () => ({}), onSome: (a) => a.abilityTable ?? {} }))
+        return
+      }
+      if (!message.type.endsWith("Request")) return
+      const requestId = Schema.decodeUnknownOption(PushBase)(message.json).pipe(
+        Option.flatMap((base) => Option.fromNullishOr(base.requestId)),
+        Option.getOrUndefined
+      )
+      const ack = (responseType: string, body: Record<string, unknown>) =>
+        replyToPush(stream, responseType, { ...body, requestId, resultCode: 200, errorCode: 0 })
+
+      if (message.type === "ConnectResetRequest") {
+        yield* ack("ConnectResetResponse", {})
+        const reset = Schema.decodeUnknownOption(ConnectReset)(message.json)
+        const serverIp = reset.pipe(Option.flatMap((r) => Option.fromNullishOr(r.serverIp)), Option.getOrUndefined)
+        const portText = reset.pipe(Option.flatMap((r) => Option.fromNullishOr(r.serverPort)), Option.getOrUndefined)
+        const port = portText === undefined || portText === "" ? undefined : Number(portText)
+        const preferred =
+          serverIp === undefined || serverIp.trim() === ""
+            ? Option.none()
+            : yield* serverList.find(serverIp, Number.isFinite(port) ? port : undefined)
+        yield* log(`server asked to reset the connection${Option.isSome(preferred) ? ` to ${preferred.value}` : ""}`)
+        yield* Queue.offer(reconnectRequests, {
+          reason: "ConnectResetRequest",
+          connectionId: undefined,
+          preferred
+        })
+        return
+      }
+      if (message.type === "ClientDetectionRequest") {
+        yield* ack("ClientDetectionResponse", {})
+        return
+      }
+      const registered = pushHandlers.get(message.type)
+      if (registered === undefined) {
+        // Nobody listens for it any more (e.g. a change for a key just unwatched): acknowledge so the server
+        // does not retry it until it gives up on the whole connection.
+        yield* Effect.logDebug(`acknowledging unhandled push ${message.type}`)
+        yield* ack(responseTypeFor(message.type), {})
+        return
+      }
+      const outcome = yield* registered.decode(message.json).pipe(Effect.flatMap(registered.handle), Effect.exit)
+      if (Exit.isSuccess(outcome)) {
+        yield* ack(registered.responseType, outcome.value)
+      } else {
+        yield* logWarning(`push ${message.type} could not be handled`)
+        yield* replyToPush(stream, "ErrorResponse", {
+          requestId,
+          resultCode: 500,
+          errorCode: CLIENT_ERROR,
+          message: "Handle server request error"
+        })
+      }
+    }).pipe(Effect.catchCause((cause) => Effect.logWarning("push dispatch failed", cause)))
+
+  /** One full handshake with `server`; everything it opens belongs to the current scope. */
+  const establish = (server: ServerAddress) =>
+    Effect.gen(function* () {
+      const channel = yield* GrpcChannel.open(server.grpcTarget(grpcOptions.portOffset), { grpc: grpcOptions, tls })
+      const { connectionId } = yield* serverCheck(channel)
+      const inbound = yield* Queue.unbounded<Payload>()
+      const ended = yield* Deferred.make<string>()
+      const setupAck = yield* Deferred.make<Abilities>()
+      const stream = yield* channel.openBiStream({
+        onMessage: (payload) => Queue.offerUnsafe(inbound, payload),
+        onEnd: (reason) => Deferred.doneUnsafe(ended, Effect.succeed(reason))
+      })
+      yield* Queue.take(inbound).pipe(
+        Effect.flatMap((payload) => dispatch(payload, stream, setupAck)),
+        Effect.forever,
+        Effect.forkScoped
+      )
+      yield* stream.write(
+        encodePayload("ConnectionSetupRequest", {
+          module: "internal",
+          clientVersion: CLIENT_VERSION,
+          labels,
+          ...(spec.tenant === undefined ? {} : { tenant: spec.tenant }),
+          // never null: an absent table means the server sends no SetupAck and abilities stay unknown
+          abilityTable: spec.abilities ?? {}
+        })
+      )
+      const abilities = yield* Effect.raceFirst(
+        Deferred.await(setupAck),
+        Effect.flatMap(Deferred.await(ended), (reason) =>
+          Effect.fail(new TransportError({ message: `${server}: stream ended during setup (${reason})` }))
+        )
+      ).pipe(
+        Effect.timeoutOrElse({
+          duration: grpcOptions.capabilityNegotiationTimeoutMillis,
+          orElse: () =>
+            Effect.fail(new TransportError({ message: `${server}: no SetupAckRequest within the negotiation timeout` }))
+        })
+      )
+      yield* markActive
+      return { session: { server, connectionId, abilities }, channel, stream, ended } satisfies LiveSession
+    })
+
+  /** Opens a session in a scope of its own: closed on failure, or handed to the caller's scope on success. */
+  const establishScoped = (server: ServerAddress) =>
+    Effect.gen(function* () {
+      const sessionScope = yield* Scope.make()
+      const exit = yield* Effect.exit(establish(server).pipe(Scope.provide(sessionScope)))
+      if (Exit.isFailure(exit)) {
+        yield* Scope.close(sessionScope, exit)
+        return yield* exit
+      }
+      yield* Effect.addFinalizer(() => Scope.close(sessionScope, Exit.void))
+      return exit.value
+    })
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Supervision
+  // ---------------------------------------------------------------------------------------------------------------
+
+  const healthCheck = (live: LiveSession) =>
+    unaryOnce(live.channel, encodePayload("HealthCheckRequest", { module: "internal" }), 3000).pipe(
+      Effect.map((answer) => {
+        const base = Schema.decodeUnknownOption(ResponseBase)(answer.json)
+        return answer.type === "HealthCheckResponse" && Option.isSome(base) && base.value.resultCode === 200
+      }),
+      Effect.catch(() => Effect.succeed(false))
+    )
+
+  /** Completes with a reason once the session is unusable. */
+  const supervise = (live: LiveSession): Effect.Effect<{ reason: string; preferred: Option.Option<ServerAddress> }> => {
+    const none = Option.none<ServerAddress>()
+    const streamEnded = Effect.map(Deferred.await(live.ended), (reason) => ({ reason: `bi-stream ended: ${reason}`, preferred: none }))
+    const healthLoop = Effect.gen(function* () {
+      while (true) {
+        yield* Effect.sleep(grpcOptions.healthCheckIntervalMillis)
+        const now = yield* Clock.currentTimeMillis
+        if (now - lastActiveMillis < grpcOptions.healthCheckIntervalMillis) continue
+        if (!(yield* healthCheck(live))) return { reason: "health check failed", preferred: none }
+        yield* markActive
+      }
+    })
+    const requested = Effect.gen(function* () {
+      while (true) {
+        const request = yield* Queue.take(reconnectRequests)
+        if (request.connectionId === undefined || request.connectionId === live.session.connectionId) {
+          return { reason: request.reason, preferred: request.preferred }
+        }
+      }
+    })
+    const serverRemoved = serverList.changes.pipe(
+      Stream.filter((list) => !list.some((server) => server.authority === live.session.server.authority)),
+      Stream.runHead,
+      Effect.flatMap(
+        Option.match({
+          onNone: () => Effect.never,
+          onSome: () => Effect.succeed({ reason: "server left the server list", preferred: none })
+        })
+      )
+    )
+    return Effect.raceAll([streamEnded, healthLoop, requested, serverRemoved])
+  }
+
+  const runLifecycle = Effect.gen(function* () {
+    let previous = Option.none<ServerAddress>()
+    let preferred = Option.none<ServerAddress>()
+    let first = true
+    while (true) {
+      const outcome = yield* Effect.scoped(
+        Effect.gen(function* () {
+          const pickServer = Effect.gen(function* () {
+            const server = Option.isSome(preferred) ? preferred.value : yield* serverList.next(previous)
+            preferred = Option.none()
+            previous = Option.some(server)
+            return server
+          })
+          const live = yield* Effect.flatMap(pickServer, establishScoped).pipe(
+            Effect.tapError((error) => logWarning(`connect failed: ${error.message}`)),
+            Effect.retry(deps.reconnectSchedule),
+            Effect.orDie
+          )
+          yield* Effect.addFinalizer(() => SubscriptionRef.set(liveRef, Option.none()))
+          yield* SubscriptionRef.set(liveRef, Option.some(live))
+          yield* SubscriptionRef.set(state, ConnectionState.Connected({ session: live.session }))
+          yield* log(`connected to ${live.session.server} as ${live.session.connectionId}`)
+          if (!first) yield* PubSub.publish(reconnectedHub, live.session)
+          first = false
+          return yield* supervise(live)
+        })
+      )
+      preferred = outcome.preferred
+      yield* logWarning(`connection lost (${outcome.reason}); reconnecting`)
+      yield* SubscriptionRef.set(state, ConnectionState.Reconnecting({ reason: outcome.reason }))
+    }
+  })
+
+  // Finalizers run in reverse: the lifecycle fiber is interrupted (closing the session) before the state closes.
+  yield* Effect.addFinalizer(() =>
+    Effect.andThen(SubscriptionRef.set(state, ConnectionState.Closed()), PubSub.shutdown(reconnectedHub))
+  )
+  yield* Effect.forkScoped(runLifecycle)
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // The public surface
+  // ---------------------------------------------------------------------------------------------------------------
+
+  const awaitLive = Effect.flatMap(SubscriptionRef.get(liveRef), (current) =>
+    Option.isSome(current)
+      ? Effect.succeed(current.value)
+      : SubscriptionRef.changes(liveRef).pipe(
+          Stream.filter(Option.isSome),
+          Stream.map((live) => live.value),
+          Stream.runHead,
+          Effect.flatMap((live) => (Option.isSome(live) ? Effect.succeed(live.value) : Effect.never))
+        )
+  )
+
+  const notConnected = (timeoutMillis: number) =>
+    new TransportError({ message: `no connection to a Nacos server (${spec.module}) within ${timeoutMillis} ms` })
+
+  const awaitSession = (timeoutMillis = grpcOptions.timeoutMillis) =>
+    awaitLive.pipe(
+      Effect.map((live) => live.session),
+      Effect.timeoutOrElse({ duration: timeoutMillis, orElse: () => Effect.fail(notConnected(timeoutMillis)) })
+    )
+
+  const requireAbility = (ability: string, feature: string) =>
+    Effect.flatMap(awaitSession(), (session) =>
+      session.abilities[ability] === true
+        ? Effect.void
+        : Effect.fail(
+            new NotSupportedError({
+              feature,
+              ability,
+              message: `${feature} needs server ability "${ability}", which ${session.server} does not announce`
+            })
+          )
+    )
+
+  const request: Connection["request"] = (requestType, body, responseSchema, requestOptions?: RequestOptions) => {
+    const timeoutMillis = requestOptions?.timeoutMillis ?? grpcOptions.timeoutMillis
+    const attempt = Effect.gen(function* () {
+      const live = yield* awaitLive
+      const identity = yield* auth.identity(requestOptions?.resource ?? INTERNAL_RESOURCE)
+      const payload = encodePayload(requestType, body, { ...identity, ...requestOptions?.headers })
+      const answer = yield* unaryOnce(live.channel, payload, timeoutMillis)
+      yield* markActive
+      const base = yield* Schema.decodeUnknownEffect(ResponseBase)(answer.json).pipe(
+        Effect.mapError(() => new TransportError({ message: `${requestType}: answer is not a Nacos response` }))
+      )
+      if (answer.type === "ErrorResponse" || base.resultCode !== 200) {
+        const errorCode = base.errorCode ?? base.resultCode ?? -1
+        const message = base.message ?? `${requestType} failed`
+        if (errorCode === 301) {
+          // The transport under us was replaced and the server does not know it: redo the handshake.
+          yield* Queue.offer(reconnectRequests, {
+            reason: "connection unregistered (301)",
+            connectionId: live.session.connectionId,
+            preferred: Option.none()
+          })
+          return yield* new TransportError({ message: `${requestType}: connection unregistered on the server` })
+        }
+        if (errorCode === 403) {
+          yield* auth.onForbidden
+          return yield* new AuthError({ message: `${requestType}: ${message}`, errorCode })
+        }
+        return yield* new ServerError({ errorCode, message, requestType })
+      }
+      return yield* Schema.decodeUnknownEffect(responseSchema)(answer.json).pipe(
+        Effect.mapError(
+          (error) =>
+            new ServerError({ errorCode: -1, message: `unexpected ${answer.type}: ${error.message}`, requestType })
+        )
+      )
+    })
+    const retried =
+      requestOptions?.retry === false
+        ? attempt
+        : attempt.pipe(
+            Effect.retry({
+              schedule: Policy.requestRetry(grpcOptions.retryTimes),
+              while: (error) => error._tag === "TransportError"
+            })
+          )
+    return retried.pipe(
+      Effect.timeoutOrElse({
+        duration: timeoutMillis,
+        orElse: () =>
+          Effect.fail(new TransportError({ message: `${requestType} got no answer within ${timeoutMillis} ms` }))
+      })
+    )
+  }
+
+  const handlePush: Connection["handlePush"] = (pushType, pushSchema, responseType, handler) =>
+    Effect.acquireRelease(
+      Effect.sync(() => {
+        const registered: RegisteredPush = {
+          decode: Schema.decodeUnknownEffect(pushSchema),
+          responseType,
+          // the schema decoded the push, so it has the handler's input type
+          handle: (push) => handler(push as Parameters<typeof handler>[0])
+        }
+        pushHandlers.set(pushType, registered)
+        return registered
+      }),
+      (registered) =>
+        Effect.sync(() => {
+          if (pushHandlers.get(pushType) === registered) pushHandlers.delete(pushType)
+        })
+    ).pipe(Effect.asVoid)
+
+  const reconnect = (reason: string) =>
+    Effect.flatMap(SubscriptionRef.get(liveRef), (live) =>
+      Queue.offer(reconnectRequests, {
+        reason,
+        connectionId: Option.isSome(live) ? live.value.session.connectionId : undefined,
+        preferred: Option.none()
+      })
+    ).pipe(Effect.asVoid)
+
+  return {
+    module: spec.module,
+    state,
+    reconnected: Stream.fromPubSub(reconnectedHub),
+    awaitSession,
+    requireAbility,
+    request,
+    handlePush,
+    reconnect
+  } satisfies Connection
+})
