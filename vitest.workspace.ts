@@ -8,7 +8,7 @@ export default defineConfig({
   resolve,
   test: {
     projects: [
-      ...["core", "config", "naming", "ai"].map((name) => ({
+      ...["core", "config"].map((name) => ({
         resolve,
         test: { name, root: `packages/${name}`, include: ["test/**/*.test.ts"], testTimeout: 30_000 }
       })),
