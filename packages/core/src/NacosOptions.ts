@@ -186,7 +186,8 @@ export const resolve = Effect.fnUntraced(function* (
     options.endpoint === undefined
       ? Option.none()
       : Option.some({
-          address: yield* ServerAddress.parse(options.endpoint, "endpoint"),
+          // an address server listens on 8080 unless told otherwise (Java client default)
+          address: yield* ServerAddress.parse(options.endpoint, "endpoint", 8080),
           contextPath: normalizeContextPath(options.endpointContextPath ?? "/nacos"),
           refreshMillis: options.endpointRefreshMillis ?? 30_000
         })
@@ -251,7 +252,7 @@ const optionalInt = (name: string) => Config.option(Config.Int(name))
 /**
  * The `NACOS_*` environment variables, as a Config.
  *
- * `NACOS_SERVER_ADDR` (comma list), `NACOS_ENDPOINT`, `NACOS_NAMESPACE_ID`, `NACOS_CONTEXT_PATH`, `NACOS_USERNAME`,
+ * `NACOS_SERVER_ADDR` (comma list), `NACOS_ENDPOINT`, `NACOS_ENDPOINT_CONTEXT_PATH`, `NACOS_ENDPOINT_REFRESH_MS`, `NACOS_NAMESPACE_ID`, `NACOS_CONTEXT_PATH`, `NACOS_USERNAME`,
  * `NACOS_PASSWORD`, `NACOS_ACCESS_KEY`, `NACOS_SECRET_KEY`, `NACOS_APP_NAME`, `NACOS_CACHE_DIR`,
  * `NACOS_GRPC_TIMEOUT_MS`, `NACOS_GRPC_PORT_OFFSET`, `NACOS_GRPC_KEEPALIVE_MS`, `NACOS_GRPC_MAX_RECEIVE_MESSAGE_LENGTH`,
  * `NACOS_CAPABILITY_NEGOTIATION_TIMEOUT_MS`, `NACOS_TLS_ENABLED`, `NACOS_TLS_CA_FILE`, `NACOS_TLS_CERT_FILE`,
@@ -262,6 +263,8 @@ const optionalInt = (name: string) => Config.option(Config.Int(name))
 export const optionsConfig: Config.Config<NacosOptionsInput> = Config.all({
   serverAddr: optionalString("NACOS_SERVER_ADDR"),
   endpoint: optionalString("NACOS_ENDPOINT"),
+  endpointContextPath: optionalString("NACOS_ENDPOINT_CONTEXT_PATH"),
+  endpointRefreshMillis: optionalInt("NACOS_ENDPOINT_REFRESH_MS"),
   namespace: optionalString("NACOS_NAMESPACE_ID"),
   contextPath: optionalString("NACOS_CONTEXT_PATH"),
   username: optionalString("NACOS_USERNAME"),
@@ -297,6 +300,8 @@ export const optionsConfig: Config.Config<NacosOptionsInput> = Config.all({
       ...defined({
         serverAddr: env.serverAddr,
         endpoint: env.endpoint,
+        endpointContextPath: env.endpointContextPath,
+        endpointRefreshMillis: env.endpointRefreshMillis,
         namespace: env.namespace,
         contextPath: env.contextPath,
         username: env.username,

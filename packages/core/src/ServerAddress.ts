@@ -41,7 +41,11 @@ const HOST_PATTERN = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z
  *
  * @category constructors
  */
-export const parse = (input: string, field = "serverAddr"): Effect.Effect<ServerAddress, InvalidArgumentError> =>
+export const parse = (
+  input: string,
+  field = "serverAddr",
+  defaultPort = DEFAULT_PORT
+): Effect.Effect<ServerAddress, InvalidArgumentError> =>
   Effect.suspend(() => {
     const invalid = (why: string) =>
       Effect.fail(new InvalidArgumentError({ field, message: `invalid server address ${JSON.stringify(input)}: ${why}` }))
@@ -74,7 +78,7 @@ export const parse = (input: string, field = "serverAddr"): Effect.Effect<Server
       portText = parts[1]
     }
     if (!HOST_PATTERN.test(host)) return invalid("bad host")
-    let port = scheme === "https" && portText === undefined ? 443 : DEFAULT_PORT
+    let port = scheme === "https" && portText === undefined ? 443 : defaultPort
     if (portText !== undefined) {
       if (!/^\d{1,5}$/.test(portText)) return invalid("port is not a number")
       port = Number(portText)

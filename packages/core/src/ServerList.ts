@@ -8,10 +8,19 @@
  * @since 0.1.0
  */
 import * as Context from "effect/Context"
-import type * as Effect from "effect/Effect"
-import type * as Option from "effect/Option"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as HttpClient from "effect/http/HttpClient"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Random from "effect/Random"
+import * as Schedule from "effect/Schedule"
 import type * as Stream from "effect/Stream"
+import * as SubscriptionRef from "effect/SubscriptionRef"
+import { InvalidArgumentError, TransportError } from "./NacosError.ts"
+import { NacosOptions } from "./NacosOptions.ts"
 import type { ServerAddress } from "./ServerAddress.ts"
+import * as ServerAddressModule from "./ServerAddress.ts"
 
 /**
  * @category services
@@ -32,3 +41,219 @@ export class ServerList extends Context.Service<
     readonly find: (host: string, port?: number) => Effect.Effect<Option.Option<ServerAddress>>
   }
 >()("@effect-nacos/core/ServerList") {}
+
+// =============================================================================
+// Policies
+// =============================================================================
+
+/**
+ * Retries of the first address-server fetch while the layer builds: 4 retries 100 ms → 800 ms apart (about 1.5 s
+ * of waiting, like the Java client's 5 attempts), so a dead address server fails the build instead of hanging it.
+ *
+ * @category schedules
+ */
+export const endpointInitialRetry: Schedule.Schedule<unknown> = Schedule.exponential("100 millis", 2).pipe(
+  Schedule.upTo({ times: 4 })
+)
+
+/** One address-server request may take this long before it counts as failed. */
+export const ENDPOINT_REQUEST_TIMEOUT = Duration.seconds(3)
+
+// =============================================================================
+// Constructors
+// =============================================================================
+
+/** Two entries name the same server when scheme, host and port agree. */
+const serverKey = (address: ServerAddress): string => `${address.scheme}://${address.authority}`
+
+/** Order-insensitive comparison, as the Java client does: a reshuffled answer is not a change. */
+const sameServers = (a: ReadonlyArray<ServerAddress>, b: ReadonlyArray<ServerAddress>): boolean => {
+  if (a.length !== b.length) return false
+  const keys = new Set(a.map(serverKey))
+  return b.every((address) => keys.has(serverKey(address)))
+}
+
+/** Removes repeated entries, keeping the first occurrence (rotation must not favour a server listed twice). */
+const distinct = (addresses: ReadonlyArray<ServerAddress>): ReadonlyArray<ServerAddress> => {
+  const seen = new Set<string>()
+  return addresses.filter((address) => {
+    const key = serverKey(address)
+    if (seen.has(key)) return false
+    seen.add(key)
+    return true
+  })
+}
+
+/**
+ * The service over a reference holding a non-empty list. The reference is the single source of truth: `next`
+ * and `find` always see the latest published list.
+ *
+ * @category constructors
+ */
+export const fromRef = (ref: SubscriptionRef.SubscriptionRef<ReadonlyArray<ServerAddress>>): ServerList["Service"] =>
+  ServerList.of({
+    current: SubscriptionRef.get(ref),
+    changes: SubscriptionRef.changes(ref),
+    next: Effect.fnUntraced(function* (previous: Option.Option<ServerAddress>) {
+      const list = yield* SubscriptionRef.get(ref)
+      const previousIndex = Option.match(previous, {
+        onNone: () => -1,
+        onSome: (server) => list.findIndex((entry) => serverKey(entry) === serverKey(server))
+      })
+      if (previousIndex >= 0) return list[(previousIndex + 1) % list.length]!
+      // a random start spreads a fleet of clients over the cluster instead of all hitting the first server
+      const start = yield* Random.nextIntBetween(0, list.length, { halfOpen: true })
+      return list[start]!
+    }),
+    find: (host, port) =>
+      SubscriptionRef.get(ref).pipe(
+        Effect.map((list) =>
+          Option.fromNullishOr(
+            list.find(
+              (entry) => entry.host === host.replace(/^\[|\]$/g, "") && (port === undefined || entry.port === port)
+            )
+          )
+        )
+      )
+  })
+
+/**
+ * A fixed list that never changes.
+ *
+ * @category layers
+ */
+export const layerStatic = (addresses: ReadonlyArray<ServerAddress>): Layer.Layer<ServerList, InvalidArgumentError> =>
+  Layer.effect(
+    ServerList,
+    Effect.gen(function* () {
+      const list = distinct(addresses)
+      if (list.length === 0) {
+        return yield* new InvalidArgumentError({ field: "serverAddr", message: "no server address given" })
+      }
+      return fromRef(yield* SubscriptionRef.make(list))
+    })
+  )
+
+/**
+ * Parses an address server's answer: one `host[:port]` per line; blank lines are skipped, malformed lines are
+ * skipped with a warning (one bad line must not take the whole cluster away).
+ */
+const parseServerListBody = Effect.fnUntraced(function* (body: string, url: string) {
+  const lines = body
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== "")
+  const parsed = yield* Effect.forEach(lines, (line) =>
+    ServerAddressModule.parse(line, "serverlist").pipe(
+      Effect.map(Option.some),
+      Effect.catchTag("InvalidArgumentError", (error) =>
+        Effect.logWarning(`ignoring malformed line from address server ${url}: ${error.message}`).pipe(
+          Effect.as(Option.none<ServerAddress>())
+        )
+      )
+    )
+  )
+  return distinct(parsed.flatMap((entry) => (Option.isSome(entry) ? [entry.value] : [])))
+})
+
+/**
+ * One request to the address server. Fails with `TransportError` on any transport problem, a non-2xx status, a
+ * timeout or an answer without a single usable address.
+ */
+const fetchServerList = (
+  client: HttpClient.HttpClient,
+  url: string
+): Effect.Effect<ReadonlyArray<ServerAddress>, TransportError> =>
+  HttpClient.filterStatusOk(client)
+    .get(url)
+    .pipe(
+      Effect.flatMap((response) => response.text),
+      Effect.mapError(
+        (cause) => new TransportError({ message: `address server ${url} failed: ${cause.message}`, cause })
+      ),
+      Effect.timeoutOrElse({
+        duration: ENDPOINT_REQUEST_TIMEOUT,
+        orElse: () => Effect.fail(new TransportError({ message: `address server ${url} timed out` }))
+      }),
+      Effect.flatMap((body) => parseServerListBody(body, url)),
+      Effect.filterOrFail(
+        (list) => list.length > 0,
+        () => new TransportError({ message: `address server ${url} returned no server address` })
+      )
+    )
+
+/**
+ * The address-server URL for an endpoint: `http://{host:port}{contextPath}/serverlist`.
+ *
+ * @category constructors
+ */
+export const endpointUrl = (endpoint: { readonly address: ServerAddress; readonly contextPath: string }): string =>
+  `${endpoint.address.httpBase}${endpoint.contextPath}/serverlist`
+
+/**
+ * A list fetched from an address server and refreshed every `refreshMillis` by a fiber that lives as long as the
+ * layer. A failed or empty refresh keeps the last good list; `changes` only emits real changes.
+ *
+ * The build fails with `TransportError` when the first non-empty list cannot be had within
+ * {@link endpointInitialRetry}.
+ *
+ * @category layers
+ */
+export const layerEndpoint = (endpoint: {
+  readonly address: ServerAddress
+  readonly contextPath: string
+  readonly refreshMillis: number
+}): Layer.Layer<ServerList, TransportError, HttpClient.HttpClient> =>
+  Layer.effect(
+    ServerList,
+    Effect.gen(function* () {
+      const client = yield* HttpClient.HttpClient
+      const url = endpointUrl(endpoint)
+      const fetch = fetchServerList(client, url)
+      const initial = yield* fetch.pipe(
+        Effect.retry(endpointInitialRetry),
+        Effect.mapError(
+          (error) =>
+            new TransportError({
+              message: `could not get a server list from address server ${url}: ${error.message}`,
+              cause: error
+            })
+        )
+      )
+      const ref = yield* SubscriptionRef.make(initial)
+      const refreshOnce = fetch.pipe(
+        Effect.flatMap((fresh) =>
+          // publishes only a real change, so `changes` never repeats a list
+          SubscriptionRef.updateSome(ref, (known) => (sameServers(known, fresh) ? Option.none() : Option.some(fresh)))
+        ),
+        Effect.catch((error) => Effect.logWarning(`keeping the last server list: ${error.message}`))
+      )
+      const interval = Duration.millis(endpoint.refreshMillis)
+      yield* Effect.sleep(interval).pipe(
+        Effect.andThen(Effect.repeat(refreshOnce, Schedule.spaced(interval))),
+        Effect.forkScoped
+      )
+      return fromRef(ref)
+    })
+  )
+
+/**
+ * The list the options describe: the static `serverAddr` list, or, when `endpoint` is set, the address server's
+ * list (see {@link layerEndpoint}).
+ *
+ * @category layers
+ */
+export const layer: Layer.Layer<
+  ServerList,
+  TransportError | InvalidArgumentError,
+  NacosOptions | HttpClient.HttpClient
+> = Layer.unwrap(
+  Effect.gen(function* () {
+    const options = yield* NacosOptions
+    return Option.match(options.endpoint, {
+      onNone: (): Layer.Layer<ServerList, TransportError | InvalidArgumentError, HttpClient.HttpClient> =>
+        layerStatic(options.serverAddresses),
+      onSome: layerEndpoint
+    })
+  })
+)

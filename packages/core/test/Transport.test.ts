@@ -37,6 +37,16 @@ const awaitConnected = (connection: Connection, notConnectionId?: string) =>
 /** Real time passes while the fake server works; under TestClock only `adjust` moves the client's clock. */
 const realPause = (millis: number) => Effect.promise(() => new Promise((resolve) => setTimeout(resolve, millis)))
 
+/** Waits (in real time, at most `limitMillis`) until `condition` holds; fails the test otherwise. */
+const eventually = (condition: () => boolean, what: string, limitMillis = 5000) =>
+  Effect.gen(function* () {
+    const deadline = Date.now() + limitMillis
+    while (!condition()) {
+      if (Date.now() > deadline) return assert.fail(`never happened: ${what}`)
+      yield* realPause(10)
+    }
+  })
+
 const Echo = Schema.Struct({ resultCode: Schema.Number })
 
 describe("gRPC connection", () => {
@@ -143,15 +153,14 @@ describe("gRPC connection", () => {
       fake.refuseServerCheck = true
       fake.dropStreams()
       yield* awaitState(connection, "Reconnecting")
-      yield* realPause(300)
+      const checks = () => fake.typesReceived("ServerCheckRequest").length
       // first attempt after the drop is immediate; then it waits for the clock
-      expect(fake.typesReceived("ServerCheckRequest")).toHaveLength(2)
-      yield* realPause(200)
-      expect(fake.typesReceived("ServerCheckRequest")).toHaveLength(2)
+      yield* eventually(() => checks() === 2, "the immediate reconnect attempt")
+      yield* realPause(300)
+      expect(checks()).toBe(2)
       // attempt n waits < 100 ms · 2^(n-1): moving the clock by those bounds must release each retry
       yield* TestClock.adjust("100 millis")
-      yield* realPause(300)
-      expect(fake.typesReceived("ServerCheckRequest")).toHaveLength(3)
+      yield* eventually(() => checks() === 3, "the second attempt after 100 ms of clock")
       fake.refuseServerCheck = false
       yield* TestClock.adjust("200 millis")
       yield* awaitConnected(connection)
