@@ -3,9 +3,24 @@
  *
  * @since 0.1.0
  */
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
-import type * as Effect from "effect/Effect"
-import type { AuthError, TransportError } from "./NacosError.ts"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as HttpClient from "effect/http/HttpClient"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Random from "effect/Random"
+import * as Redacted from "effect/Redacted"
+import * as Ref from "effect/Ref"
+import type * as Scope from "effect/Scope"
+import { signHeaders } from "./internal/accessKeySigning.ts"
+import { login } from "./internal/login.ts"
+import { type AuthError, InvalidArgumentError, type TransportError } from "./NacosError.ts"
+import { type CredentialsProvider, NacosOptions } from "./NacosOptions.ts"
+import { ServerList } from "./ServerList.ts"
 
 /**
  * What a request touches, for access-key signatures (which sign the resource) and logs.
@@ -38,3 +53,269 @@ export class Auth extends Context.Service<
     readonly onForbidden: Effect.Effect<void>
   }
 >()("@effect-nacos/core/Auth") {}
+
+// =============================================================================
+// Policies
+// =============================================================================
+
+/**
+ * After a 403 the client logs in again only if its last login finished at least this long ago, as the Java client
+ * does (`SecurityProxy#reLogin`, `reLoginWindow`): a token the server has just issued and still rejects means "no
+ * permission", and logging in again for every such request would flood the server.
+ */
+export const RE_LOGIN_WINDOW_MILLIS = 60_000
+
+/**
+ * A failed login is retried (in the background) after this pause, and for this long callers get the same failure
+ * rather than starting a login each (the Java client's 5 s security refresh tick).
+ */
+export const LOGIN_RETRY_MILLIS = 5_000
+
+/**
+ * The refresh happens `window` before the token expires, with `window` uniform in `[ttl/15, ttl/10)` (the Java
+ * client's `tokenRefreshWindow`): jitter, so a fleet started together does not log in together.
+ */
+const refreshWindowSeconds = (tokenTtlSeconds: number): Effect.Effect<number> =>
+  Random.nextBetween(tokenTtlSeconds / 15, tokenTtlSeconds / 10)
+
+// =============================================================================
+// Layers
+// =============================================================================
+
+/**
+ * No identity: for servers with auth disabled.
+ *
+ * @category layers
+ */
+export const layerNone: Layer.Layer<Auth> = Layer.succeed(
+  Auth,
+  Auth.of({ identity: () => Effect.succeed({}), onForbidden: Effect.void })
+)
+
+/** A token the server issued, with the times (epoch millis, from `Clock`) that govern its use. */
+interface Token {
+  readonly accessToken: Redacted.Redacted<string>
+  readonly refreshAtMillis: number
+  readonly expiresAtMillis: number
+}
+
+type LoginError = AuthError | TransportError
+
+type InFlightLogin = Option.Option<Deferred.Deferred<Token, LoginError>>
+
+const makeUsernamePassword = Effect.fnUntraced(function* (credentials: {
+  readonly username: string
+  readonly password: Redacted.Redacted<string>
+}): Effect.fn.Return<Auth["Service"], never, NacosOptions | ServerList | HttpClient.HttpClient | Scope.Scope> {
+  const options = yield* NacosOptions
+  const serverList = yield* ServerList
+  const client = yield* HttpClient.HttpClient
+  const layerScope = yield* Effect.scope
+
+  /** The current token; `None` before the first login and after a 403 invalidated it. */
+  const tokenRef = yield* Ref.make(Option.none<Token>())
+  /** The login every caller waits on while it runs (single-flight). */
+  const inFlightRef = yield* Ref.make<InFlightLogin>(Option.none())
+  const lastFailureRef = yield* Ref.make(Option.none<{ readonly error: LoginError; readonly atMillis: number }>())
+  /** When the last login (successful or not) finished; the re-login window counts from it. */
+  const lastLoginAtRef = yield* Ref.make(Number.NEGATIVE_INFINITY)
+
+  const runLogin = Effect.gen(function* () {
+    const servers = yield* serverList.current
+    const success = yield* login({
+      client,
+      servers,
+      contextPath: options.contextPath,
+      username: credentials.username,
+      password: credentials.password,
+      timeoutMillis: options.grpc.timeoutMillis
+    })
+    const now = yield* Clock.currentTimeMillis
+    const windowSeconds = yield* refreshWindowSeconds(success.tokenTtlSeconds)
+    const token: Token = {
+      accessToken: success.accessToken,
+      // never sooner than the retry pause: a server announcing a zero ttl must not spin the refresh loop
+      refreshAtMillis: now + Math.max(LOGIN_RETRY_MILLIS, Math.floor((success.tokenTtlSeconds - windowSeconds) * 1000)),
+      expiresAtMillis: now + success.tokenTtlSeconds * 1000
+    }
+    yield* Ref.set(tokenRef, Option.some(token))
+    yield* Ref.set(lastFailureRef, Option.none())
+    yield* Ref.set(lastLoginAtRef, now)
+    yield* Effect.logDebug(
+      `Nacos login as ${credentials.username} at ${success.server} succeeded; token valid for ${success.tokenTtlSeconds} s`
+    )
+    return token
+  }).pipe(
+    Effect.tapError((error) =>
+      Effect.gen(function* () {
+        const now = yield* Clock.currentTimeMillis
+        yield* Ref.set(lastFailureRef, Option.some({ error, atMillis: now }))
+        yield* Ref.set(lastLoginAtRef, now)
+        // The error message never contains the password (see internal/login.ts).
+        yield* Effect.logWarning(`Nacos login as ${credentials.username} failed: ${error.message}`)
+      })
+    )
+  )
+
+  /**
+   * Joins the login in flight, or starts one. The login itself runs in a fiber of the layer's scope, so a caller
+   * that is interrupted does not cancel it for the others waiting.
+   */
+  const loginShared: Effect.Effect<Token, LoginError> = Effect.uninterruptibleMask((restore) =>
+    Effect.gen(function* () {
+      const fresh = yield* Deferred.make<Token, LoginError>()
+      const running = yield* Ref.modify(
+        inFlightRef,
+        (current: InFlightLogin): readonly [InFlightLogin, InFlightLogin] =>
+          Option.isSome(current) ? [current, current] : [Option.none(), Option.some(fresh)]
+      )
+      if (Option.isSome(running)) return yield* restore(Deferred.await(running.value))
+      yield* Effect.forkIn(
+        runLogin.pipe(Effect.ensuring(Ref.set(inFlightRef, Option.none())), Deferred.into(fresh)),
+        layerScope
+      )
+      return yield* restore(Deferred.await(fresh))
+    })
+  )
+
+  /** The current token while it has not expired. */
+  const usableToken = Effect.gen(function* () {
+    const token = yield* Ref.get(tokenRef)
+    const now = yield* Clock.currentTimeMillis
+    return Option.filter(token, (current) => now < current.expiresAtMillis)
+  })
+
+  const identity = Effect.fn("Auth.identity")(function* (
+    _resource: AuthResource
+  ): Effect.fn.Return<Record<string, string>, LoginError> {
+    const current = yield* usableToken
+    if (Option.isSome(current)) return { accessToken: Redacted.value(current.value.accessToken) }
+    const inFlight = yield* Ref.get(inFlightRef)
+    if (Option.isNone(inFlight)) {
+      const lastFailure = yield* Ref.get(lastFailureRef)
+      const now = yield* Clock.currentTimeMillis
+      if (Option.isSome(lastFailure) && now - lastFailure.value.atMillis < LOGIN_RETRY_MILLIS) {
+        return yield* lastFailure.value.error
+      }
+    }
+    const token = yield* loginShared
+    return { accessToken: Redacted.value(token.accessToken) }
+  })
+
+  const onForbidden = Effect.gen(function* () {
+    const now = yield* Clock.currentTimeMillis
+    const lastLoginAt = yield* Ref.get(lastLoginAtRef)
+    if (now - lastLoginAt < RE_LOGIN_WINDOW_MILLIS) return
+    // The server no longer accepts the token: nobody may use it while the new login runs.
+    yield* Ref.set(tokenRef, Option.none())
+    yield* Effect.logDebug("Nacos answered 403: logging in again")
+    yield* Effect.ignore(loginShared)
+  }).pipe(Effect.withSpan("Auth.onForbidden"))
+
+  /**
+   * First login right away (in the background: an unreachable server must not fail the layer), then a refresh
+   * before each expiry; a failed login is retried after `LOGIN_RETRY_MILLIS`.
+   */
+  const refreshLoop = Effect.gen(function* () {
+    const token = yield* Ref.get(tokenRef)
+    const now = yield* Clock.currentTimeMillis
+    if (Option.isSome(token) && now < token.value.refreshAtMillis) {
+      return yield* Effect.sleep(Duration.millis(token.value.refreshAtMillis - now))
+    }
+    const outcome = yield* Effect.exit(loginShared)
+    if (Exit.isFailure(outcome)) yield* Effect.sleep(Duration.millis(LOGIN_RETRY_MILLIS))
+  }).pipe(Effect.forever)
+  yield* Effect.forkScoped(refreshLoop)
+
+  return Auth.of({ identity, onForbidden })
+})
+
+/**
+ * Username/password: a token from `/v3/auth/user/login` (falling back to `/v1/auth/users/login` on servers without
+ * it), sent as the `accessToken` header.
+ *
+ * **Details**
+ *
+ * - The first login starts in the background when the layer is built, so an unreachable server does not fail the
+ *   build (the client can still serve snapshots). `identity` waits for that login; its failure reaches callers as
+ *   `AuthError` (credentials rejected: the first request fails with it) or `TransportError` (no server reachable).
+ *   For `LOGIN_RETRY_MILLIS` after a failure callers get that same error; the background retries meanwhile.
+ * - The token is refreshed at `ttl − window`, `window` random in `[ttl/15, ttl/10)`.
+ * - Single-flight: every caller arriving while a login runs waits for that login.
+ * - `onForbidden` drops the token and logs in again, unless the last login finished less than
+ *   `RE_LOGIN_WINDOW_MILLIS` ago.
+ *
+ * Fails to build with `InvalidArgumentError` when the options carry no username/password.
+ *
+ * @category layers
+ */
+export const layerUsernamePassword: Layer.Layer<
+  Auth,
+  InvalidArgumentError,
+  NacosOptions | ServerList | HttpClient.HttpClient
+> = Layer.effect(
+  Auth,
+  Effect.gen(function* () {
+    const options = yield* NacosOptions
+    if (Option.isNone(options.username) || Option.isNone(options.password)) {
+      return yield* new InvalidArgumentError({ field: "username", message: "username/password auth needs both" })
+    }
+    return yield* makeUsernamePassword({ username: options.username.value, password: options.password.value })
+  })
+)
+
+const makeAccessKey = (credentialsProvider: CredentialsProvider): Auth["Service"] =>
+  Auth.of({
+    identity: Effect.fn("Auth.identity")(function* (resource: AuthResource) {
+      const credentials = yield* credentialsProvider()
+      const timestampMillis = yield* Clock.currentTimeMillis
+      return signHeaders(resource, credentials, timestampMillis)
+    }),
+    // Signatures are computed per request: there is nothing to renew.
+    onForbidden: Effect.void
+  })
+
+/**
+ * Access key / secret key (Alibaba Cloud RAM, "Spas"): every request is signed with the credentials the options'
+ * `credentialsProvider` supplies at that moment (so rotating STS credentials work).
+ *
+ * Config and AI requests carry `Spas-AccessKey`, `Timestamp`, `Spas-Signature` (and `Spas-SecurityToken` with STS);
+ * naming requests carry `ak`, `data`, `signature`. The timestamp comes from `Clock`. V4 (region) signing is not
+ * supported: the options have no region id.
+ *
+ * Fails to build with `InvalidArgumentError` when the options carry no access key.
+ *
+ * @category layers
+ */
+export const layerAccessKey: Layer.Layer<Auth, InvalidArgumentError, NacosOptions> = Layer.effect(
+  Auth,
+  Effect.gen(function* () {
+    const options = yield* NacosOptions
+    if (Option.isNone(options.credentialsProvider)) {
+      return yield* new InvalidArgumentError({ field: "accessKey", message: "access-key auth needs credentials" })
+    }
+    return makeAccessKey(options.credentialsProvider.value)
+  })
+)
+
+/**
+ * The auth the options ask for: username/password when a username is set, else access keys when credentials are
+ * set, else none.
+ *
+ * @category layers
+ */
+export const layer: Layer.Layer<Auth, never, NacosOptions | ServerList | HttpClient.HttpClient> = Layer.unwrap(
+  Effect.gen(function* () {
+    const options = yield* NacosOptions
+    if (Option.isSome(options.username) && Option.isSome(options.password)) {
+      return Layer.effect(
+        Auth,
+        makeUsernamePassword({ username: options.username.value, password: options.password.value })
+      )
+    }
+    if (Option.isSome(options.credentialsProvider)) {
+      return Layer.succeed(Auth, makeAccessKey(options.credentialsProvider.value))
+    }
+    return layerNone
+  })
+)

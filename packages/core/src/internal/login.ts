@@ -8,12 +8,12 @@
  */
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Redacted from "effect/Redacted"
-import * as Schema from "effect/Schema"
 import * as Headers from "effect/http/Headers"
 import type * as HttpClient from "effect/http/HttpClient"
 import type * as HttpClientError from "effect/http/HttpClientError"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 import { AuthError, TransportError } from "../NacosError.ts"
 import type { ServerAddress } from "../ServerAddress.ts"
 import { CLIENT_VERSION } from "./version.ts"
@@ -78,10 +78,22 @@ const REJECTED_CREDENTIALS_STATUSES: ReadonlySet<number> = new Set([401, 403])
 
 const MAX_MESSAGE_BODY_CHARS = 200
 
-/** A short, password-free excerpt of a server's answer, for error messages. */
+/**
+ * A short excerpt of a server's answer, for error messages, with the password removed in every spelling a server
+ * might echo it back (raw, form-encoded, URI-encoded, JSON-escaped).
+ */
 const bodyExcerpt = (body: string, password: Redacted.Redacted<string>): string => {
   const secret = Redacted.value(password)
-  const scrubbed = secret === "" ? body : body.split(secret).join("<redacted>")
+  const spellings =
+    secret === ""
+      ? []
+      : [
+          secret,
+          new URLSearchParams([["", secret]]).toString().slice(1),
+          encodeURIComponent(secret),
+          JSON.stringify(secret).slice(1, -1)
+        ]
+  const scrubbed = spellings.reduce((text, spelling) => text.split(spelling).join("<redacted>"), body)
   const trimmed = scrubbed.trim()
   return trimmed.length > MAX_MESSAGE_BODY_CHARS ? `${trimmed.slice(0, MAX_MESSAGE_BODY_CHARS)}…` : trimmed
 }
@@ -148,7 +160,7 @@ const loginAt = Effect.fnUntraced(function* (
       _tag: "Rejected",
       error: new AuthError({
         message: `login as ${JSON.stringify(parameters.username)} rejected by ${server} (HTTP ${attempt.status}): ${excerpt}`,
-        errorCode: 403
+        errorCode: attempt.status
       })
     }
   }

@@ -1,0 +1,369 @@
+/**
+ * Nacos over HTTP (protocol reference §7): the OpenAPI calls the client needs besides gRPC (HTTP fallbacks, skill
+ * ZIPs), on top of any `effect/http` HttpClient.
+ *
+ * Every request goes to `{server}{contextPath}{path}`, carries the `Client-Version`, `User-Agent` and
+ * `Request-Module` headers plus the `Auth` identity, and has a timeout. A server that cannot be reached (or answers
+ * 502/503, which means the request was not handled) is skipped for the next one in the `ServerList`, at most once
+ * per server; the server that answered is tried first next time.
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as HttpClient from "effect/http/HttpClient"
+import * as HttpClientRequest from "effect/http/HttpClientRequest"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
+import * as Schema from "effect/Schema"
+import { Auth, type AuthResource } from "./Auth.ts"
+import { describeHttpClientError, withSecretHeadersRedacted } from "./internal/login.ts"
+import { CLIENT_VERSION } from "./internal/version.ts"
+import {
+  AuthError,
+  ConflictError,
+  InvalidArgumentError,
+  NotFoundError,
+  ServerError,
+  TransportError
+} from "./NacosError.ts"
+import { NacosOptions } from "./NacosOptions.ts"
+import type { ServerAddress } from "./ServerAddress.ts"
+import { ServerList } from "./ServerList.ts"
+
+/**
+ * A query or form value; `undefined` leaves the parameter out.
+ *
+ * @category models
+ */
+export type ParamValue = string | number | boolean | undefined
+
+/**
+ * One HTTP call.
+ *
+ * @category models
+ */
+export interface RequestOptions {
+  readonly method: "GET" | "POST" | "PUT" | "DELETE"
+  /** Below the context path, e.g. `/v3/client/cs/config`. */
+  readonly path: string
+  readonly urlParams?: Readonly<Record<string, ParamValue>> | undefined
+  /** Sent as an `application/x-www-form-urlencoded` body. */
+  readonly form?: Readonly<Record<string, ParamValue>> | undefined
+  /** Extra headers (e.g. `casMd5`, `betaIps`, `Long-Pulling-Timeout`). */
+  readonly headers?: Readonly<Record<string, string>> | undefined
+  /** What the request touches: signed by access-key auth, named in errors. */
+  readonly resource: AuthResource
+  /** Defaults to the options' request timeout (`grpc.timeoutMillis`); long polls pass their own. */
+  readonly timeoutMillis?: number | undefined
+}
+
+/**
+ * A server's answer, whatever its status.
+ *
+ * @category models
+ */
+export interface NacosHttpResponse {
+  readonly status: number
+  /** Lower-case header names. */
+  readonly headers: Readonly<Record<string, string>>
+  readonly text: string
+  /** The server that answered. */
+  readonly server: ServerAddress
+}
+
+/**
+ * What a checked call (`requestOk`, `getText`, `getEnvelope`) fails with.
+ *
+ * @category errors
+ */
+export type NacosHttpError =
+  | TransportError
+  | AuthError
+  | ServerError
+  | NotFoundError
+  | ConflictError
+  | InvalidArgumentError
+
+/**
+ * @category services
+ */
+export class NacosHttp extends Context.Service<
+  NacosHttp,
+  {
+    /**
+     * Sends the request and returns the answer as is, whatever its status. Fails only when no server answered
+     * (`TransportError`, including timeouts) or the identity could not be obtained.
+     */
+    readonly request: (options: RequestOptions) => Effect.Effect<NacosHttpResponse, TransportError | AuthError>
+    /** `request`, with a non-2xx status turned into a typed error (and a 403 reported to `Auth.onForbidden`). */
+    readonly requestOk: (options: RequestOptions) => Effect.Effect<NacosHttpResponse, NacosHttpError>
+    /** The body of a 2xx answer (v1 APIs answer raw text: `true`, `ok`, config content…). */
+    readonly getText: (options: RequestOptions) => Effect.Effect<string, NacosHttpError>
+    /**
+     * The `data` of a v2/v3 `{code, message, data}` envelope with `code` 0, decoded with `schema`. Other codes map to
+     * typed errors: 20004/404 → NotFoundError, 20005/409 → ConflictError, 403/10001 → AuthError (after
+     * `Auth.onForbidden`), 400/10000/20002 → InvalidArgumentError, anything else → ServerError.
+     */
+    readonly getEnvelope: <S extends Schema.Constraint>(
+      schema: S,
+      options: RequestOptions
+    ) => Effect.Effect<S["Type"], NacosHttpError, S["DecodingServices"]>
+  }
+>()("@effect-nacos/core/NacosHttp") {}
+
+// =============================================================================
+// Error mapping
+// =============================================================================
+
+/** An answer we could not make sense of: not retryable (NacosException.CLIENT_ERROR-style negative code). */
+const UNREADABLE_ANSWER_CODE = -1
+
+const MAX_ERROR_BODY_CHARS = 300
+
+const excerpt = (text: string): string => {
+  const trimmed = text.trim()
+  return trimmed.length > MAX_ERROR_BODY_CHARS ? `${trimmed.slice(0, MAX_ERROR_BODY_CHARS)}…` : trimmed
+}
+
+/** `config:ns/group/name`, for NotFound/Conflict errors. */
+const describeResource = (resource: AuthResource): string =>
+  `${resource.module}:${[resource.namespace, resource.group, resource.name]
+    .filter((part) => part !== undefined && part !== "")
+    .join("/")}`
+
+const requestLabel = (options: RequestOptions): string => `${options.method} ${options.path}`
+
+const NOT_FOUND_CODES: ReadonlySet<number> = new Set([404, 20004])
+const CONFLICT_CODES: ReadonlySet<number> = new Set([409, 20005])
+const FORBIDDEN_CODES: ReadonlySet<number> = new Set([401, 403, 10001])
+const INVALID_ARGUMENT_CODES: ReadonlySet<number> = new Set([400, 10000, 20002])
+
+/** The typed error for a failure `code` (an HTTP status or an envelope code; their ranges do not overlap). */
+const errorForCode = (
+  code: number,
+  message: string,
+  options: RequestOptions
+): AuthError | ServerError | NotFoundError | ConflictError | InvalidArgumentError => {
+  if (NOT_FOUND_CODES.has(code)) return new NotFoundError({ resource: describeResource(options.resource), message })
+  if (CONFLICT_CODES.has(code)) return new ConflictError({ resource: describeResource(options.resource), message })
+  if (FORBIDDEN_CODES.has(code)) return new AuthError({ message, errorCode: code })
+  // The server's message names the offending parameter; there is no separate field to point at.
+  if (INVALID_ARGUMENT_CODES.has(code)) return new InvalidArgumentError({ field: "request", message })
+  return new ServerError({ errorCode: code, message, requestType: requestLabel(options) })
+}
+
+/** v2/v3 `Result`: success is `code` 0; on failure `data` may hold the detailed error text. */
+const Envelope = Schema.Struct({
+  code: Schema.Number,
+  message: Schema.optional(Schema.NullOr(Schema.String)),
+  data: Schema.optional(Schema.Unknown)
+})
+const decodeEnvelope = Schema.decodeUnknownOption(Schema.fromJsonString(Envelope))
+
+const isOk = (status: number): boolean => status >= 200 && status < 300
+
+// =============================================================================
+// Constructors
+// =============================================================================
+
+/** Statuses after which the next server is tried: the request was not handled (gateway error, overload). */
+const NOT_HANDLED_STATUSES: ReadonlySet<number> = new Set([502, 503])
+
+/** `Request-Module` as the Java client spells it (`Config`, `Naming`…). */
+const requestModule = (resource: AuthResource): string =>
+  `${resource.module.charAt(0).toUpperCase()}${resource.module.slice(1)}`
+
+const sameServer = (a: ServerAddress, b: ServerAddress): boolean =>
+  a.scheme === b.scheme && a.host === b.host && a.port === b.port
+
+const definedParams = (params: Readonly<Record<string, ParamValue>>): Array<readonly [string, string]> =>
+  Object.entries(params).flatMap(([name, value]) => (value === undefined ? [] : [[name, String(value)] as const]))
+
+/**
+ * @category constructors
+ */
+export const make = Effect.fnUntraced(function* (): Effect.fn.Return<
+  NacosHttp["Service"],
+  never,
+  NacosOptions | ServerList | Auth | HttpClient.HttpClient
+> {
+  const options = yield* NacosOptions
+  const serverList = yield* ServerList
+  const auth = yield* Auth
+  const client = yield* HttpClient.HttpClient
+  /** The server that answered last: tried first, so a healthy server keeps the traffic. */
+  const preferredRef = yield* Ref.make(Option.none<ServerAddress>())
+
+  const send = (
+    server: ServerAddress,
+    requestOptions: RequestOptions,
+    identity: Record<string, string>
+  ): Effect.Effect<NacosHttpResponse, TransportError> => {
+    const timeoutMillis = requestOptions.timeoutMillis ?? options.grpc.timeoutMillis
+    let request = HttpClientRequest.make(requestOptions.method)(
+      `${server.httpBase}${options.contextPath}${requestOptions.path}`
+    ).pipe(
+      HttpClientRequest.setHeaders({
+        ...requestOptions.headers,
+        ...identity,
+        "Client-Version": CLIENT_VERSION,
+        "User-Agent": CLIENT_VERSION,
+        "Request-Module": requestModule(requestOptions.resource)
+      })
+    )
+    if (requestOptions.urlParams !== undefined) {
+      request = HttpClientRequest.setUrlParams(request, definedParams(requestOptions.urlParams))
+    }
+    if (requestOptions.form !== undefined) {
+      request = HttpClientRequest.bodyUrlParams(request, definedParams(requestOptions.form))
+    }
+    return client.execute(request).pipe(
+      Effect.flatMap((response) =>
+        Effect.map(
+          response.text,
+          (text): NacosHttpResponse => ({ status: response.status, headers: { ...response.headers }, text, server })
+        )
+      ),
+      Effect.catchTag("HttpClientError", (error) =>
+        Effect.fail(
+          new TransportError({
+            message: `${requestLabel(requestOptions)} at ${server}: ${describeHttpClientError(error)}`
+          })
+        )
+      ),
+      Effect.timeoutOrElse({
+        duration: Duration.millis(timeoutMillis),
+        orElse: () =>
+          Effect.fail(
+            new TransportError({
+              message: `${requestLabel(requestOptions)} at ${server}: timed out after ${timeoutMillis} ms`
+            })
+          )
+      }),
+      withSecretHeadersRedacted
+    )
+  }
+
+  /** The preferred server while it is still listed, else the ServerList's pick. */
+  const firstServer = Effect.gen(function* () {
+    const servers = yield* serverList.current
+    const preferred = yield* Ref.get(preferredRef)
+    if (Option.isSome(preferred) && servers.some((server) => sameServer(server, preferred.value))) {
+      return { server: preferred.value, count: servers.length }
+    }
+    return { server: yield* serverList.next(Option.none()), count: servers.length }
+  })
+
+  const request = Effect.fn("NacosHttp.request")(function* (
+    requestOptions: RequestOptions
+  ): Effect.fn.Return<NacosHttpResponse, TransportError | AuthError> {
+    yield* Effect.annotateCurrentSpan({
+      "nacos.http.method": requestOptions.method,
+      "nacos.http.path": requestOptions.path
+    })
+    const identity = yield* auth.identity(requestOptions.resource)
+    const first = yield* firstServer
+    const attempts = Math.max(1, first.count)
+    let server = first.server
+    const failures: Array<string> = []
+    for (let attempt = 1; ; attempt++) {
+      const outcome = yield* Effect.result(send(server, requestOptions, identity))
+      const isLastAttempt = attempt >= attempts
+      if (outcome._tag === "Success") {
+        if (isLastAttempt || !NOT_HANDLED_STATUSES.has(outcome.success.status)) {
+          yield* Ref.set(preferredRef, Option.some(server))
+          return outcome.success
+        }
+        failures.push(`${server} answered ${outcome.success.status}`)
+      } else {
+        failures.push(outcome.failure.message)
+        if (isLastAttempt) {
+          return yield* new TransportError({
+            message: `${requestLabel(requestOptions)}: no Nacos server answered (${failures.join("; ")})`
+          })
+        }
+      }
+      yield* Effect.logDebug(`Nacos HTTP: trying the next server after ${failures[failures.length - 1]}`)
+      server = yield* serverList.next(Option.some(server))
+    }
+  })
+
+  /** A typed error for a non-2xx answer; a 403 is reported to Auth first, so the next call carries a new token. */
+  const failureFor = Effect.fnUntraced(function* (
+    code: number,
+    message: string,
+    requestOptions: RequestOptions
+  ): Effect.fn.Return<never, NacosHttpError> {
+    const error = errorForCode(code, message, requestOptions)
+    if (error._tag === "AuthError") yield* auth.onForbidden
+    return yield* error
+  })
+
+  const requestOk = Effect.fn("NacosHttp.requestOk")(function* (
+    requestOptions: RequestOptions
+  ): Effect.fn.Return<NacosHttpResponse, NacosHttpError> {
+    const response = yield* request(requestOptions)
+    if (isOk(response.status)) return response
+    return yield* failureFor(
+      response.status,
+      `${requestLabel(requestOptions)}: HTTP ${response.status}: ${excerpt(response.text)}`,
+      requestOptions
+    )
+  })
+
+  const getText = (requestOptions: RequestOptions): Effect.Effect<string, NacosHttpError> =>
+    Effect.map(requestOk(requestOptions), (response) => response.text)
+
+  const getEnvelope = <S extends Schema.Constraint>(
+    schema: S,
+    requestOptions: RequestOptions
+  ): Effect.Effect<S["Type"], NacosHttpError, S["DecodingServices"]> =>
+    Effect.gen(function* () {
+      const response = yield* request(requestOptions)
+      const envelope = decodeEnvelope(response.text)
+      if (Option.isNone(envelope)) {
+        if (isOk(response.status)) {
+          return yield* new ServerError({
+            errorCode: UNREADABLE_ANSWER_CODE,
+            message: `${requestLabel(requestOptions)}: answer is not a {code, message, data} envelope: ${excerpt(response.text)}`,
+            requestType: requestLabel(requestOptions)
+          })
+        }
+        return yield* failureFor(
+          response.status,
+          `${requestLabel(requestOptions)}: HTTP ${response.status}: ${excerpt(response.text)}`,
+          requestOptions
+        )
+      }
+      const { code, message, data } = envelope.value
+      if (code !== 0) {
+        const detail = typeof data === "string" && data !== "" && data !== message ? `: ${data}` : ""
+        return yield* failureFor(
+          code,
+          `${requestLabel(requestOptions)}: ${message ?? `code ${code}`}${detail}`,
+          requestOptions
+        )
+      }
+      return yield* Schema.decodeUnknownEffect(schema)(data).pipe(
+        Effect.mapError(
+          (error) =>
+            new ServerError({
+              errorCode: UNREADABLE_ANSWER_CODE,
+              message: `${requestLabel(requestOptions)}: unexpected data: ${error.message}`,
+              requestType: requestLabel(requestOptions)
+            })
+        )
+      )
+    }).pipe(Effect.withSpan("NacosHttp.getEnvelope"))
+
+  return NacosHttp.of({ request, requestOk, getText, getEnvelope })
+})
+
+/**
+ * @category layers
+ */
+export const layer: Layer.Layer<NacosHttp, never, NacosOptions | ServerList | Auth | HttpClient.HttpClient> =
+  Layer.effect(NacosHttp, make())

@@ -1,0 +1,337 @@
+import { assert, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as HttpClient from "effect/http/HttpClient"
+import * as HttpClientError from "effect/http/HttpClientError"
+import * as HttpClientResponse from "effect/http/HttpClientResponse"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import { TestClock } from "effect/testing"
+import * as Auth from "../src/Auth.ts"
+import { CLIENT_VERSION } from "../src/internal/version.ts"
+import type { InvalidArgumentError } from "../src/NacosError.ts"
+import * as NacosHttp from "../src/NacosHttp.ts"
+import * as NacosOptions from "../src/NacosOptions.ts"
+import { ServerAddress } from "../src/ServerAddress.ts"
+import { ServerList } from "../src/ServerList.ts"
+
+const SERVER_A = new ServerAddress({ scheme: "http", host: "10.0.0.1", port: 8848 })
+const SERVER_B = new ServerAddress({ scheme: "http", host: "10.0.0.2", port: 8848 })
+
+interface RecordedRequest {
+  readonly method: string
+  readonly server: string
+  readonly path: string
+  readonly query: Readonly<Record<string, string>>
+  readonly headers: Readonly<Record<string, string>>
+  readonly body: string
+}
+
+type FakeAnswer = { readonly status: number; readonly body: string } | "unreachable" | "hang"
+
+/** Nacos servers in memory: `answer` decides each reply; every request is recorded. */
+const makeFakeServers = (answer: (request: RecordedRequest) => FakeAnswer) => {
+  const requests: Array<RecordedRequest> = []
+  const client = HttpClient.make((request, url) =>
+    Effect.suspend(() => {
+      const recorded: RecordedRequest = {
+        method: request.method,
+        server: url.host,
+        path: url.pathname,
+        query: Object.fromEntries(url.searchParams),
+        headers: { ...request.headers },
+        body: request.body._tag === "Uint8Array" ? new TextDecoder().decode(request.body.body) : ""
+      }
+      requests.push(recorded)
+      const reply = answer(recorded)
+      if (reply === "hang") return Effect.never
+      if (reply === "unreachable") {
+        return Effect.fail(
+          new HttpClientError.HttpClientError({
+            reason: new HttpClientError.TransportError({ request, cause: new Error("connect ECONNREFUSED") })
+          })
+        )
+      }
+      return Effect.succeed(HttpClientResponse.fromWeb(request, new Response(reply.body, { status: reply.status })))
+    })
+  )
+  return { requests, layer: Layer.succeed(HttpClient.HttpClient, client) }
+}
+
+const fixedServerList = (addresses: ReadonlyArray<ServerAddress>) =>
+  Layer.succeed(
+    ServerList,
+    ServerList.of({
+      current: Effect.succeed(addresses),
+      changes: Stream.make(addresses),
+      next: (previous) =>
+        Effect.succeed(
+          Option.match(previous, {
+            onNone: () => addresses[0]!,
+            onSome: (server) => addresses[(addresses.indexOf(server) + 1) % addresses.length]!
+          })
+        ),
+      find: (host) => Effect.succeed(Option.fromNullishOr(addresses.find((address) => address.host === host)))
+    })
+  )
+
+/** An Auth that hands out a fixed token and counts 403 reports. */
+const makeFakeAuth = () => {
+  const state = { forbidden: 0, resources: [] as Array<Auth.AuthResource> }
+  const layer = Layer.succeed(
+    Auth.Auth,
+    Auth.Auth.of({
+      identity: (resource) =>
+        Effect.sync(() => {
+          state.resources.push(resource)
+          return { accessToken: "token-abc" }
+        }),
+      onForbidden: Effect.sync(() => {
+        state.forbidden++
+      })
+    })
+  )
+  return { state, layer }
+}
+
+const httpLayer = (
+  servers: ReturnType<typeof makeFakeServers>,
+  auth: Layer.Layer<Auth.Auth, InvalidArgumentError> = makeFakeAuth().layer,
+  addresses: ReadonlyArray<ServerAddress> = [SERVER_A, SERVER_B]
+) =>
+  NacosHttp.layer.pipe(
+    Layer.provide([
+      NacosOptions.layer({ serverAddr: "10.0.0.1:8848,10.0.0.2:8848" }),
+      fixedServerList(addresses),
+      auth,
+      servers.layer
+    ])
+  )
+
+const configResource: Auth.AuthResource = {
+  module: "config",
+  namespace: "public",
+  group: "DEFAULT_GROUP",
+  name: "app.yaml"
+}
+
+const getConfig: NacosHttp.RequestOptions = {
+  method: "GET",
+  path: "/v3/client/cs/config",
+  urlParams: { namespaceId: "public", groupName: "DEFAULT_GROUP", dataId: "app.yaml", tag: undefined },
+  resource: configResource
+}
+
+const ConfigData = Schema.Struct({ content: Schema.String, md5: Schema.String })
+
+const envelope = (code: number, message: string, data: unknown = null) => JSON.stringify({ code, message, data })
+
+const http = NacosHttp.NacosHttp
+
+describe("NacosHttp.request", () => {
+  it.effect("prefixes the context path and sends version, module and auth headers", () => {
+    const servers = makeFakeServers(() => ({
+      status: 200,
+      body: envelope(0, "success", { content: "a: 1", md5: "x", extra: true })
+    }))
+    const auth = makeFakeAuth()
+    return Effect.gen(function* () {
+      const data = yield* http.use((client) => client.getEnvelope(ConfigData, getConfig))
+      assert.deepStrictEqual(data, { content: "a: 1", md5: "x" })
+      const [request] = servers.requests
+      assert.strictEqual(request!.method, "GET")
+      assert.strictEqual(request!.server, "10.0.0.1:8848")
+      assert.strictEqual(request!.path, "/nacos/v3/client/cs/config")
+      assert.deepStrictEqual(request!.query, { namespaceId: "public", groupName: "DEFAULT_GROUP", dataId: "app.yaml" })
+      assert.strictEqual(request!.headers.accesstoken, "token-abc")
+      assert.strictEqual(request!.headers["client-version"], CLIENT_VERSION)
+      assert.strictEqual(request!.headers["user-agent"], CLIENT_VERSION)
+      assert.strictEqual(request!.headers["request-module"], "Config")
+      assert.deepStrictEqual(auth.state.resources, [configResource])
+    }).pipe(Effect.provide(httpLayer(servers, auth.layer)))
+  })
+
+  it.effect("sends a form body", () => {
+    const servers = makeFakeServers(() => ({ status: 200, body: "true" }))
+    return Effect.gen(function* () {
+      const text = yield* http.use((client) =>
+        client.getText({
+          method: "POST",
+          path: "/v1/cs/configs",
+          form: { dataId: "app.yaml", group: "DEFAULT_GROUP", content: "a: 1 & b", tag: undefined },
+          headers: { casMd5: "abc" },
+          resource: configResource
+        })
+      )
+      assert.strictEqual(text, "true")
+      const [request] = servers.requests
+      assert.strictEqual(request!.method, "POST")
+      assert.strictEqual(request!.headers["content-type"], "application/x-www-form-urlencoded")
+      assert.strictEqual(request!.headers.casmd5, "abc")
+      assert.deepStrictEqual(Object.fromEntries(new URLSearchParams(request!.body)), {
+        dataId: "app.yaml",
+        group: "DEFAULT_GROUP",
+        content: "a: 1 & b"
+      })
+    }).pipe(Effect.provide(httpLayer(servers)))
+  })
+
+  it.effect("returns any status as is", () => {
+    const servers = makeFakeServers(() => ({ status: 404, body: "config data not exist" }))
+    return Effect.gen(function* () {
+      const response = yield* http.use((client) => client.request(getConfig))
+      assert.strictEqual(response.status, 404)
+      assert.strictEqual(response.text, "config data not exist")
+      assert.strictEqual(response.server.host, "10.0.0.1")
+    }).pipe(Effect.provide(httpLayer(servers)))
+  })
+
+  it.effect("moves to the next server on a transport failure and stays there", () => {
+    const servers = makeFakeServers((request) =>
+      request.server === "10.0.0.1:8848" ? "unreachable" : { status: 200, body: "ok" }
+    )
+    return Effect.gen(function* () {
+      assert.strictEqual(yield* http.use((client) => client.getText(getConfig)), "ok")
+      assert.deepStrictEqual(
+        servers.requests.map((request) => request.server),
+        ["10.0.0.1:8848", "10.0.0.2:8848"]
+      )
+      assert.strictEqual(yield* http.use((client) => client.getText(getConfig)), "ok")
+      assert.strictEqual(servers.requests[2]!.server, "10.0.0.2:8848")
+    }).pipe(Effect.provide(httpLayer(servers)))
+  })
+
+  it.effect("moves to the next server on 503 (request not handled)", () => {
+    const servers = makeFakeServers((request) =>
+      request.server === "10.0.0.1:8848" ? { status: 503, body: "busy" } : { status: 200, body: "ok" }
+    )
+    return Effect.gen(function* () {
+      assert.strictEqual(yield* http.use((client) => client.getText(getConfig)), "ok")
+      assert.strictEqual(servers.requests.length, 2)
+    }).pipe(Effect.provide(httpLayer(servers)))
+  })
+
+  it.effect("tries each server once, then fails with TransportError", () => {
+    const servers = makeFakeServers(() => "unreachable")
+    return Effect.gen(function* () {
+      const error = yield* Effect.flip(http.use((client) => client.getText(getConfig)))
+      assert.strictEqual(error._tag, "TransportError")
+      assert.include(error.message, "ECONNREFUSED")
+      assert.strictEqual(servers.requests.length, 2)
+    }).pipe(Effect.provide(httpLayer(servers)))
+  })
+
+  it.effect("times out per request with TransportError", () => {
+    const servers = makeFakeServers(() => "hang")
+    return Effect.gen(function* () {
+      const fiber = yield* Effect.forkChild(
+        Effect.flip(http.use((client) => client.request({ ...getConfig, timeoutMillis: 1_000 })))
+      )
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual(servers.requests.length, 2) // the first server timed out, then the second
+      yield* TestClock.adjust("1 second")
+      const error = yield* Fiber.join(fiber)
+      assert.strictEqual(error._tag, "TransportError")
+      assert.include(error.message, "timed out after 1000 ms")
+    }).pipe(Effect.provide(httpLayer(servers)))
+  })
+})
+
+describe("NacosHttp.getEnvelope error mapping", () => {
+  const cases: ReadonlyArray<{
+    readonly status: number
+    readonly body: string
+    readonly tag: string
+    readonly errorCode?: number
+  }> = [
+    { status: 200, body: envelope(20004, "resource not found"), tag: "NotFoundError" },
+    { status: 404, body: envelope(20004, "resource not found"), tag: "NotFoundError" },
+    { status: 404, body: "Not Found", tag: "NotFoundError" },
+    { status: 409, body: envelope(20005, "resource conflict"), tag: "ConflictError" },
+    { status: 400, body: envelope(20002, "parameter validate error", "dataId is blank"), tag: "InvalidArgumentError" },
+    { status: 400, body: envelope(10000, "parameter missing"), tag: "InvalidArgumentError" },
+    { status: 403, body: envelope(10001, "access denied"), tag: "AuthError", errorCode: 10001 },
+    { status: 403, body: "authorization failed!", tag: "AuthError", errorCode: 403 },
+    { status: 410, body: envelope(40000, "Current API will be deprecated"), tag: "ServerError", errorCode: 40000 },
+    { status: 500, body: envelope(30000, "server error"), tag: "ServerError", errorCode: 30000 },
+    { status: 500, body: "<html>boom</html>", tag: "ServerError", errorCode: 500 },
+    { status: 200, body: "not json", tag: "ServerError", errorCode: -1 },
+    { status: 200, body: envelope(0, "success", { content: 1 }), tag: "ServerError", errorCode: -1 }
+  ]
+  for (const testCase of cases) {
+    it.effect(`HTTP ${testCase.status} ${testCase.body} → ${testCase.tag}`, () => {
+      const servers = makeFakeServers(() => ({ status: testCase.status, body: testCase.body }))
+      const auth = makeFakeAuth()
+      return Effect.gen(function* () {
+        const error = yield* Effect.flip(http.use((client) => client.getEnvelope(ConfigData, getConfig)))
+        assert.strictEqual(error._tag, testCase.tag)
+        if (testCase.errorCode !== undefined) {
+          assert.isTrue("errorCode" in error && error.errorCode === testCase.errorCode, JSON.stringify(error))
+        }
+        assert.strictEqual(auth.state.forbidden, testCase.tag === "AuthError" ? 1 : 0)
+        // a server's answer is not a reason to try another server
+        assert.strictEqual(servers.requests.length, 1)
+      }).pipe(Effect.provide(httpLayer(servers, auth.layer)))
+    })
+  }
+
+  it.effect("keeps the server's detail message", () => {
+    const servers = makeFakeServers(() => ({
+      status: 400,
+      body: envelope(20002, "parameter validate error", "dataId is blank")
+    }))
+    return Effect.gen(function* () {
+      const error = yield* Effect.flip(http.use((client) => client.getEnvelope(ConfigData, getConfig)))
+      assert.include(error.message, "parameter validate error")
+      assert.include(error.message, "dataId is blank")
+    }).pipe(Effect.provide(httpLayer(servers)))
+  })
+})
+
+describe("NacosHttp.getText", () => {
+  it.effect("maps non-2xx statuses; 403 reports to Auth", () => {
+    const answers = [
+      { status: 404, body: "config data not exist" },
+      { status: 409, body: "conflict" },
+      { status: 403, body: "no right" },
+      { status: 500, body: "boom" }
+    ]
+    let next = 0
+    const servers = makeFakeServers(() => answers[next++]!)
+    const auth = makeFakeAuth()
+    return Effect.gen(function* () {
+      const tags: Array<string> = []
+      for (let i = 0; i < answers.length; i++) {
+        tags.push((yield* Effect.flip(http.use((client) => client.getText(getConfig))))._tag)
+      }
+      assert.deepStrictEqual(tags, ["NotFoundError", "ConflictError", "AuthError", "ServerError"])
+      assert.strictEqual(auth.state.forbidden, 1)
+    }).pipe(Effect.provide(httpLayer(servers, auth.layer, [SERVER_A])))
+  })
+})
+
+describe("NacosHttp with username/password Auth", () => {
+  it.effect("logs in first, then sends the token as the accessToken header", () => {
+    const servers = makeFakeServers((request) =>
+      request.path.endsWith("/login")
+        ? { status: 200, body: JSON.stringify({ accessToken: "jwt-1", tokenTtl: 18000, globalAdmin: false }) }
+        : { status: 200, body: envelope(0, "success", { content: "x", md5: "y" }) }
+    )
+    const authLayer = Auth.layerUsernamePassword.pipe(
+      Layer.provide([
+        NacosOptions.layer({ serverAddr: "10.0.0.1:8848", username: "nacos", password: "pw" }),
+        fixedServerList([SERVER_A]),
+        servers.layer
+      ])
+    )
+    return Effect.gen(function* () {
+      yield* http.use((client) => client.getEnvelope(ConfigData, getConfig))
+      const [login, config] = servers.requests
+      assert.strictEqual(login!.path, "/nacos/v3/auth/user/login")
+      assert.strictEqual(config!.path, "/nacos/v3/client/cs/config")
+      assert.strictEqual(config!.headers.accesstoken, "jwt-1")
+    }).pipe(Effect.provide(httpLayer(servers, authLayer, [SERVER_A])))
+  })
+})
