@@ -1,9 +1,10 @@
 /**
  * What the conformance tests get from the global setup, and layers pointing the client at those servers.
  */
+
+import { Nacos, type NacosOptions } from "@effect-nacos/core"
 import * as Layer from "effect/Layer"
 import { inject } from "vitest"
-import { Nacos, type NacosOptions } from "@effect-nacos/core"
 
 export interface ConformanceServer {
   readonly serverAddr: string
@@ -46,7 +47,5 @@ export const optionsFor = (
 }
 
 /** The whole client stack for a server, built fresh (not shared with other tests). */
-export const nacosLayer = (
-  server: ConformanceServer,
-  overrides: Parameters<typeof optionsFor>[1] = {}
-) => Layer.fresh(Nacos.layer(optionsFor(server, overrides)))
+export const nacosLayer = (server: ConformanceServer, overrides: Parameters<typeof optionsFor>[1] = {}) =>
+  Layer.fresh(Nacos.layer(optionsFor(server, overrides)))

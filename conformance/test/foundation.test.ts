@@ -10,7 +10,10 @@ import * as SubscriptionRef from "effect/SubscriptionRef"
 import { nacosLayer, servers } from "../support.ts"
 
 const Base = Schema.Struct({ resultCode: Schema.Number, errorCode: Schema.optional(Schema.Number) })
-const ConfigQueryAnswer = Schema.Struct({ resultCode: Schema.Number, content: Schema.optional(Schema.NullOr(Schema.String)) })
+const ConfigQueryAnswer = Schema.Struct({
+  resultCode: Schema.Number,
+  content: Schema.optional(Schema.NullOr(Schema.String))
+})
 
 const missingConfig = { dataId: `conformance-missing-${Date.now()}`, group: "DEFAULT_GROUP", tenant: "public" }
 
@@ -31,7 +34,8 @@ describe("handshake and health check (auth off)", () => {
       yield* connection.requireAbility("supportPersistentInstanceByGrpc", "persistent instances over gRPC")
       const missing = yield* Effect.flip(connection.requireAbility("noSuchAbility", "a feature from the future"))
       expect(missing._tag).toBe("NotSupportedError")
-    }).pipe(Effect.provide(nacosLayer(servers().authOff))))
+    }).pipe(Effect.provide(nacosLayer(servers().authOff)))
+  )
 
   it.live("HealthCheckRequest is answered with success, and a 300 ms health cadence keeps the session", () =>
     Effect.gen(function* () {
@@ -47,14 +51,16 @@ describe("handshake and health check (auth off)", () => {
       )
       expect(states.map((s) => s._tag)).toEqual(["Connected"])
       expect((yield* connection.awaitSession()).connectionId).toBe(session.connectionId)
-    }).pipe(Effect.provide(nacosLayer(servers().authOff, { grpc: { healthCheckIntervalMillis: 300 } }))))
+    }).pipe(Effect.provide(nacosLayer(servers().authOff, { grpc: { healthCheckIntervalMillis: 300 } })))
+  )
 
   it.live("a config query for a missing key answers errorCode 300 (config not found)", () =>
     Effect.gen(function* () {
       const connection = yield* openConnection("config")
       const error = yield* Effect.flip(connection.request("ConfigQueryRequest", missingConfig, ConfigQueryAnswer))
       expect(error).toMatchObject({ _tag: "ServerError", errorCode: 300 })
-    }).pipe(Effect.provide(nacosLayer(servers().authOff))))
+    }).pipe(Effect.provide(nacosLayer(servers().authOff)))
+  )
 })
 
 describe("auth (auth on)", () => {
@@ -68,7 +74,8 @@ describe("auth (auth on)", () => {
       // with the token the server gets as far as "not found" rather than refusing the request
       const error = yield* Effect.flip(connection.request("ConfigQueryRequest", missingConfig, ConfigQueryAnswer))
       expect(error).toMatchObject({ _tag: "ServerError", errorCode: 300 })
-    }).pipe(Effect.provide(nacosLayer(servers().authOn))))
+    }).pipe(Effect.provide(nacosLayer(servers().authOn)))
+  )
 
   it.live("a wrong password is a typed AuthError that does not contain the password", () =>
     Effect.gen(function* () {
@@ -77,14 +84,16 @@ describe("auth (auth on)", () => {
       expect(error._tag).toBe("AuthError")
       expect(JSON.stringify(error)).not.toContain("not-the-password")
       expect(error.message).not.toContain("not-the-password")
-    }).pipe(Effect.provide(nacosLayer(servers().authOn, { password: "not-the-password" }))))
+    }).pipe(Effect.provide(nacosLayer(servers().authOn, { password: "not-the-password" })))
+  )
 
   it.live("a request without a token is refused with a typed AuthError (403)", () =>
     Effect.gen(function* () {
       const connection = yield* openConnection("config")
       const error = yield* Effect.flip(connection.request("ConfigQueryRequest", missingConfig, ConfigQueryAnswer))
       expect(error).toMatchObject({ _tag: "AuthError", errorCode: 403 })
-    }).pipe(Effect.provide(nacosLayer(servers().authOn, { credentials: false }))))
+    }).pipe(Effect.provide(nacosLayer(servers().authOn, { credentials: false })))
+  )
 })
 
 describe("HTTP", () => {
@@ -107,5 +116,6 @@ describe("HTTP", () => {
         })
       )
       expect(error._tag).toBe("NotFoundError")
-    }).pipe(Effect.provide(nacosLayer(servers().authOn))))
+    }).pipe(Effect.provide(nacosLayer(servers().authOn)))
+  )
 })

@@ -199,12 +199,18 @@ export const resolve = Effect.fnUntraced(function* (
     return yield* invalid(options.username === undefined ? "username" : "password", "username and password go together")
   }
   if ((options.accessKey === undefined) !== (options.secretKey === undefined)) {
-    return yield* invalid(options.accessKey === undefined ? "accessKey" : "secretKey", "accessKey and secretKey go together")
+    return yield* invalid(
+      options.accessKey === undefined ? "accessKey" : "secretKey",
+      "accessKey and secretKey go together"
+    )
   }
   const staticCredentials: Option.Option<CredentialsProvider> =
     options.accessKey !== undefined && options.secretKey !== undefined
       ? Option.some(() =>
-          Effect.succeed({ accessKey: options.accessKey!, secretKey: secret(options.secretKey).pipe(Option.getOrThrow) })
+          Effect.succeed({
+            accessKey: options.accessKey!,
+            secretKey: secret(options.secretKey).pipe(Option.getOrThrow)
+          })
         )
       : Option.none()
   const tlsInput = options.tls

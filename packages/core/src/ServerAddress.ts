@@ -48,7 +48,9 @@ export const parse = (
 ): Effect.Effect<ServerAddress, InvalidArgumentError> =>
   Effect.suspend(() => {
     const invalid = (why: string) =>
-      Effect.fail(new InvalidArgumentError({ field, message: `invalid server address ${JSON.stringify(input)}: ${why}` }))
+      Effect.fail(
+        new InvalidArgumentError({ field, message: `invalid server address ${JSON.stringify(input)}: ${why}` })
+      )
     let rest = input.trim()
     if (rest === "") return invalid("empty")
     let scheme: "http" | "https" = "http"

@@ -8,12 +8,20 @@ export * as Auth from "./Auth.ts"
 export * as Cache from "./Cache.ts"
 export * as Connection from "./Connection.ts"
 export * as Nacos from "./Nacos.ts"
+export type { NacosError as AnyNacosError } from "./NacosError.ts"
 export * as NacosError from "./NacosError.ts"
+export {
+  AuthError,
+  ConflictError,
+  InvalidArgumentError,
+  NotFoundError,
+  NotSupportedError,
+  ServerError,
+  TransportError
+} from "./NacosError.ts"
 export * as NacosHttp from "./NacosHttp.ts"
 export * as NacosOptions from "./NacosOptions.ts"
 export * as Policy from "./Policy.ts"
 export * as ServerAddress from "./ServerAddress.ts"
 export * as ServerList from "./ServerList.ts"
 export * as Transport from "./Transport.ts"
-export { AuthError, ConflictError, InvalidArgumentError, NotFoundError, NotSupportedError, ServerError, TransportError } from "./NacosError.ts"
-export type { NacosError as AnyNacosError } from "./NacosError.ts"

@@ -2,7 +2,7 @@ import { assert, describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
-import * as Layer from "effect/Layer"
+import type * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
@@ -19,11 +19,20 @@ const startFake = (options?: ConstructorParameters<typeof FakeNacosServer>[0], p
   )
 
 const connect = (connectionLayer: Layer.Layer<Transport>, spec: Parameters<Transport["Service"]["connect"]>[0]) =>
-  Effect.flatMap(Effect.service(Transport), (transport) => transport.connect(spec)).pipe(Effect.provide(connectionLayer))
+  Effect.flatMap(Effect.service(Transport), (transport) => transport.connect(spec)).pipe(
+    Effect.provide(connectionLayer)
+  )
 
-const awaitState = <T extends ConnectionState["_tag"]>(connection: Connection, tag: T, where?: (s: Extract<ConnectionState, { _tag: T }>) => boolean) =>
+const awaitState = <T extends ConnectionState["_tag"]>(
+  connection: Connection,
+  tag: T,
+  where?: (s: Extract<ConnectionState, { _tag: T }>) => boolean
+) =>
   SubscriptionRef.changes(connection.state).pipe(
-    Stream.filter((s): s is Extract<ConnectionState, { _tag: T }> => s._tag === tag && (where === undefined || where(s as Extract<ConnectionState, { _tag: T }>))),
+    Stream.filter(
+      (s): s is Extract<ConnectionState, { _tag: T }> =>
+        s._tag === tag && (where === undefined || where(s as Extract<ConnectionState, { _tag: T }>))
+    ),
     Stream.runHead,
     Effect.map((s) => s.pipe((o) => (o._tag === "Some" ? o.value : assert.fail(`state ${tag} never reached`))))
   )
@@ -78,7 +87,8 @@ describe("gRPC connection", () => {
       const missing = yield* Effect.flip(connection.requireAbility("mcp", "MCP registry"))
       expect(missing._tag).toBe("NotSupportedError")
       expect(missing).toMatchObject({ feature: "MCP registry", ability: "mcp" })
-    }))
+    })
+  )
 
   it.live("ServerCheck is retried while the server answers 'starting' (300)", () =>
     Effect.gen(function* () {
@@ -86,7 +96,8 @@ describe("gRPC connection", () => {
       const connection = yield* connect(transportLayer([fake.address]), { module: "naming" })
       yield* connection.awaitSession(10_000)
       expect(fake.typesReceived("ServerCheckRequest")).toHaveLength(3)
-    }))
+    })
+  )
 
   it.live("every push is acknowledged with its paired response and requestId; SetupAck is never answered", () =>
     Effect.gen(function* () {
@@ -106,8 +117,14 @@ describe("gRPC connection", () => {
       const changeAck = yield* Effect.promise(() => fake.ackFor(changeId))
       const detectionAck = yield* Effect.promise(() => fake.ackFor(detectionId))
       const unknownAck = yield* Effect.promise(() => fake.ackFor(unknownId))
-      expect(changeAck).toMatchObject({ type: "ConfigChangeNotifyResponse", json: { requestId: changeId, resultCode: 200 } })
-      expect(detectionAck).toMatchObject({ type: "ClientDetectionResponse", json: { requestId: detectionId, resultCode: 200 } })
+      expect(changeAck).toMatchObject({
+        type: "ConfigChangeNotifyResponse",
+        json: { requestId: changeId, resultCode: 200 }
+      })
+      expect(detectionAck).toMatchObject({
+        type: "ClientDetectionResponse",
+        json: { requestId: detectionId, resultCode: 200 }
+      })
       expect(unknownAck).toMatchObject({ type: "SomethingNewResponse", json: { requestId: unknownId } })
       expect(seen).toEqual([{ dataId: "a", group: "G" }])
       const streamTypes = fake.received.filter((r) => r.via === "stream").map((r) => r.type)
@@ -117,18 +134,25 @@ describe("gRPC connection", () => {
         "ClientDetectionResponse",
         "SomethingNewResponse"
       ])
-    }))
+    })
+  )
 
   it.live("a push the handler cannot decode is answered with ErrorResponse -500", () =>
     Effect.gen(function* () {
       const fake = yield* startFake()
       const connection = yield* connect(transportLayer([fake.address]), { module: "naming" })
-      yield* connection.handlePush("NotifySubscriberRequest", Schema.Struct({ serviceInfo: Schema.Struct({ name: Schema.String }) }), "NotifySubscriberResponse", () => Effect.succeed({}))
+      yield* connection.handlePush(
+        "NotifySubscriberRequest",
+        Schema.Struct({ serviceInfo: Schema.Struct({ name: Schema.String }) }),
+        "NotifySubscriberResponse",
+        () => Effect.succeed({})
+      )
       yield* connection.awaitSession(5000)
       const id = fake.push("NotifySubscriberRequest", { serviceInfo: { name: 42 } })
       const ack = yield* Effect.promise(() => fake.ackFor(id))
       expect(ack).toMatchObject({ type: "ErrorResponse", json: { requestId: id, errorCode: -500, resultCode: 500 } })
-    }))
+    })
+  )
 
   it.live("reconnects after the stream drops and announces it on `reconnected`", () =>
     Effect.gen(function* () {
@@ -143,7 +167,8 @@ describe("gRPC connection", () => {
       const announced = yield* Fiber.join(reconnected)
       expect(announced.map((s) => s.connectionId)).toEqual([second.connectionId])
       expect(fake.typesReceived("ConnectionSetupRequest")).toHaveLength(2)
-    }))
+    })
+  )
 
   it.effect("backoff between failed attempts is driven by the clock, within full-jitter bounds", () =>
     Effect.gen(function* () {
@@ -165,7 +190,8 @@ describe("gRPC connection", () => {
       yield* TestClock.adjust("200 millis")
       yield* awaitConnected(connection)
       expect(fake.typesReceived("ServerCheckRequest")).toHaveLength(4)
-    }))
+    })
+  )
 
   it.live("rotates to the next server when the current one goes away", () =>
     Effect.gen(function* () {
@@ -178,7 +204,8 @@ describe("gRPC connection", () => {
       a.dropStreams()
       const second = yield* awaitConnected(connection, first.connectionId)
       expect(second.server.port).toBe(b.port)
-    }))
+    })
+  )
 
   it.live("ConnectResetRequest moves the connection to the named server", () =>
     Effect.gen(function* () {
@@ -194,7 +221,8 @@ describe("gRPC connection", () => {
       const second = yield* awaitConnected(connection, first.connectionId)
       expect(second.server.port).toBe(c.port)
       expect(b.typesReceived("ServerCheckRequest")).toHaveLength(0)
-    }))
+    })
+  )
 
   it.live("errorCode 301 triggers a full re-handshake and the request succeeds on the new session", () =>
     Effect.gen(function* () {
@@ -208,7 +236,8 @@ describe("gRPC connection", () => {
       expect(second.connectionId).not.toBe(first.connectionId)
       expect(fake.typesReceived("ServerCheckRequest")).toHaveLength(2)
       expect(fake.typesReceived("ConnectionSetupRequest")).toHaveLength(2)
-    }))
+    })
+  )
 
   it.live("a failing health check reconnects", () =>
     Effect.gen(function* () {
@@ -223,7 +252,8 @@ describe("gRPC connection", () => {
       fake.healthy = true
       const second = yield* awaitConnected(connection, first.connectionId)
       expect(second.connectionId).not.toBe(first.connectionId)
-    }))
+    })
+  )
 
   it.effect("a request while disconnected fails with TransportError once its timeout passes", () =>
     Effect.gen(function* () {
@@ -239,7 +269,8 @@ describe("gRPC connection", () => {
       const error = yield* Effect.flip(exit)
       expect(error._tag).toBe("TransportError")
       expect(error.message).toContain("800 ms")
-    }))
+    })
+  )
 
   it.live("server failures are typed: ServerError with the server's code, AuthError on 403", () =>
     Effect.gen(function* () {
@@ -247,12 +278,16 @@ describe("gRPC connection", () => {
         onRequest: (type) =>
           type === "ConfigPublishRequest"
             ? { type: "ConfigPublishResponse", body: { resultCode: 500, errorCode: 403, message: "token expired" } }
-            : { type: "ConfigQueryResponse", body: { resultCode: 500, errorCode: 300, message: "config data not exist" } }
+            : {
+                type: "ConfigQueryResponse",
+                body: { resultCode: 500, errorCode: 300, message: "config data not exist" }
+              }
       })
       const connection = yield* connect(transportLayer([fake.address]), { module: "config" })
       const notFound = yield* Effect.flip(connection.request("ConfigQueryRequest", {}, Echo))
       expect(notFound).toMatchObject({ _tag: "ServerError", errorCode: 300, requestType: "ConfigQueryRequest" })
       const forbidden = yield* Effect.flip(connection.request("ConfigPublishRequest", {}, Echo))
       expect(forbidden._tag).toBe("AuthError")
-    }))
+    })
+  )
 })

@@ -12,7 +12,7 @@ import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as PubSub from "effect/PubSub"
 import * as Queue from "effect/Queue"
-import * as Schedule from "effect/Schedule"
+import type * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -51,7 +51,9 @@ const ResponseBase = Schema.Struct({
 })
 
 const ServerCheckResponse = Schema.Struct({ connectionId: Schema.String })
-const SetupAck = Schema.Struct({ abilityTable: Schema.optional(Schema.NullOr(Schema.Record(Schema.String, Schema.Boolean))) })
+const SetupAck = Schema.Struct({
+  abilityTable: Schema.optional(Schema.NullOr(Schema.Record(Schema.String, Schema.Boolean)))
+})
 const PushBase = Schema.Struct({ requestId: Schema.optional(Schema.NullOr(Schema.String)) })
 const ConnectReset = Schema.Struct({
   serverIp: Schema.optional(Schema.NullOr(Schema.String)),
@@ -111,8 +113,7 @@ export const make = Effect.fnUntraced(function* (
   }
 
   const log = (message: string) => Effect.annotateLogs(Effect.logInfo(message), { nacosModule: spec.module })
-  const logWarning = (message: string) =>
-    Effect.annotateLogs(Effect.logWarning(message), { nacosModule: spec.module })
+  const logWarning = (message: string) => Effect.annotateLogs(Effect.logWarning(message), { nacosModule: spec.module })
 
   // ---------------------------------------------------------------------------------------------------------------
   // The handshake
@@ -122,7 +123,11 @@ export const make = Effect.fnUntraced(function* (
     Effect.map(channel.unary(payload, timeoutMillis), decodePayload)
 
   const serverCheck = (channel: GrpcChannel.GrpcChannel) =>
-    unaryOnce(channel, encodePayload("ServerCheckRequest", { module: "internal" }), grpcOptions.serverCheckTimeoutMillis).pipe(
+    unaryOnce(
+      channel,
+      encodePayload("ServerCheckRequest", { module: "internal" }),
+      grpcOptions.serverCheckTimeoutMillis
+    ).pipe(
       Effect.flatMap((answer): Effect.Effect<{ readonly connectionId: string }, TransportError | ServerError> => {
         if (answer.type === "ServerCheckResponse") {
           return Schema.decodeUnknownEffect(ServerCheckResponse)(answer.json).pipe(
@@ -160,7 +165,10 @@ export const make = Effect.fnUntraced(function* (
       if (message.type === "SetupAckRequest") {
         // SetupAck is the one push that is never answered.
         const ack = Schema.decodeUnknownOption(SetupAck)(message.json)
-        yield* Deferred.succeed(setupAck, Option.match(ack, { onNone: () => ({}), onSome: (a) => a.abilityTable ?? {} }))
+        yield* Deferred.succeed(
+          setupAck,
+          Option.match(ack, { onNone: () => ({}), onSome: (a) => a.abilityTable ?? {} })
+        )
         return
       }
       if (!message.type.endsWith("Request")) return
@@ -174,8 +182,14 @@ export const make = Effect.fnUntraced(function* (
       if (message.type === "ConnectResetRequest") {
         yield* ack("ConnectResetResponse", {})
         const reset = Schema.decodeUnknownOption(ConnectReset)(message.json)
-        const serverIp = reset.pipe(Option.flatMap((r) => Option.fromNullishOr(r.serverIp)), Option.getOrUndefined)
-        const portText = reset.pipe(Option.flatMap((r) => Option.fromNullishOr(r.serverPort)), Option.getOrUndefined)
+        const serverIp = reset.pipe(
+          Option.flatMap((r) => Option.fromNullishOr(r.serverIp)),
+          Option.getOrUndefined
+        )
+        const portText = reset.pipe(
+          Option.flatMap((r) => Option.fromNullishOr(r.serverPort)),
+          Option.getOrUndefined
+        )
         const port = portText === undefined || portText === "" ? undefined : Number(portText)
         const preferred =
           serverIp === undefined || serverIp.trim() === ""
@@ -287,7 +301,10 @@ export const make = Effect.fnUntraced(function* (
   /** Completes with a reason once the session is unusable. */
   const supervise = (live: LiveSession): Effect.Effect<{ reason: string; preferred: Option.Option<ServerAddress> }> => {
     const none = Option.none<ServerAddress>()
-    const streamEnded = Effect.map(Deferred.await(live.ended), (reason) => ({ reason: `bi-stream ended: ${reason}`, preferred: none }))
+    const streamEnded = Effect.map(Deferred.await(live.ended), (reason) => ({
+      reason: `bi-stream ended: ${reason}`,
+      preferred: none
+    }))
     const healthLoop = Effect.gen(function* () {
       while (true) {
         yield* Effect.sleep(grpcOptions.healthCheckIntervalMillis)

@@ -4,8 +4,13 @@
  * For faults a real server cannot be made to produce; behaviour a real server shows is checked in conformance/.
  */
 import * as grpc from "@grpc/grpc-js"
-import { decodePayload, encodePayload, type Payload } from "../../src/internal/payload.ts"
-import { deserializePayload, serializePayload } from "../../src/internal/payload.ts"
+import {
+  decodePayload,
+  deserializePayload,
+  encodePayload,
+  type Payload,
+  serializePayload
+} from "../../src/internal/payload.ts"
 
 export interface Received {
   readonly via: "unary" | "stream"
@@ -129,7 +134,8 @@ export class FakeNacosServer {
   push(type: string, body: Record<string, unknown>): string {
     const requestId = String(this.nextPushId++)
     for (const entry of this.streams) {
-      if (entry.connectionId !== undefined) entry.call.write(encodePayload(type, { ...body, requestId }, {}, "127.0.0.1"))
+      if (entry.connectionId !== undefined)
+        entry.call.write(encodePayload(type, { ...body, requestId }, {}, "127.0.0.1"))
     }
     return requestId
   }
@@ -162,7 +168,11 @@ export class FakeNacosServer {
       }
       if (this.startingLeft > 0) {
         this.startingLeft--
-        return answer("ErrorResponse", { resultCode: 300, errorCode: 300, message: "Server is starting,please try later." })
+        return answer("ErrorResponse", {
+          resultCode: 300,
+          errorCode: 300,
+          message: "Server is starting,please try later."
+        })
       }
       const connectionId = `${Date.now()}_127.0.0.1_${this.nextConnection++}`
       this.connectionIds.set(peer, connectionId)

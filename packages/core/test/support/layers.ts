@@ -25,7 +25,9 @@ export const fixedServerList = (addresses: ReadonlyArray<string>) =>
         next: (previous) =>
           Effect.succeed(list[Option.isSome(previous) ? (indexOf(previous.value) + 1) % list.length : 0]!),
         find: (host, port) =>
-          Effect.succeed(Option.fromNullishOr(list.find((s) => s.host === host && (port === undefined || s.port === port))))
+          Effect.succeed(
+            Option.fromNullishOr(list.find((s) => s.host === host && (port === undefined || s.port === port)))
+          )
       })
     })
   )
