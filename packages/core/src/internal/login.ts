@@ -72,7 +72,8 @@ const V3_MISSING_STATUSES: ReadonlySet<number> = new Set([404, 501])
 /**
  * Statuses with which a server rejects the credentials. Per the protocol reference (§4.3, §9) the default auth plugin
  * throws `AccessException`, which `NacosApiExceptionHandler` turns into HTTP **403** (body like "unknown user!");
- * this is NOT yet verified against a real 3.x server (the conformance suite will check). 401 is accepted too.
+ * 401 is accepted too. The real pig-mesh 3.1.0 server answers a wrong password on the server port with HTTP **500**
+ * ("No message available") on both v3 and v1, which lands in the generic failure below: still an AuthError.
  */
 const REJECTED_CREDENTIALS_STATUSES: ReadonlySet<number> = new Set([401, 403])
 
