@@ -7,14 +7,12 @@ import * as HttpClientResponse from "effect/http/HttpClientResponse"
 import * as Latch from "effect/Latch"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
-import * as Option from "effect/Option"
 import * as References from "effect/References"
-import * as Stream from "effect/Stream"
 import { TestClock } from "effect/testing"
 import * as Auth from "../src/Auth.ts"
 import * as NacosOptions from "../src/NacosOptions.ts"
 import { ServerAddress } from "../src/ServerAddress.ts"
-import { ServerList } from "../src/ServerList.ts"
+import { fixedServerListOf } from "./support/layers.ts"
 
 const PASSWORD = "s3cr3t-P@ss word"
 const SERVER_A = new ServerAddress({ scheme: "http", host: "10.0.0.1", port: 8848 })
@@ -68,23 +66,6 @@ const issuingTokens = (ttlSeconds = 18_000) => {
     Effect.sync(() => ({ status: 200, body: tokenBody(`tok-${++issued}`, ttlSeconds) }))
 }
 
-const fixedServerList = (addresses: ReadonlyArray<ServerAddress>) =>
-  Layer.succeed(
-    ServerList,
-    ServerList.of({
-      current: Effect.succeed(addresses),
-      changes: Stream.make(addresses),
-      next: (previous) =>
-        Effect.succeed(
-          Option.match(previous, {
-            onNone: () => addresses[0]!,
-            onSome: (server) => addresses[(addresses.indexOf(server) + 1) % addresses.length]!
-          })
-        ),
-      find: (host) => Effect.succeed(Option.fromNullishOr(addresses.find((address) => address.host === host)))
-    })
-  )
-
 const usernamePasswordLayer = (
   server: ReturnType<typeof makeFakeServer>,
   addresses: ReadonlyArray<ServerAddress> = [SERVER_A]
@@ -92,7 +73,7 @@ const usernamePasswordLayer = (
   Auth.layerUsernamePassword.pipe(
     Layer.provide([
       NacosOptions.layer({ serverAddr: "10.0.0.1:8848", username: "nacos", password: PASSWORD }),
-      fixedServerList(addresses),
+      fixedServerListOf(addresses),
       server.layer
     ])
   )
@@ -313,7 +294,7 @@ describe("Auth.layer", () => {
         Auth.layer.pipe(
           Layer.provide([
             NacosOptions.layer({ serverAddr: "10.0.0.1:8848", username: "nacos", password: PASSWORD }),
-            fixedServerList([SERVER_A]),
+            fixedServerListOf([SERVER_A]),
             server.layer
           ])
         )
@@ -324,7 +305,7 @@ describe("Auth.layer", () => {
   it.effect("picks access keys when credentials are set, none otherwise", () => {
     const server = makeFakeServer(issuingTokens())
     const build = (input: NacosOptions.NacosOptionsInput) =>
-      Auth.layer.pipe(Layer.provide([NacosOptions.layer(input), fixedServerList([SERVER_A]), server.layer]))
+      Auth.layer.pipe(Layer.provide([NacosOptions.layer(input), fixedServerListOf([SERVER_A]), server.layer]))
     return Effect.gen(function* () {
       const signed = yield* identity.pipe(
         Effect.provide(build({ serverAddr: "10.0.0.1:8848", accessKey: "ak", secretKey: "sk" }))

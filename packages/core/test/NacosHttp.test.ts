@@ -5,9 +5,7 @@ import * as HttpClient from "effect/http/HttpClient"
 import * as HttpClientError from "effect/http/HttpClientError"
 import * as HttpClientResponse from "effect/http/HttpClientResponse"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import * as Stream from "effect/Stream"
 import { TestClock } from "effect/testing"
 import * as Auth from "../src/Auth.ts"
 import { CLIENT_VERSION } from "../src/internal/version.ts"
@@ -15,7 +13,7 @@ import type { InvalidArgumentError } from "../src/NacosError.ts"
 import * as NacosHttp from "../src/NacosHttp.ts"
 import * as NacosOptions from "../src/NacosOptions.ts"
 import { ServerAddress } from "../src/ServerAddress.ts"
-import { ServerList } from "../src/ServerList.ts"
+import { fixedServerListOf } from "./support/layers.ts"
 
 const SERVER_A = new ServerAddress({ scheme: "http", host: "10.0.0.1", port: 8848 })
 const SERVER_B = new ServerAddress({ scheme: "http", host: "10.0.0.2", port: 8848 })
@@ -60,23 +58,6 @@ const makeFakeServers = (answer: (request: RecordedRequest) => FakeAnswer) => {
   return { requests, layer: Layer.succeed(HttpClient.HttpClient, client) }
 }
 
-const fixedServerList = (addresses: ReadonlyArray<ServerAddress>) =>
-  Layer.succeed(
-    ServerList,
-    ServerList.of({
-      current: Effect.succeed(addresses),
-      changes: Stream.make(addresses),
-      next: (previous) =>
-        Effect.succeed(
-          Option.match(previous, {
-            onNone: () => addresses[0]!,
-            onSome: (server) => addresses[(addresses.indexOf(server) + 1) % addresses.length]!
-          })
-        ),
-      find: (host) => Effect.succeed(Option.fromNullishOr(addresses.find((address) => address.host === host)))
-    })
-  )
-
 /** An Auth that hands out a fixed token and counts 403 reports. */
 const makeFakeAuth = () => {
   const state = { forbidden: 0, resources: [] as Array<Auth.AuthResource> }
@@ -104,7 +85,7 @@ const httpLayer = (
   NacosHttp.layer.pipe(
     Layer.provide([
       NacosOptions.layer({ serverAddr: "10.0.0.1:8848,10.0.0.2:8848" }),
-      fixedServerList(addresses),
+      fixedServerListOf(addresses),
       auth,
       servers.layer
     ])
@@ -322,7 +303,7 @@ describe("NacosHttp with username/password Auth", () => {
     const authLayer = Auth.layerUsernamePassword.pipe(
       Layer.provide([
         NacosOptions.layer({ serverAddr: "10.0.0.1:8848", username: "nacos", password: "pw" }),
-        fixedServerList([SERVER_A]),
+        fixedServerListOf([SERVER_A]),
         servers.layer
       ])
     )

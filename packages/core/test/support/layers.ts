@@ -13,24 +13,26 @@ import * as Transport from "../../src/Transport.ts"
 export const noAuth = Layer.succeed(Auth, Auth.of({ identity: () => Effect.succeed({}), onForbidden: Effect.void }))
 
 /** A fixed list with deterministic rotation starting at the first entry. */
-export const fixedServerList = (addresses: ReadonlyArray<string>) =>
-  Layer.effect(
+export const fixedServerListOf = (list: ReadonlyArray<ServerAddress.ServerAddress>) => {
+  const indexOf = (server: ServerAddress.ServerAddress) => list.findIndex((s) => s.authority === server.authority)
+  return Layer.succeed(
     ServerList,
-    Effect.gen(function* () {
-      const list = yield* ServerAddress.parseList(addresses)
-      const indexOf = (server: ServerAddress.ServerAddress) => list.findIndex((s) => s.authority === server.authority)
-      return ServerList.of({
-        current: Effect.succeed(list),
-        changes: Stream.make(list).pipe(Stream.concat(Stream.never)),
-        next: (previous) =>
-          Effect.succeed(list[Option.isSome(previous) ? (indexOf(previous.value) + 1) % list.length : 0]!),
-        find: (host, port) =>
-          Effect.succeed(
-            Option.fromNullishOr(list.find((s) => s.host === host && (port === undefined || s.port === port)))
-          )
-      })
+    ServerList.of({
+      current: Effect.succeed(list),
+      changes: Stream.make(list).pipe(Stream.concat(Stream.never)),
+      next: (previous) =>
+        Effect.succeed(list[Option.isSome(previous) ? (indexOf(previous.value) + 1) % list.length : 0]!),
+      find: (host, port) =>
+        Effect.succeed(
+          Option.fromNullishOr(list.find((s) => s.host === host && (port === undefined || s.port === port)))
+        )
     })
   )
+}
+
+/** {@link fixedServerListOf} from address strings. */
+export const fixedServerList = (addresses: ReadonlyArray<string>) =>
+  Layer.unwrap(Effect.map(ServerAddress.parseList(addresses), fixedServerListOf))
 
 /** Transport against fake servers (gRPC port = "HTTP" port: offset 0). */
 export const transportLayer = (
