@@ -49,44 +49,44 @@ const CredentialsProviderSchema = Schema.declare((u: unknown): u is CredentialsP
  */
 export const NacosOptionsSchema = Schema.Struct({
   /** `host`, `host:port`, `http(s)://host:port`; a comma list or an array. */
-  serverAddr: Schema.optionalKey(Schema.Union([Schema.String, Schema.Array(Schema.String)])),
+  serverAddr: Schema.optional(Schema.Union([Schema.String, Schema.Array(Schema.String)])),
   /** Address server (`host[:port]`): the server list is fetched from `http://endpoint/{endpointContextPath}/serverlist`. */
-  endpoint: Schema.optionalKey(Schema.String),
-  endpointContextPath: Schema.optionalKey(Schema.String),
-  endpointRefreshMillis: Schema.optionalKey(PositiveMillis),
+  endpoint: Schema.optional(Schema.String),
+  endpointContextPath: Schema.optional(Schema.String),
+  endpointRefreshMillis: Schema.optional(PositiveMillis),
   /** Namespace id; empty means `public`, as in the Java client. */
-  namespace: Schema.optionalKey(Schema.String),
-  contextPath: Schema.optionalKey(Schema.String),
-  username: Schema.optionalKey(Schema.String),
-  password: Schema.optionalKey(Secret),
-  accessKey: Schema.optionalKey(Schema.String),
-  secretKey: Schema.optionalKey(Secret),
-  credentialsProvider: Schema.optionalKey(CredentialsProviderSchema),
-  appName: Schema.optionalKey(Schema.String),
+  namespace: Schema.optional(Schema.String),
+  contextPath: Schema.optional(Schema.String),
+  username: Schema.optional(Schema.String),
+  password: Schema.optional(Secret),
+  accessKey: Schema.optional(Schema.String),
+  secretKey: Schema.optional(Secret),
+  credentialsProvider: Schema.optional(CredentialsProviderSchema),
+  appName: Schema.optional(Schema.String),
   /** Root for snapshot/failover files; default `~/nacos`. */
-  cacheDir: Schema.optionalKey(Schema.String),
-  grpc: Schema.optionalKey(
+  cacheDir: Schema.optional(Schema.String),
+  grpc: Schema.optional(
     Schema.Struct({
       /** Per-request timeout. */
-      timeoutMillis: Schema.optionalKey(PositiveMillis),
+      timeoutMillis: Schema.optional(PositiveMillis),
       /** gRPC port = HTTP port + offset; per client, not a process-wide property. */
-      portOffset: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 65535 }))),
+      portOffset: Schema.optional(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 65535 }))),
       /** HTTP/2 keepalive ping interval; the server refuses pings more often than every 5 minutes. */
-      keepAliveMillis: Schema.optionalKey(NonNegativeMillis),
-      maxReceiveMessageLength: Schema.optionalKey(PositiveMillis),
-      capabilityNegotiationTimeoutMillis: Schema.optionalKey(PositiveMillis),
-      serverCheckTimeoutMillis: Schema.optionalKey(PositiveMillis),
-      healthCheckIntervalMillis: Schema.optionalKey(PositiveMillis),
+      keepAliveMillis: Schema.optional(NonNegativeMillis),
+      maxReceiveMessageLength: Schema.optional(PositiveMillis),
+      capabilityNegotiationTimeoutMillis: Schema.optional(PositiveMillis),
+      serverCheckTimeoutMillis: Schema.optional(PositiveMillis),
+      healthCheckIntervalMillis: Schema.optional(PositiveMillis),
       /** How many times a failed request is retried (on transport errors only). */
-      retryTimes: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 100 })))
+      retryTimes: Schema.optional(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 100 })))
     })
   ),
-  tls: Schema.optionalKey(
+  tls: Schema.optional(
     Schema.Struct({
-      enabled: Schema.optionalKey(Schema.Boolean),
-      caFile: Schema.optionalKey(Schema.String),
-      certFile: Schema.optionalKey(Schema.String),
-      keyFile: Schema.optionalKey(Schema.String)
+      enabled: Schema.optional(Schema.Boolean),
+      caFile: Schema.optional(Schema.String),
+      certFile: Schema.optional(Schema.String),
+      keyFile: Schema.optional(Schema.String)
     })
   )
 })
@@ -149,6 +149,18 @@ export const defaultGrpcOptions: GrpcOptions = {
   healthCheckIntervalMillis: 5000,
   retryTimes: 3
 }
+
+const grpcWithDefaults = (input: NonNullable<NacosOptionsInput["grpc"]>): GrpcOptions => ({
+  timeoutMillis: input.timeoutMillis ?? defaultGrpcOptions.timeoutMillis,
+  portOffset: input.portOffset ?? defaultGrpcOptions.portOffset,
+  keepAliveMillis: input.keepAliveMillis ?? defaultGrpcOptions.keepAliveMillis,
+  maxReceiveMessageLength: input.maxReceiveMessageLength ?? defaultGrpcOptions.maxReceiveMessageLength,
+  capabilityNegotiationTimeoutMillis:
+    input.capabilityNegotiationTimeoutMillis ?? defaultGrpcOptions.capabilityNegotiationTimeoutMillis,
+  serverCheckTimeoutMillis: input.serverCheckTimeoutMillis ?? defaultGrpcOptions.serverCheckTimeoutMillis,
+  healthCheckIntervalMillis: input.healthCheckIntervalMillis ?? defaultGrpcOptions.healthCheckIntervalMillis,
+  retryTimes: input.retryTimes ?? defaultGrpcOptions.retryTimes
+})
 
 const invalid = (field: string, message: string) => new InvalidArgumentError({ field, message })
 
@@ -228,7 +240,7 @@ export const resolve = Effect.fnUntraced(function* (
     credentialsProvider: Option.orElse(Option.fromNullishOr(options.credentialsProvider), () => staticCredentials),
     appName: options.appName ?? "unknown",
     cacheDir: options.cacheDir ?? path.join(os.homedir(), "nacos"),
-    grpc: { ...defaultGrpcOptions, ...options.grpc },
+    grpc: grpcWithDefaults(options.grpc ?? {}),
     tls: tlsEnabled
       ? Option.some({ caFile: tlsInput!.caFile, certFile: tlsInput!.certFile, keyFile: tlsInput!.keyFile })
       : Option.none()
@@ -289,36 +301,38 @@ export const optionsConfig: Config.Config<NacosOptionsInput> = Config.all({
   certFile: optionalString("NACOS_TLS_CERT_FILE"),
   keyFile: optionalString("NACOS_TLS_KEY_FILE")
 }).pipe(
-  Config.map((env) => {
-    const defined = <A extends Record<string, Option.Option<unknown>>>(record: A) =>
-      Object.fromEntries(
-        Object.entries(record).flatMap(([key, value]) => (Option.isSome(value) ? [[key, value.value]] : []))
-      ) as { [K in keyof A]?: A[K] extends Option.Option<infer V> ? V : never }
-    const grpc = defined({
-      timeoutMillis: env.timeoutMillis,
-      portOffset: env.portOffset,
-      keepAliveMillis: env.keepAliveMillis,
-      maxReceiveMessageLength: env.maxReceiveMessageLength,
-      capabilityNegotiationTimeoutMillis: env.capabilityNegotiationTimeoutMillis
-    })
-    const tls = defined({ enabled: env.tlsEnabled, caFile: env.caFile, certFile: env.certFile, keyFile: env.keyFile })
+  Config.map((env): NacosOptionsInput => {
+    const value = Option.getOrUndefined
+    const grpc = {
+      timeoutMillis: value(env.timeoutMillis),
+      portOffset: value(env.portOffset),
+      keepAliveMillis: value(env.keepAliveMillis),
+      maxReceiveMessageLength: value(env.maxReceiveMessageLength),
+      capabilityNegotiationTimeoutMillis: value(env.capabilityNegotiationTimeoutMillis)
+    }
+    const tlsEnabled = value(env.tlsEnabled)
+    const tls = {
+      enabled: tlsEnabled,
+      caFile: value(env.caFile),
+      certFile: value(env.certFile),
+      keyFile: value(env.keyFile)
+    }
+    const anySet = (record: Record<string, unknown>) => Object.values(record).some((v) => v !== undefined)
     return {
-      ...defined({
-        serverAddr: env.serverAddr,
-        endpoint: env.endpoint,
-        endpointContextPath: env.endpointContextPath,
-        endpointRefreshMillis: env.endpointRefreshMillis,
-        namespace: env.namespace,
-        contextPath: env.contextPath,
-        username: env.username,
-        password: env.password,
-        accessKey: env.accessKey,
-        secretKey: env.secretKey,
-        appName: env.appName,
-        cacheDir: env.cacheDir
-      }),
-      ...(Object.keys(grpc).length > 0 ? { grpc } : {}),
-      ...(Object.keys(tls).length > 0 && tls.enabled !== false ? { tls } : {})
+      serverAddr: value(env.serverAddr),
+      endpoint: value(env.endpoint),
+      endpointContextPath: value(env.endpointContextPath),
+      endpointRefreshMillis: value(env.endpointRefreshMillis),
+      namespace: value(env.namespace),
+      contextPath: value(env.contextPath),
+      username: value(env.username),
+      password: value(env.password),
+      accessKey: value(env.accessKey),
+      secretKey: value(env.secretKey),
+      appName: value(env.appName),
+      cacheDir: value(env.cacheDir),
+      grpc: anySet(grpc) ? grpc : undefined,
+      tls: anySet(tls) && tlsEnabled !== false ? tls : undefined
     }
   })
 )

@@ -76,9 +76,9 @@ interface ReconnectRequest {
 }
 
 interface RegisteredPush {
-  readonly decode: (json: unknown) => Effect.Effect<unknown, Schema.SchemaError>
   readonly responseType: string
-  readonly handle: (push: unknown) => Effect.Effect<Record<string, unknown>>
+  /** Decodes the push body and runs the handler on it. */
+  readonly run: (json: unknown) => Effect.Effect<Record<string, unknown>, Schema.SchemaError>
 }
 
 const INTERNAL_RESOURCE: AuthResource = { module: "internal" }
@@ -215,7 +215,7 @@ export const make = Effect.fnUntraced(function* (
         yield* ack(responseTypeFor(message.type), {})
         return
       }
-      const outcome = yield* registered.decode(message.json).pipe(Effect.flatMap(registered.handle), Effect.exit)
+      const outcome = yield* Effect.exit(registered.run(message.json))
       if (Exit.isSuccess(outcome)) {
         yield* ack(registered.responseType, outcome.value)
       } else {
@@ -468,11 +468,10 @@ export const make = Effect.fnUntraced(function* (
   const handlePush: Connection["handlePush"] = (pushType, pushSchema, responseType, handler) =>
     Effect.acquireRelease(
       Effect.sync(() => {
+        const decode = Schema.decodeUnknownEffect(pushSchema)
         const registered: RegisteredPush = {
-          decode: Schema.decodeUnknownEffect(pushSchema),
           responseType,
-          // the schema decoded the push, so it has the handler's input type
-          handle: (push) => handler(push as Parameters<typeof handler>[0])
+          run: (json) => Effect.flatMap(decode(json), handler)
         }
         pushHandlers.set(pushType, registered)
         return registered
