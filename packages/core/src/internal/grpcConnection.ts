@@ -349,7 +349,8 @@ export const make = Effect.fnUntraced(function* (
             return server
           })
           const live = yield* Effect.flatMap(pickServer, establishScoped).pipe(
-            Effect.tapError((error) => logWarning(`connect failed: ${error.message}`)),
+            // one warning per lost connection is enough; each failed attempt is only worth a debug line
+            Effect.tapError((error) => Effect.logDebug(`connect failed: ${error.message}`)),
             Effect.retry(deps.reconnectSchedule),
             Effect.orDie
           )

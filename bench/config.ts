@@ -1,0 +1,165 @@
+/**
+ * ConfigService benchmark: prints one JSON object.
+ *
+ *   NACOS_SERVER_ADDR=127.0.0.1:8848 [NACOS_USERNAME=… NACOS_PASSWORD=…] node --conditions=source --expose-gc bench/config.ts
+ *
+ * - get throughput with 1, 64 and 512 requests in flight (one client, one existing config);
+ * - publish → watch latency (p50 / p99): one client publishes, another one's watch receives the change;
+ * - time and heap to establish 10 000 watched keys (absent keys: one listen round, no re-reads).
+ *
+ * Without NACOS_SERVER_ADDR it runs on the in-memory layer (and says so in the output): useful only to see the
+ * client's own overhead.
+ */
+import { randomUUID } from "node:crypto"
+import { ConfigService } from "@effect-nacos/config"
+import { Nacos } from "@effect-nacos/core"
+import { Clock, Context, Deferred, Effect, Fiber, Layer, Queue, References, Schedule, Stream } from "effect"
+
+const serverAddr = process.env.NACOS_SERVER_ADDR?.trim() ?? ""
+const run = `bench-${randomUUID().slice(0, 8)}`
+
+/** A fresh client (its own gRPC connection) for the rest of the benchmark. */
+const liveClient = Effect.map(
+  Layer.build(ConfigService.layerWith({}).pipe(Layer.provide(Layer.fresh(Nacos.layerConfig)), Layer.orDie)),
+  (context) => Context.get(context, ConfigService.ConfigService)
+)
+
+/** Reader, publisher and watcher: three connections on a server; one shared store in memory. */
+const clients = Effect.gen(function* () {
+  if (serverAddr !== "") return { reader: yield* liveClient, publisher: yield* liveClient, watcher: yield* liveClient }
+  const memory = yield* Effect.map(Layer.build(ConfigService.layerMemory()), (context) =>
+    Context.get(context, ConfigService.ConfigService)
+  )
+  return { reader: memory, publisher: memory, watcher: memory }
+})
+
+const now = Effect.map(Clock.currentTimeNanos, (nanos) => Number(nanos) / 1e6)
+
+const percentile = (sorted: ReadonlyArray<number>, p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN
+
+const round2 = (value: number) => Math.round(value * 100) / 100
+
+const getThroughput = (config: ConfigService.Service, dataId: string, inFlight: number, total: number) =>
+  Effect.gen(function* () {
+    const started = yield* now
+    yield* Effect.forEach(Array.from({ length: total }), () => config.get({ dataId }), {
+      concurrency: inFlight,
+      discard: true
+    })
+    const millis = (yield* now) - started
+    return { inFlight, requests: total, millis: round2(millis), perSecond: Math.round((total / millis) * 1000) }
+  })
+
+const publishToWatchLatency = (publisher: ConfigService.Service, watcher: ConfigService.Service, samples: number) =>
+  Effect.gen(function* () {
+    const dataId = `${run}-latency`
+    const events = yield* Queue.unbounded<string>()
+    const first = yield* Deferred.make<void>()
+    const watching = yield* watcher.watch({ dataId }).pipe(
+      Stream.runForEach((event) =>
+        Deferred.succeed(first, undefined).pipe(
+          Effect.andThen(event._tag === "Changed" ? Queue.offer(events, event.content) : Effect.void)
+        )
+      ),
+      Effect.forkScoped
+    )
+    yield* Deferred.await(first)
+    const latencies: Array<number> = []
+    for (let i = 0; i < samples; i++) {
+      const content = `sample ${i}`
+      const started = yield* now
+      yield* publisher.publish({ dataId, content })
+      while ((yield* Queue.take(events)) !== content) {
+        // an older value still in flight
+      }
+      latencies.push((yield* now) - started)
+    }
+    yield* Fiber.interrupt(watching)
+    yield* publisher.remove({ dataId })
+    const sorted = [...latencies].sort((a, b) => a - b)
+    return {
+      samples,
+      p50Millis: round2(percentile(sorted, 50)),
+      p99Millis: round2(percentile(sorted, 99)),
+      maxMillis: round2(sorted.at(-1) ?? 0)
+    }
+  })
+
+/** `global.gc` exists only under `--expose-gc`; without it the heap figure includes garbage. */
+const gcAvailable = typeof Reflect.get(globalThis, "gc") === "function"
+const gc = () => {
+  const collect: unknown = Reflect.get(globalThis, "gc")
+  if (typeof collect === "function") collect()
+}
+
+const establishWatches = (watcher: ConfigService.Service, keys: number) =>
+  Effect.gen(function* () {
+    gc()
+    const heapBefore = process.memoryUsage().heapUsed
+    const started = yield* now
+    const seen = yield* Deferred.make<void>()
+    let firstEvents = 0
+    yield* Effect.forEach(
+      Array.from({ length: keys }, (_, i) => `${run}-watch-${i}`),
+      (dataId) =>
+        watcher.watch({ dataId }).pipe(
+          Stream.runForEach(() =>
+            Effect.suspend(() => (++firstEvents === keys ? Deferred.succeed(seen, undefined) : Effect.void))
+          ),
+          Effect.forkScoped
+        ),
+      { discard: true }
+    )
+    yield* Deferred.await(seen)
+    const millis = (yield* now) - started
+    gc()
+    const heapAfter = process.memoryUsage().heapUsed
+    return {
+      keys,
+      millis: round2(millis),
+      heapDeltaMiB: round2((heapAfter - heapBefore) / (1024 * 1024)),
+      heapMeasuredAfterGc: gcAvailable
+    }
+  })
+
+const program = Effect.gen(function* () {
+  const { reader, publisher, watcher } = yield* clients
+  const dataId = `${run}-get`
+  yield* publisher.publish({ dataId, content: "x".repeat(1024) })
+  yield* reader.get({ dataId }).pipe(Effect.retry({ schedule: Schedule.spaced("50 millis"), times: 100 }))
+  yield* getThroughput(reader, dataId, 16, 500) // warm-up
+  const throughput = [
+    yield* getThroughput(reader, dataId, 1, 1000),
+    yield* getThroughput(reader, dataId, 64, 5000),
+    yield* getThroughput(reader, dataId, 512, 10_000)
+  ]
+  yield* publisher.remove({ dataId })
+  const latency = yield* publishToWatchLatency(publisher, watcher, 200)
+  const watches = yield* establishWatches(watcher, 10_000)
+  return {
+    target: serverAddr === "" ? "memory (NACOS_SERVER_ADDR not set)" : serverAddr,
+    node: process.version,
+    getThroughput: throughput,
+    publishToWatchLatency: latency,
+    establishWatches: watches
+  }
+})
+
+program
+  .pipe(
+    Effect.scoped,
+    // the JSON is the output: keep connection logs out of it
+    Effect.provideService(References.MinimumLogLevel, "Warn"),
+    Effect.runPromise
+  )
+  .then(
+    (result) => {
+      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
+      process.exit(0)
+    },
+    (error: unknown) => {
+      process.stderr.write(`${String(error)}\n`)
+      process.exit(1)
+    }
+  )

@@ -1,0 +1,296 @@
+/**
+ * ConfigService against the real Nacos 3.2 server, auth off and auth on: the shared behaviour suite (the same
+ * one layerMemory and the fake-server unit tests run), then what only a real deployment shows — two clients,
+ * the local files, the HTTP endpoints the server really serves, and connections cut under a watch.
+ */
+
+import { randomUUID } from "node:crypto"
+import * as fs from "node:fs/promises"
+import * as net from "node:net"
+import * as os from "node:os"
+import * as path from "node:path"
+import { describe, expect, it } from "@effect/vitest"
+import { ConfigService } from "@effect-nacos/config"
+import { Cache, NacosOptions } from "@effect-nacos/core"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import {
+  describeConfigBehaviour,
+  eventually,
+  md5,
+  startWatch,
+  uniqueId
+} from "../../packages/config/test/support/behaviour.ts"
+import { type ConformanceServer, nacosLayer, servers } from "../support.ts"
+
+// =============================================================================
+// A TCP proxy that can cut connections
+// =============================================================================
+
+/**
+ * Forwards a local port to a server port. `cut()` destroys every open connection and refuses new ones until
+ * `restore()`: to the client it looks like the server (or the network) went away and came back.
+ */
+class CuttingProxy {
+  private server: net.Server | undefined
+  private readonly sockets = new Set<net.Socket>()
+  private readonly targetPort: number
+  port = 0
+
+  constructor(targetPort: number) {
+    this.targetPort = targetPort
+  }
+
+  /** Listens on `port` (0 = any free port). */
+  async listen(port = 0): Promise<this> {
+    const server = net.createServer((client) => {
+      const upstream = net.connect(this.targetPort, "127.0.0.1")
+      for (const socket of [client, upstream]) {
+        this.sockets.add(socket)
+        socket.on("close", () => this.sockets.delete(socket))
+        socket.on("error", () => socket.destroy())
+      }
+      client.pipe(upstream)
+      upstream.pipe(client)
+      client.on("close", () => upstream.destroy())
+      upstream.on("close", () => client.destroy())
+    })
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject)
+      server.listen(port, "127.0.0.1", () => resolve())
+    })
+    const address = server.address()
+    if (address === null || typeof address === "string") throw new Error("proxy has no TCP port")
+    this.port = address.port
+    this.server = server
+    return this
+  }
+
+  async cut(): Promise<void> {
+    const server = this.server
+    this.server = undefined
+    for (const socket of this.sockets) socket.destroy()
+    this.sockets.clear()
+    if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()))
+  }
+
+  async restore(): Promise<void> {
+    await this.listen(this.port)
+  }
+}
+
+const proxyTo = (targetPort: number, port = 0) =>
+  Effect.acquireRelease(
+    Effect.promise(() => new CuttingProxy(targetPort).listen(port)),
+    (proxy) => Effect.promise(() => proxy.cut())
+  )
+
+/** A proxy for gRPC on a port above the server's HTTP port, so `grpc.portOffset` can route gRPC through it. */
+const grpcProxyFor = (server: ConformanceServer) =>
+  Effect.gen(function* () {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const proxy = yield* proxyTo(server.grpcPort)
+      if (proxy.port > server.httpPort) return { proxy, portOffset: proxy.port - server.httpPort }
+      yield* Effect.promise(() => proxy.cut())
+    }
+    return yield* Effect.die("no free port above the server's HTTP port")
+  })
+
+/** HTTP and gRPC both through proxies (gRPC at the HTTP proxy's port + offset), so both can be cut. */
+const fullProxyFor = (server: ConformanceServer) =>
+  Effect.gen(function* () {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const http = yield* proxyTo(server.httpPort)
+      const offset = 1 + (attempt % 50)
+      const grpc = yield* Effect.promise(() => new CuttingProxy(server.grpcPort).listen(http.port + offset)).pipe(
+        Effect.option
+      )
+      if (grpc._tag === "Some") {
+        yield* Effect.addFinalizer(() => Effect.promise(() => grpc.value.cut()))
+        return { http, grpc: grpc.value, serverAddr: `127.0.0.1:${http.port}`, portOffset: offset }
+      }
+      yield* Effect.promise(() => http.cut())
+    }
+    return yield* Effect.die("no free port pair for the proxies")
+  })
+
+// =============================================================================
+// Layers
+// =============================================================================
+
+const tempCacheDir = () => path.join(os.tmpdir(), `effect-nacos-config-conformance-${randomUUID()}`)
+
+type Overrides = Parameters<typeof nacosLayer>[1]
+
+const configLayer = (
+  server: ConformanceServer,
+  overrides: Overrides = {},
+  options: ConfigService.ConfigServiceOptions = {}
+) =>
+  ConfigService.layerWith(options).pipe(
+    Layer.provideMerge(nacosLayer(server, { cacheDir: tempCacheDir(), ...overrides })),
+    Layer.orDie
+  )
+
+/** A client for the rest of the test. */
+const client = (
+  server: ConformanceServer,
+  overrides: Overrides = {},
+  options: ConfigService.ConfigServiceOptions = {}
+) =>
+  Effect.map(Layer.build(configLayer(server, overrides, options)), (context) => ({
+    config: Context.get(context, ConfigService.ConfigService),
+    options: Context.get(context, NacosOptions.NacosOptions)
+  }))
+
+// =============================================================================
+// Tests
+// =============================================================================
+
+const profiles = (): ReadonlyArray<readonly [string, ConformanceServer]> => {
+  const { authOff, authOn } = servers()
+  return [
+    ["auth off", authOff],
+    ["auth on", authOn]
+  ]
+}
+
+for (const [label, server] of profiles()) {
+  describeConfigBehaviour(`real Nacos 3.2, ${label}`, {
+    layer: (options) => configLayer(server, {}, options),
+    timeout: 90_000
+  })
+
+  describe(`ConfigService on the real Nacos 3.2 server, ${label}`, () => {
+    it.live(
+      "two clients: a publish by one reaches the other's watch",
+      () =>
+        Effect.gen(function* () {
+          const watcherClient = yield* client(server)
+          const publisherClient = yield* client(server)
+          const dataId = uniqueId("two-clients")
+          const watcher = yield* startWatch(watcherClient.config, { dataId })
+          expect((yield* watcher.next)._tag).toBe("Absent")
+          yield* publisherClient.config.publish({ dataId, content: "from the other client" })
+          // bounded by the suite's wait; the latency itself is measured in bench/config.ts
+          expect(yield* watcher.next).toMatchObject({ _tag: "Changed", content: "from the other client" })
+          yield* publisherClient.config.remove({ dataId })
+          expect((yield* watcher.next)._tag).toBe("Deleted")
+        }),
+      90_000
+    )
+
+    it.live(
+      "a failover file overrides the server",
+      () =>
+        Effect.gen(function* () {
+          const cacheDir = tempCacheDir()
+          const { config, options } = yield* client(server, { cacheDir })
+          const dataId = uniqueId("failover")
+          yield* config.publish({ dataId, content: "from the server" })
+          yield* eventually(config.get({ dataId }), (content) => content === "from the server")
+          // the Java client's layout, so files maintained for Java clients work unchanged
+          const file = path.join(
+            cacheDir,
+            "config",
+            `${Cache.configEnvName(options)}_nacos`,
+            "data",
+            "config-data-tenant",
+            "public",
+            "DEFAULT_GROUP",
+            dataId
+          )
+          yield* Effect.promise(() => fs.mkdir(path.dirname(file), { recursive: true }))
+          yield* Effect.promise(() => fs.writeFile(file, "from the failover file"))
+          expect(yield* config.getInfo({ dataId })).toMatchObject({
+            content: "from the failover file",
+            source: "failover"
+          })
+          yield* Effect.promise(() => fs.rm(file))
+          expect(yield* config.get({ dataId })).toBe("from the server")
+          yield* config.remove({ dataId })
+        }),
+      90_000
+    )
+
+    it.live(
+      "the snapshot is served when the server cannot be reached",
+      () =>
+        Effect.gen(function* () {
+          const proxies = yield* fullProxyFor(server)
+          const { config } = yield* client(server, {
+            serverAddr: proxies.serverAddr,
+            grpc: { portOffset: proxies.portOffset, timeoutMillis: 1500 }
+          })
+          const dataId = uniqueId("snapshot")
+          yield* config.publish({ dataId, content: "last known good" })
+          yield* eventually(config.get({ dataId }), (content) => content === "last known good")
+          yield* Effect.promise(() => Promise.all([proxies.grpc.cut(), proxies.http.cut()]))
+          expect(yield* config.getInfo({ dataId })).toMatchObject({
+            content: "last known good",
+            md5: md5("last known good"),
+            source: "snapshot"
+          })
+          // nothing to fall back on: the failure comes through
+          expect((yield* Effect.flip(config.get({ dataId: uniqueId("never-read") })))._tag).toBe("TransportError")
+          yield* Effect.promise(() => Promise.all([proxies.grpc.restore(), proxies.http.restore()]))
+          yield* eventually(config.remove({ dataId }))
+        }),
+      90_000
+    )
+
+    it.live(
+      "with gRPC unreachable, get/publish/remove work over the server's HTTP API",
+      () =>
+        Effect.gen(function* () {
+          const { proxy, portOffset } = yield* grpcProxyFor(server)
+          yield* Effect.promise(() => proxy.cut())
+          const { config } = yield* client(server, { grpc: { portOffset, timeoutMillis: 1000 } })
+          const dataId = uniqueId("http-fallback")
+          yield* config.publish({ dataId, content: "over http", type: "json" })
+          const info = yield* eventually(config.getInfo({ dataId }), (info) => info.content === "over http")
+          expect(info).toMatchObject({ md5: md5("over http"), type: "json", source: "server" })
+          const conflict = yield* Effect.flip(config.publish({ dataId, content: "x", casMd5: md5("stale") }))
+          expect(conflict._tag).toBe("ConflictError")
+          yield* config.publish({ dataId, content: "cas over http", casMd5: md5("over http") })
+          yield* eventually(config.get({ dataId }), (content) => content === "cas over http")
+          yield* config.remove({ dataId })
+          yield* eventually(Effect.flip(config.get({ dataId })), (error) => error._tag === "NotFoundError")
+        }),
+      90_000
+    )
+
+    it.live(
+      "after the connection is cut, a watch keeps firing without re-subscribing",
+      () =>
+        Effect.gen(function* () {
+          const { proxy, portOffset } = yield* grpcProxyFor(server)
+          const watching = yield* client(server, { grpc: { portOffset } })
+          const publisher = yield* client(server)
+          const dataId = uniqueId("cut")
+          yield* publisher.config.publish({ dataId, content: "before the cut" })
+          yield* eventually(publisher.config.get({ dataId }), (content) => content === "before the cut")
+          const watcher = yield* startWatch(watching.config, { dataId })
+          expect(yield* watcher.next).toMatchObject({ content: "before the cut" })
+
+          yield* Effect.promise(() => proxy.cut())
+          yield* publisher.config.publish({ dataId, content: "while cut" })
+          yield* eventually(publisher.config.get({ dataId }), (content) => content === "while cut")
+          yield* Effect.promise(() => proxy.restore())
+          // the reconnect re-listens with the md5 held: the change made while away is caught
+          expect(yield* watcher.next).toMatchObject({ _tag: "Changed", content: "while cut" })
+
+          // a second cut, this time with the server side still knowing nothing of the change until after it
+          yield* Effect.promise(() => proxy.cut())
+          yield* Effect.promise(() => proxy.restore())
+          yield* publisher.config.publish({ dataId, content: "after the cuts" })
+          expect(
+            yield* watcher.until((event) => event._tag === "Changed" && event.content === "after the cuts")
+          ).toEqual([expect.objectContaining({ content: "after the cuts" })])
+          yield* publisher.config.remove({ dataId })
+        }),
+      120_000
+    )
+  })
+}

@@ -1,0 +1,120 @@
+/**
+ * Filters that rewrite config content on its way out of the client (`beforePublish`) and back in (`afterGet`,
+ * also applied to `watch` events). The Java client's `IConfigFilter` chain, as Effects.
+ *
+ * The built-in {@link cipher} filter encrypts `cipher-*` dataIds with a cipher the user supplies (no cloud-vendor
+ * SDK): the content is stored encrypted and the `encryptedDataKey` travels next to it, as in the Java KMS plugin.
+ *
+ * @since 0.1.0
+ */
+
+import type { InvalidArgumentError } from "@effect-nacos/core"
+import * as Effect from "effect/Effect"
+
+/**
+ * The config a filter sees and returns. `encryptedDataKey` is passed through unless a filter replaces it.
+ *
+ * @category models
+ */
+export interface ConfigFilterContext {
+  readonly dataId: string
+  readonly group: string
+  readonly namespace: string
+  readonly content: string
+  readonly encryptedDataKey?: string | undefined
+}
+
+/**
+ * One filter. Both hooks are optional; a failing hook fails the operation (publish is not sent; get/watch
+ * deliver nothing for that value).
+ *
+ * @category models
+ */
+export interface ConfigFilter {
+  /** For logs and errors. */
+  readonly name: string
+  /** Lower runs first before publish, last after get (the chain unwinds in reverse). Default 0. */
+  readonly order?: number | undefined
+  readonly beforePublish?:
+    | ((config: ConfigFilterContext) => Effect.Effect<ConfigFilterContext, InvalidArgumentError>)
+    | undefined
+  readonly afterGet?:
+    | ((config: ConfigFilterContext) => Effect.Effect<ConfigFilterContext, InvalidArgumentError>)
+    | undefined
+}
+
+/**
+ * A user-supplied cipher. `encrypt` returns the stored content and the data key to keep with it; `decrypt` gets
+ * both back.
+ *
+ * @category models
+ */
+export interface ConfigCipher {
+  readonly encrypt: (
+    config: ConfigFilterContext
+  ) => Effect.Effect<{ readonly content: string; readonly encryptedDataKey: string }, InvalidArgumentError>
+  readonly decrypt: (
+    config: ConfigFilterContext & { readonly encryptedDataKey: string }
+  ) => Effect.Effect<string, InvalidArgumentError>
+}
+
+/**
+ * The prefix that marks a dataId as encrypted (Java `CIPHER_PREFIX`).
+ *
+ * @category constants
+ */
+export const CIPHER_PREFIX = "cipher-"
+
+/**
+ * Encrypts `cipher-*` dataIds before publish and decrypts them after get. Content without a data key (published
+ * by someone else in clear) is passed through unchanged.
+ *
+ * @category constructors
+ */
+export const cipher = (implementation: ConfigCipher): ConfigFilter => ({
+  name: "cipher",
+  beforePublish: (config) =>
+    config.dataId.startsWith(CIPHER_PREFIX)
+      ? Effect.map(implementation.encrypt(config), (sealed) => ({ ...config, ...sealed }))
+      : Effect.succeed(config),
+  afterGet: (config) =>
+    config.dataId.startsWith(CIPHER_PREFIX) && config.encryptedDataKey !== undefined && config.encryptedDataKey !== ""
+      ? Effect.map(implementation.decrypt({ ...config, encryptedDataKey: config.encryptedDataKey }), (content) => ({
+          ...config,
+          content
+        }))
+      : Effect.succeed(config)
+})
+
+const byOrder = (filters: ReadonlyArray<ConfigFilter>): ReadonlyArray<ConfigFilter> =>
+  [...filters].sort((a, b) => (a.order ?? 0) - (b.order ?? 0))
+
+/**
+ * Runs every `beforePublish` hook, lowest order first.
+ *
+ * @category combinators
+ */
+export const applyBeforePublish = (
+  filters: ReadonlyArray<ConfigFilter>,
+  config: ConfigFilterContext
+): Effect.Effect<ConfigFilterContext, InvalidArgumentError> =>
+  Effect.reduce(
+    byOrder(filters),
+    () => config,
+    (current, filter) => (filter.beforePublish === undefined ? Effect.succeed(current) : filter.beforePublish(current))
+  )
+
+/**
+ * Runs every `afterGet` hook, highest order first (undoing `beforePublish` in reverse).
+ *
+ * @category combinators
+ */
+export const applyAfterGet = (
+  filters: ReadonlyArray<ConfigFilter>,
+  config: ConfigFilterContext
+): Effect.Effect<ConfigFilterContext, InvalidArgumentError> =>
+  Effect.reduce(
+    [...byOrder(filters)].reverse(),
+    () => config,
+    (current, filter) => (filter.afterGet === undefined ? Effect.succeed(current) : filter.afterGet(current))
+  )

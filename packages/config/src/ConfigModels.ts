@@ -1,0 +1,198 @@
+/**
+ * The inputs and results of the config service, as Schemas.
+ *
+ * Input schemas carry the server's own rules (protocol reference §5.8, §5.2 `additionMap`), so a request the server
+ * would reject is refused before anything is sent, with an `InvalidArgumentError` naming the field.
+ *
+ * @since 0.1.0
+ */
+import * as Schema from "effect/Schema"
+
+/**
+ * The group used when none (or an empty one) is given, as in every Nacos SDK.
+ *
+ * @category constants
+ */
+export const DEFAULT_GROUP = "DEFAULT_GROUP"
+
+/** The server's character rule for dataId, group and tag (`ParamUtils.isValid` + the default param checker). */
+const NAME_PATTERN = /^[A-Za-z0-9\-_.:]+$/
+const NAME_RULE = "may contain only ASCII letters, digits and - _ . :"
+
+const nacosName = (maxLength: number) =>
+  Schema.String.check(
+    Schema.isNonEmpty({ message: "must not be empty" }),
+    Schema.isMaxLength(maxLength, { message: `must be at most ${maxLength} characters` }),
+    Schema.isPattern(NAME_PATTERN, { message: NAME_RULE })
+  )
+
+/**
+ * A dataId: 1..256 characters of `[A-Za-z0-9-_.:]`.
+ *
+ * @category schemas
+ */
+export const DataId = nacosName(256)
+
+/**
+ * A group: 1..128 characters of `[A-Za-z0-9-_.:]`. Omitted or empty means {@link DEFAULT_GROUP}.
+ *
+ * @category schemas
+ */
+export const Group = Schema.String.check(
+  Schema.isMaxLength(128, { message: "must be at most 128 characters" }),
+  Schema.makeFilter((group: string) => group === "" || NAME_PATTERN.test(group) || NAME_RULE)
+)
+
+/**
+ * A gray-release tag: 1..16 characters of `[A-Za-z0-9-_.:]` (the server publishes it as gray rule `tag_<tag>`).
+ *
+ * @category schemas
+ */
+export const Tag = nacosName(16)
+
+/**
+ * Content types the server knows; anything else is stored as `text`.
+ *
+ * @category schemas
+ */
+export const ConfigType = Schema.Literals(["text", "json", "xml", "yaml", "html", "properties", "toml"])
+export type ConfigType = typeof ConfigType.Type
+
+/** Content the server accepts: not blank, at most 10 MiB of UTF-8 (`PropertyUtil.maxContent`). */
+const MAX_CONTENT_BYTES = 10 * 1024 * 1024
+const Content = Schema.String.check(
+  Schema.makeFilter((content: string) => content.trim() !== "" || "must not be blank"),
+  Schema.makeFilter(
+    (content: string) => Buffer.byteLength(content, "utf8") <= MAX_CONTENT_BYTES || "must be at most 10 MiB"
+  )
+)
+
+/** A list entry the server joins with commas: so no commas (or spaces) inside. */
+const listItem = (maxLength: number) =>
+  Schema.String.check(
+    Schema.isNonEmpty({ message: "must not be empty" }),
+    Schema.isMaxLength(maxLength, { message: `must be at most ${maxLength} characters` }),
+    Schema.makeFilter((item: string) => !/[,\s]/.test(item) || "must not contain commas or whitespace")
+  )
+
+/**
+ * Identifies one config in the client's namespace.
+ *
+ * @category schemas
+ */
+export const ConfigKeyParams = Schema.Struct({
+  dataId: DataId,
+  group: Schema.optionalKey(Group)
+})
+export type ConfigKeyParams = typeof ConfigKeyParams.Type
+
+/**
+ * `get` / `getInfo`: `tag` asks for the content of that tag's gray release.
+ *
+ * @category schemas
+ */
+export const GetConfigParams = Schema.Struct({
+  dataId: DataId,
+  group: Schema.optionalKey(Group),
+  tag: Schema.optionalKey(Tag)
+})
+export type GetConfigParams = typeof GetConfigParams.Type
+
+/**
+ * `publish`: creates or overwrites a config.
+ *
+ * - `casMd5`: publish only if the server's current md5 is this one (compare-and-set); else `ConflictError`.
+ *   As on the server, a CAS publish of a config that does not exist yet creates it.
+ * - `tag`: publish as the gray release of that tag instead of the formal config.
+ * - `betaIps`: publish as a beta served only to these client IPs.
+ * - `configTags`: at most 5 labels of at most 64 characters.
+ * - `encryptedDataKey`: stored as given; normally set by a cipher filter (see `ConfigFilter.cipher`).
+ *
+ * @category schemas
+ */
+export const PublishConfigParams = Schema.Struct({
+  dataId: DataId,
+  group: Schema.optionalKey(Group),
+  content: Content,
+  type: Schema.optionalKey(ConfigType),
+  appName: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(128))),
+  srcUser: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(128))),
+  tag: Schema.optionalKey(Tag),
+  betaIps: Schema.optionalKey(
+    Schema.Array(listItem(128)).check(Schema.isNonEmpty({ message: "must list at least one IP" }))
+  ),
+  casMd5: Schema.optionalKey(Schema.String.check(Schema.isNonEmpty({ message: "must not be empty" }))),
+  desc: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(128, { message: "must be at most 128 characters" }))),
+  configTags: Schema.optionalKey(
+    Schema.Array(listItem(64)).check(Schema.isMaxLength(5, { message: "at most 5 config tags" }))
+  ),
+  encryptedDataKey: Schema.optionalKey(Schema.String)
+})
+export type PublishConfigParams = typeof PublishConfigParams.Type
+
+/**
+ * `remove`: deletes the config, or only its `tag` gray release.
+ *
+ * @category schemas
+ */
+export const RemoveConfigParams = Schema.Struct({
+  dataId: DataId,
+  group: Schema.optionalKey(Group),
+  tag: Schema.optionalKey(Tag)
+})
+export type RemoveConfigParams = typeof RemoveConfigParams.Type
+
+/**
+ * Where a `getInfo` result came from: the user's failover file, the server, or the last-known-good snapshot
+ * (served when the server could not be asked).
+ *
+ * @category schemas
+ */
+export const ConfigSource = Schema.Literals(["failover", "server", "snapshot"])
+export type ConfigSource = typeof ConfigSource.Type
+
+/**
+ * A config with its metadata. `md5` is the lowercase hex MD5 of the content as stored on the server (before
+ * filters such as decryption). `beta`/`tag` say a gray release was served instead of the formal config.
+ *
+ * @category schemas
+ */
+export const ConfigInfo = Schema.Struct({
+  dataId: Schema.String,
+  group: Schema.String,
+  namespace: Schema.String,
+  content: Schema.String,
+  md5: Schema.String,
+  type: Schema.optionalKey(Schema.String),
+  encryptedDataKey: Schema.optionalKey(Schema.String),
+  lastModified: Schema.optionalKey(Schema.Number),
+  beta: Schema.Boolean,
+  tag: Schema.optionalKey(Schema.String),
+  source: ConfigSource
+})
+export type ConfigInfo = typeof ConfigInfo.Type
+
+const eventKey = { dataId: Schema.String, group: Schema.String, namespace: Schema.String }
+
+/**
+ * What `watch` emits:
+ * - `Changed`: the current content (first event) or a new one (its md5 differs from the previous event's);
+ * - `Absent`: first event only — the config does not exist (yet);
+ * - `Deleted`: the config was removed while watched.
+ *
+ * @category schemas
+ */
+export const ConfigEvent = Schema.TaggedUnion({
+  Changed: {
+    ...eventKey,
+    content: Schema.String,
+    md5: Schema.String,
+    type: Schema.optionalKey(Schema.String),
+    encryptedDataKey: Schema.optionalKey(Schema.String),
+    lastModified: Schema.optionalKey(Schema.Number)
+  },
+  Absent: eventKey,
+  Deleted: eventKey
+})
+export type ConfigEvent = typeof ConfigEvent.Type
+export type ConfigChanged = Extract<ConfigEvent, { readonly _tag: "Changed" }>

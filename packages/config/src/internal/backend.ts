@@ -1,0 +1,69 @@
+/**
+ * What the service needs from wherever configs live (a Nacos server, or memory): the three operations and a
+ * shared, change-detected view of one key. Validation, filters and the local failover/snapshot files are the
+ * service's job, so every backend gets them the same way.
+ */
+
+import type { AuthError, ConflictError, InvalidArgumentError, ServerError, TransportError } from "@effect-nacos/core"
+import type * as Effect from "effect/Effect"
+import type * as Option from "effect/Option"
+import type * as Scope from "effect/Scope"
+import type * as SubscriptionRef from "effect/SubscriptionRef"
+import type { ConfigEvent, PublishConfigParams } from "../ConfigModels.ts"
+import type { ConfigKey } from "./configKey.ts"
+
+/** A config as the server holds it (content before filters). */
+export interface RemoteConfig {
+  readonly content: string
+  readonly md5: string
+  readonly type?: string | undefined
+  readonly encryptedDataKey?: string | undefined
+  readonly lastModified?: number | undefined
+  readonly beta: boolean
+  readonly tag?: string | undefined
+}
+
+/** Everything publish sends besides the key, after filters. */
+export type PublishRequest = Omit<PublishConfigParams, "dataId" | "group">
+
+export type QueryError = TransportError | ServerError | AuthError | ConflictError
+export type PublishError = TransportError | ServerError | AuthError | ConflictError | InvalidArgumentError
+export type RemoveError = TransportError | ServerError | AuthError | InvalidArgumentError
+
+/** The three unary operations; `None` from `query` means the server does not have the config. */
+export interface ConfigOperations {
+  readonly query: (key: ConfigKey, tag: string | undefined) => Effect.Effect<Option.Option<RemoteConfig>, QueryError>
+  readonly publish: (key: ConfigKey, request: PublishRequest) => Effect.Effect<void, PublishError>
+  readonly remove: (key: ConfigKey, tag: string | undefined) => Effect.Effect<void, RemoveError>
+}
+
+export interface ConfigBackend extends ConfigOperations {
+  readonly namespace: string
+  /**
+   * The shared state of one watched key, for as long as the scope lives: `None` until the first value is known,
+   * then the latest event (unfiltered). Any number of callers share one server-side listen.
+   */
+  readonly watchKey: (
+    key: ConfigKey
+  ) => Effect.Effect<SubscriptionRef.SubscriptionRef<Option.Option<ConfigEvent>>, never, Scope.Scope>
+}
+
+/** A server answer turned into the event a watcher sees. */
+export const changedEvent = (key: ConfigKey, config: RemoteConfig): ConfigEvent => ({
+  _tag: "Changed",
+  dataId: key.dataId,
+  group: key.group,
+  namespace: key.namespace,
+  content: config.content,
+  md5: config.md5,
+  ...(config.type === undefined ? {} : { type: config.type }),
+  ...(config.encryptedDataKey === undefined ? {} : { encryptedDataKey: config.encryptedDataKey }),
+  ...(config.lastModified === undefined ? {} : { lastModified: config.lastModified })
+})
+
+export const keyEvent = (tag: "Absent" | "Deleted", key: ConfigKey): ConfigEvent => ({
+  _tag: tag,
+  dataId: key.dataId,
+  group: key.group,
+  namespace: key.namespace
+})

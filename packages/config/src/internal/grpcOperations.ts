@@ -1,0 +1,169 @@
+/**
+ * Config requests over the module's gRPC connection (protocol reference §5.2, §5.3), with the server's answers
+ * mapped to the typed errors.
+ */
+
+import {
+  type AuthError,
+  ConflictError,
+  type Connection,
+  InvalidArgumentError,
+  type ServerError,
+  type TransportError
+} from "@effect-nacos/core"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import type { ConfigOperations, PublishRequest, RemoteConfig } from "./backend.ts"
+import { type ConfigKey, describeKey, md5Of } from "./configKey.ts"
+import { Acknowledged, ConfigChangeBatchListenResponse, ConfigQueryResponse } from "./wire.ts"
+
+/** ConfigQueryResponse errorCodes (`ConfigQueryResponse.CONFIG_NOT_FOUND` / `CONFIG_QUERY_CONFLICT`). */
+const CONFIG_NOT_FOUND = 300
+const CONFIG_QUERY_CONFLICT = 400
+/** `NacosException.INVALID_PARAM`: the server's parameter check refused the request. */
+const INVALID_PARAM = 400
+
+const resourceOf = (key: ConfigKey) =>
+  ({ module: "config", namespace: key.namespace, group: key.group, name: key.dataId }) as const
+
+const present = <A>(value: A | null | undefined): value is A => value !== null && value !== undefined
+
+/** A query answer as a RemoteConfig; a missing md5 is computed as the server would. */
+export const toRemoteConfig = (answer: ConfigQueryResponse): RemoteConfig => {
+  const content = answer.content ?? ""
+  return {
+    content,
+    md5: present(answer.md5) && answer.md5 !== "" ? answer.md5 : md5Of(content),
+    ...(present(answer.contentType) ? { type: answer.contentType } : {}),
+    ...(present(answer.encryptedDataKey) && answer.encryptedDataKey !== ""
+      ? { encryptedDataKey: answer.encryptedDataKey }
+      : {}),
+    ...(present(answer.lastModified) ? { lastModified: answer.lastModified } : {}),
+    beta: answer.beta === true,
+    ...(present(answer.tag) && answer.tag !== "" ? { tag: answer.tag } : {})
+  }
+}
+
+/** `additionMap` of ConfigPublishRequest: the server reads exactly these keys (reference §5.2). */
+const additionMap = (request: PublishRequest): Record<string, string> => ({
+  // Java always sends a data key, "" meaning none, so the server does not run its own encryption plugin on it.
+  encryptedDataKey: request.encryptedDataKey ?? "",
+  ...(request.tag === undefined ? {} : { tag: request.tag }),
+  ...(request.betaIps === undefined ? {} : { betaIps: request.betaIps.join(",") }),
+  ...(request.type === undefined ? {} : { type: request.type }),
+  ...(request.appName === undefined ? {} : { appName: request.appName }),
+  ...(request.srcUser === undefined ? {} : { src_user: request.srcUser }),
+  ...(request.configTags === undefined ? {} : { config_tags: request.configTags.join(",") }),
+  ...(request.desc === undefined ? {} : { desc: request.desc })
+})
+
+/** One key as `ConfigBatchListenRequest.configListenContexts` wants it. */
+export interface ListenContext {
+  readonly key: ConfigKey
+  /** The md5 the client holds; "" for a config it believes absent. */
+  readonly md5: string
+}
+
+export interface GrpcConfigOperations extends ConfigOperations {
+  /** Registers (`listen`) or drops the keys; answers the keys whose server md5 differs from the one sent. */
+  readonly batchListen: (
+    contexts: ReadonlyArray<ListenContext>,
+    listen: boolean
+  ) => Effect.Effect<
+    ReadonlyArray<{ readonly dataId: string; readonly group: string }>,
+    TransportError | ServerError | AuthError
+  >
+}
+
+export const make = (connection: Connection.Connection): GrpcConfigOperations => {
+  const query: ConfigOperations["query"] = (key, tag) =>
+    connection
+      .request(
+        "ConfigQueryRequest",
+        { dataId: key.dataId, group: key.group, tenant: key.namespace, ...(tag === undefined ? {} : { tag }) },
+        ConfigQueryResponse,
+        // `notify=false`: a plain read, not the listen loop's re-read after a change
+        { resource: resourceOf(key), headers: { notify: "false" } }
+      )
+      .pipe(
+        Effect.map((answer) => Option.some(toRemoteConfig(answer))),
+        Effect.catchTag(
+          "ServerError",
+          (error): Effect.Effect<Option.Option<RemoteConfig>, ConflictError | ServerError> =>
+            error.errorCode === CONFIG_NOT_FOUND
+              ? Effect.succeed(Option.none<RemoteConfig>())
+              : error.errorCode === CONFIG_QUERY_CONFLICT
+                ? Effect.fail(new ConflictError({ resource: describeKey(key), message: error.message }))
+                : Effect.fail(error)
+        )
+      )
+
+  const publish: ConfigOperations["publish"] = (key, request) =>
+    connection
+      .request(
+        "ConfigPublishRequest",
+        {
+          dataId: key.dataId,
+          group: key.group,
+          tenant: key.namespace,
+          content: request.content,
+          ...(request.casMd5 === undefined ? {} : { casMd5: request.casMd5 }),
+          additionMap: additionMap(request)
+        },
+        Acknowledged,
+        // a CAS publish must not be re-sent: a retry after a lost answer would report a conflict with itself
+        { resource: resourceOf(key), retry: request.casMd5 === undefined }
+      )
+      .pipe(
+        Effect.asVoid,
+        Effect.catchTag("ServerError", (error) => Effect.fail(publishFailure(key, request, error)))
+      )
+
+  const remove: ConfigOperations["remove"] = (key, tag) =>
+    connection
+      .request(
+        "ConfigRemoveRequest",
+        { dataId: key.dataId, group: key.group, tenant: key.namespace, ...(tag === undefined ? {} : { tag }) },
+        Acknowledged,
+        { resource: resourceOf(key) }
+      )
+      .pipe(
+        Effect.asVoid,
+        Effect.catchTag("ServerError", (error) =>
+          Effect.fail(error.errorCode === INVALID_PARAM ? invalidParam(error) : error)
+        )
+      )
+
+  const batchListen: GrpcConfigOperations["batchListen"] = (contexts, listen) =>
+    connection
+      .request(
+        "ConfigBatchListenRequest",
+        {
+          listen,
+          configListenContexts: contexts.map(({ key, md5 }) => ({
+            dataId: key.dataId,
+            group: key.group,
+            tenant: key.namespace,
+            md5
+          }))
+        },
+        ConfigChangeBatchListenResponse,
+        { resource: { module: "config", namespace: contexts[0]?.key.namespace } }
+      )
+      .pipe(Effect.map((answer) => answer.changedConfigs ?? []))
+
+  return { query, publish, remove, batchListen }
+}
+
+const invalidParam = (error: ServerError) => new InvalidArgumentError({ field: "request", message: error.message })
+
+/**
+ * The server answers a CAS mismatch with errorCode 500 and "Cas publish fail, server md5 may have changed."
+ * (`ConfigOperationService#publishConfig`): with a casMd5 sent, that is a conflict, not a server fault.
+ */
+const publishFailure = (key: ConfigKey, request: PublishRequest, error: ServerError) => {
+  if (request.casMd5 !== undefined && /cas/i.test(error.message)) {
+    return new ConflictError({ resource: describeKey(key), message: error.message })
+  }
+  return error.errorCode === INVALID_PARAM ? invalidParam(error) : error
+}

@@ -1,0 +1,38 @@
+/**
+ * gRPC first, HTTP when gRPC cannot be reached: each operation is retried over gRPC while it fails in transport
+ * and the schedule allows; once the schedule gives up, the same operation goes over HTTP. A server's answer
+ * (found, not found, conflict, refused) is final and never triggers the fallback.
+ */
+
+import type { TransportError } from "@effect-nacos/core"
+import * as Effect from "effect/Effect"
+import * as Predicate from "effect/Predicate"
+import type * as Schedule from "effect/Schedule"
+import type { ConfigOperations } from "./backend.ts"
+
+const viaHttp = <A, E, R, A2, E2, R2>(
+  name: string,
+  grpc: Effect.Effect<A, E | TransportError, R>,
+  http: Effect.Effect<A2, E2, R2>,
+  schedule: Schedule.Schedule<unknown>
+) =>
+  grpc.pipe(
+    Effect.retry({ schedule, while: (error) => isTransportError(error) }),
+    Effect.catchIf(isTransportError, (error) =>
+      Effect.logDebug(`config ${name}: gRPC unavailable (${error.message}); using HTTP`).pipe(Effect.andThen(http))
+    )
+  )
+
+const isTransportError = (error: unknown): error is TransportError => Predicate.isTagged(error, "TransportError")
+
+export const withHttpFallback = (
+  grpc: ConfigOperations,
+  http: ConfigOperations,
+  schedule: Schedule.Schedule<unknown>
+): ConfigOperations => ({
+  // the HTTP client API ignores `tag` (it answers the formal config): a tag query has no HTTP fallback
+  query: (key, tag) =>
+    tag === undefined ? viaHttp("get", grpc.query(key, tag), http.query(key, tag), schedule) : grpc.query(key, tag),
+  publish: (key, request) => viaHttp("publish", grpc.publish(key, request), http.publish(key, request), schedule),
+  remove: (key, tag) => viaHttp("remove", grpc.remove(key, tag), http.remove(key, tag), schedule)
+})

@@ -1,0 +1,113 @@
+/**
+ * A config store in memory with the server's semantics: md5 per config, compare-and-set publish, tag and beta
+ * gray releases beside the formal config, and watchers told only when the formal config's md5 moves.
+ */
+
+import { ConflictError } from "@effect-nacos/core"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as SubscriptionRef from "effect/SubscriptionRef"
+import type { ConfigEvent } from "../ConfigModels.ts"
+import { type ConfigBackend, changedEvent, keyEvent, type RemoteConfig } from "./backend.ts"
+import { describeKey, keyString, makeKey, md5Of } from "./configKey.ts"
+
+/** A config to start with. */
+export interface MemorySeed {
+  readonly dataId: string
+  readonly group?: string | undefined
+  readonly content: string
+  readonly type?: string | undefined
+}
+
+export const make = Effect.fnUntraced(function* (
+  namespace: string,
+  seed: ReadonlyArray<MemorySeed>
+): Effect.fn.Return<ConfigBackend> {
+  const formal = new Map<string, RemoteConfig>()
+  const grays = new Map<string, Map<string, RemoteConfig>>()
+  const watchers = new Map<string, SubscriptionRef.SubscriptionRef<Option.Option<ConfigEvent>>>()
+  const startedAt = yield* Clock.currentTimeMillis
+  for (const config of seed) {
+    const id = keyString(makeKey(namespace, config.dataId, config.group))
+    formal.set(id, {
+      content: config.content,
+      md5: md5Of(config.content),
+      type: config.type ?? "text",
+      lastModified: startedAt,
+      beta: false
+    })
+  }
+
+  const notify = (id: string, event: ConfigEvent) => {
+    const ref = watchers.get(id)
+    return ref === undefined ? Effect.void : SubscriptionRef.set(ref, Option.some(event))
+  }
+
+  const grayName = (request: {
+    readonly tag?: string | undefined
+    readonly betaIps?: ReadonlyArray<string> | undefined
+  }) => (request.tag !== undefined ? `tag_${request.tag}` : request.betaIps !== undefined ? "beta" : undefined)
+
+  return {
+    namespace,
+    query: (key, tag) =>
+      Effect.sync(() => {
+        const id = keyString(key)
+        // as the server: a tag query answers that tag's release or nothing, never the formal config
+        return Option.fromNullishOr(tag === undefined ? formal.get(id) : grays.get(id)?.get(`tag_${tag}`))
+      }),
+    publish: (key, request) =>
+      Effect.gen(function* () {
+        const id = keyString(key)
+        const target = grayName(request)
+        const current = target === undefined ? formal.get(id) : grays.get(id)?.get(target)
+        // as the server: a CAS publish of a config that does not exist yet simply creates it
+        if (request.casMd5 !== undefined && current !== undefined && request.casMd5 !== current.md5) {
+          return yield* new ConflictError({
+            resource: describeKey(key),
+            message: "Cas publish fail, server md5 may have changed."
+          })
+        }
+        const config: RemoteConfig = {
+          content: request.content,
+          md5: md5Of(request.content),
+          type: request.type ?? "text",
+          encryptedDataKey: request.encryptedDataKey,
+          lastModified: yield* Clock.currentTimeMillis,
+          beta: request.betaIps !== undefined && request.tag === undefined,
+          ...(request.tag === undefined ? {} : { tag: request.tag })
+        }
+        if (target !== undefined) {
+          const releases = grays.get(id) ?? new Map<string, RemoteConfig>()
+          releases.set(target, config)
+          grays.set(id, releases)
+          return
+        }
+        formal.set(id, config)
+        if (current?.md5 !== config.md5) yield* notify(id, changedEvent(key, config))
+      }),
+    remove: (key, tag) =>
+      Effect.gen(function* () {
+        const id = keyString(key)
+        if (tag !== undefined) {
+          grays.get(id)?.delete(`tag_${tag}`)
+          return
+        }
+        grays.delete(id)
+        if (formal.delete(id)) yield* notify(id, keyEvent("Deleted", key))
+      }),
+    watchKey: (key) =>
+      Effect.gen(function* () {
+        const id = keyString(key)
+        const existing = watchers.get(id)
+        if (existing !== undefined) return existing
+        const current = formal.get(id)
+        const ref = yield* SubscriptionRef.make(
+          Option.some(current === undefined ? keyEvent("Absent", key) : changedEvent(key, current))
+        )
+        watchers.set(id, ref)
+        return ref
+      })
+  } satisfies ConfigBackend
+})

@@ -1,0 +1,54 @@
+/**
+ * The live ConfigService against fake servers: the whole client stack (`Nacos.layer`) with an in-memory cache
+ * exposed to the test (to seed failover files and read snapshots).
+ */
+import { randomUUID } from "node:crypto"
+import * as os from "node:os"
+import * as path from "node:path"
+import { ConfigService } from "@effect-nacos/config"
+import { Cache, Nacos } from "@effect-nacos/core"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import { FakeConfigServer } from "./FakeConfigServer.ts"
+
+export interface LiveOptions extends ConfigService.ConfigServiceOptions {
+  readonly address: string
+  /** gRPC port = HTTP port + this; 0 for a gRPC-only fake. */
+  readonly portOffset?: number | undefined
+  readonly timeoutMillis?: number | undefined
+}
+
+export const liveLayer = ({ address, portOffset = 0, timeoutMillis = 2000, ...serviceOptions }: LiveOptions) =>
+  ConfigService.layerWith(serviceOptions).pipe(
+    Layer.provideMerge(Cache.layerMemory()),
+    Layer.provide(
+      Nacos.layer({
+        serverAddr: address,
+        appName: "config-test",
+        cacheDir: path.join(os.tmpdir(), `effect-nacos-config-test-${randomUUID()}`),
+        grpc: { portOffset, timeoutMillis }
+      })
+    ),
+    Layer.orDie
+  )
+
+/** A fake config server for the lifetime of the scope. */
+export const fakeServer = Effect.acquireRelease(
+  Effect.promise(() => new FakeConfigServer().start()),
+  (fake) => Effect.promise(() => fake.stop())
+)
+
+/** A fake config server answering HTTP, with gRPC (on HTTP port + offset) or without. */
+export const fakeServerWithHttp = (options: { readonly grpc: boolean }) =>
+  Effect.acquireRelease(
+    Effect.promise(async () => {
+      const fake = new FakeConfigServer()
+      const { address, portOffset } = await fake.startWithHttp(options)
+      return { fake, address, portOffset }
+    }),
+    ({ fake }) => Effect.promise(() => fake.stop())
+  )
+
+/** The live service on a fresh fake server, for the shared behaviour suite. */
+export const liveOnFakeServer = (serviceOptions: ConfigService.ConfigServiceOptions = {}) =>
+  Layer.unwrap(Effect.map(fakeServer, (fake) => liveLayer({ address: fake.address, ...serviceOptions })))
