@@ -43,7 +43,8 @@ import {
   RemoveConfigParams
 } from "./ConfigModels.ts"
 import * as ConfigPolicy from "./ConfigPolicy.ts"
-import type { ConfigBackend, RemoteConfig } from "./internal/backend.ts"
+import { type ConfigBackend, configFields, type RemoteConfig } from "./internal/backend.ts"
+import type { ConfigKey } from "./internal/configKey.ts"
 import { describeKey, makeKey, md5Of } from "./internal/configKey.ts"
 import * as GrpcOperations from "./internal/grpcOperations.ts"
 import { withHttpFallback } from "./internal/httpFallback.ts"
@@ -144,19 +145,8 @@ export interface ConfigServiceOptions {
 // Constructors
 // =============================================================================
 
-const toInfo = (
-  key: { readonly dataId: string; readonly group: string; readonly namespace: string },
-  config: RemoteConfig,
-  source: ConfigInfo["source"]
-): ConfigInfo => ({
-  dataId: key.dataId,
-  group: key.group,
-  namespace: key.namespace,
-  content: config.content,
-  md5: config.md5,
-  ...(config.type === undefined ? {} : { type: config.type }),
-  ...(config.encryptedDataKey === undefined ? {} : { encryptedDataKey: config.encryptedDataKey }),
-  ...(config.lastModified === undefined ? {} : { lastModified: config.lastModified }),
+const toInfo = (key: ConfigKey, config: RemoteConfig, source: ConfigInfo["source"]): ConfigInfo => ({
+  ...configFields(key, config),
   beta: config.beta,
   ...(config.tag === undefined ? {} : { tag: config.tag }),
   source
@@ -367,15 +357,7 @@ export interface MemoryOptions {
 }
 
 /** The memory layer has no local files: the store is the only truth. */
-const noLocalFiles: Cache.NacosCache["Service"] = {
-  readConfigFailover: () => Effect.succeedNone,
-  readConfigSnapshot: () => Effect.succeedNone,
-  writeConfigSnapshot: () => Effect.void,
-  removeConfigSnapshot: () => Effect.void,
-  readServiceSnapshot: () => Effect.succeedNone,
-  writeServiceSnapshot: () => Effect.void,
-  readServiceFailover: () => Effect.succeedNone
-}
+const noLocalFiles = Cache.disabled
 
 const makeMemory = (options: MemoryOptions): Effect.Effect<Service> =>
   Effect.map(

@@ -411,19 +411,23 @@ export const layerMemory = (seed?: MemoryCacheSeed): Layer.Layer<NacosCache | Na
 // =============================================================================
 
 /**
+ * A cache that keeps nothing: reads are `None`, writes do nothing.
+ *
+ * @category constructors
+ */
+export const disabled: NacosCache["Service"] = {
+  readConfigFailover: () => Effect.succeedNone,
+  readConfigSnapshot: () => Effect.succeedNone,
+  writeConfigSnapshot: () => Effect.void,
+  removeConfigSnapshot: () => Effect.void,
+  readServiceSnapshot: () => Effect.succeedNone,
+  writeServiceSnapshot: () => Effect.void,
+  readServiceFailover: () => Effect.succeedNone
+}
+
+/**
  * No local files at all: every read is `None`, every write does nothing.
  *
  * @category layers
  */
-export const layerDisabled: Layer.Layer<NacosCache> = Layer.succeed(
-  NacosCache,
-  NacosCache.of({
-    readConfigFailover: () => Effect.succeedNone,
-    readConfigSnapshot: () => Effect.succeedNone,
-    writeConfigSnapshot: () => Effect.void,
-    removeConfigSnapshot: () => Effect.void,
-    readServiceSnapshot: () => Effect.succeedNone,
-    writeServiceSnapshot: () => Effect.void,
-    readServiceFailover: () => Effect.succeedNone
-  })
-)
+export const layerDisabled: Layer.Layer<NacosCache> = Layer.sync(NacosCache, () => disabled)

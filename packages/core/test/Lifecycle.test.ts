@@ -1,29 +1,10 @@
-import { spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { FakeNacosServer } from "./support/FakeNacosServer.ts"
+import { runChild } from "./support/runChild.ts"
 
 const script = fileURLToPath(new URL("./support/connectThenClose.ts", import.meta.url))
-
-/** Runs the child and reports how it ended; a child still alive after `limitMillis` is killed and says so. */
-const runChild = (address: string, limitMillis: number) =>
-  Effect.callback<{ code: number | null; killed: boolean; stdout: string; stderr: string }>((resume) => {
-    const child = spawn(process.execPath, [script, address], { stdio: ["ignore", "pipe", "pipe"] })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (chunk) => (stdout += chunk))
-    child.stderr.on("data", (chunk) => (stderr += chunk))
-    let killed = false
-    const timer = setTimeout(() => {
-      killed = true
-      child.kill("SIGKILL")
-    }, limitMillis)
-    child.on("exit", (code) => {
-      clearTimeout(timer)
-      resume(Effect.succeed({ code, killed, stdout, stderr }))
-    })
-  })
 
 it.live(
   "closing the scope leaves no socket, timer or fiber: the process exits by itself",
@@ -33,7 +14,7 @@ it.live(
         Effect.promise(() => new FakeNacosServer().start()),
         (server) => Effect.promise(() => server.stop())
       )
-      const result = yield* runChild(fake.address, 20_000)
+      const result = yield* runChild(script, [fake.address], 20_000)
       expect(result.stderr).toBe("")
       expect(result.stdout).toMatch(/connected .*\nclosed\n/)
       expect(result.killed).toBe(false)

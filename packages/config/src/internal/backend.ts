@@ -48,9 +48,8 @@ export interface ConfigBackend extends ConfigOperations {
   ) => Effect.Effect<SubscriptionRef.SubscriptionRef<Option.Option<ConfigEvent>>, never, Scope.Scope>
 }
 
-/** A server answer turned into the event a watcher sees. */
-export const changedEvent = (key: ConfigKey, config: RemoteConfig): ConfigEvent => ({
-  _tag: "Changed",
+/** The fields a config's key and content give every result and event. */
+export const configFields = (key: ConfigKey, config: RemoteConfig) => ({
   dataId: key.dataId,
   group: key.group,
   namespace: key.namespace,
@@ -59,6 +58,12 @@ export const changedEvent = (key: ConfigKey, config: RemoteConfig): ConfigEvent 
   ...(config.type === undefined ? {} : { type: config.type }),
   ...(config.encryptedDataKey === undefined ? {} : { encryptedDataKey: config.encryptedDataKey }),
   ...(config.lastModified === undefined ? {} : { lastModified: config.lastModified })
+})
+
+/** A server answer turned into the event a watcher sees. */
+export const changedEvent = (key: ConfigKey, config: RemoteConfig): ConfigEvent => ({
+  _tag: "Changed",
+  ...configFields(key, config)
 })
 
 export const keyEvent = (tag: "Absent" | "Deleted", key: ConfigKey): ConfigEvent => ({
