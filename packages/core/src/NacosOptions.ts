@@ -137,6 +137,7 @@ export interface ResolvedNacosOptions {
 }
 
 export const DEFAULT_NAMESPACE = "public"
+// the server's parameter check: `^[\w-]+`, at most 64 characters
 const NAMESPACE_PATTERN = /^[\w-]+$/
 
 export const defaultGrpcOptions: GrpcOptions = {
@@ -204,8 +205,8 @@ export const resolve = Effect.fnUntraced(function* (
           refreshMillis: options.endpointRefreshMillis ?? 30_000
         })
   const namespace = (options.namespace ?? "").trim() === "" ? DEFAULT_NAMESPACE : options.namespace!
-  if (!NAMESPACE_PATTERN.test(namespace) || namespace.length > 128) {
-    return yield* invalid("namespace", "namespace must be 1..128 characters of letters, digits, '_' or '-'")
+  if (!NAMESPACE_PATTERN.test(namespace) || namespace.length > 64) {
+    return yield* invalid("namespace", "namespace must be 1..64 characters of letters, digits, '_' or '-'")
   }
   if ((options.username === undefined) !== (options.password === undefined)) {
     return yield* invalid(options.username === undefined ? "username" : "password", "username and password go together")
