@@ -21,6 +21,8 @@ import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 
 export type NacosProfile = "auth-off" | "auth-on"
 
@@ -392,11 +394,19 @@ const jsonOf = (text: string): unknown => {
   }
 }
 
-const isReadyBody = (result: HttpResult): boolean => {
-  if (result.status !== 200) return false
-  const body = jsonOf(result.body) as { code?: unknown } | undefined
-  return body !== undefined && body.code === 0
-}
+/** The server's answers this launcher reads, decoded (never cast). */
+const Envelope = Schema.Struct({
+  code: Schema.Number,
+  data: Schema.optional(Schema.NullOr(Schema.Unknown))
+})
+const CreatedAdmin = Schema.Struct({ code: Schema.Number, data: Schema.Struct({ username: Schema.String }) })
+const LoginAnswer = Schema.Struct({ accessToken: Schema.String })
+const decodeBody = <S extends Schema.Codec<unknown, unknown>>(schema: S, text: string) =>
+  Schema.decodeUnknownOption(schema)(jsonOf(text))
+
+const isReadyBody = (result: HttpResult): boolean =>
+  result.status === 200 &&
+  Option.match(decodeBody(Envelope, result.body), { onNone: () => false, onSome: (body) => body.code === 0 })
 
 // ---------------------------------------------------------------------------------------------
 // Start / stop
@@ -618,8 +628,13 @@ const startOnce = async (
   // 2. admin user (a fresh nacos.home has none)
   try {
     const created = await http("POST", `http://${HOST}:${ports.http}/nacos/v3/auth/user/admin`, { password })
-    const body = jsonOf(created.body) as { code?: unknown; data?: { username?: unknown } } | undefined
-    if (created.status !== 200 || body?.code !== 0 || body.data?.username !== USERNAME) {
+    const admin = decodeBody(CreatedAdmin, created.body)
+    if (
+      created.status !== 200 ||
+      Option.isNone(admin) ||
+      admin.value.code !== 0 ||
+      admin.value.data.username !== USERNAME
+    ) {
       return fail(`creating the admin user failed: HTTP ${created.status} ${created.body}`)
     }
     // 3. login with the new credentials (always; required to work for auth-on)
@@ -630,8 +645,7 @@ const startOnce = async (
         username: USERNAME,
         password
       })
-      const token = jsonOf(login.body) as { accessToken?: unknown } | undefined
-      if (login.status === 200 && typeof token?.accessToken === "string") break
+      if (login.status === 200 && Option.isSome(decodeBody(LoginAnswer, login.body))) break
       if (Date.now() > loginDeadline) {
         return fail(`login as ${USERNAME} failed: HTTP ${login.status} ${login.body}`)
       }
@@ -679,32 +693,28 @@ const startOnce = async (
 /** conformance/server/.state.json, or env NACOS_STATE_FILE. */
 export const STATE_FILE = process.env.NACOS_STATE_FILE ?? path.join(SERVER_DIR, ".state.json")
 
-export interface NacosStateEntry {
-  readonly profile: NacosProfile
-  readonly host: string
-  readonly httpPort: number
-  readonly grpcPort: number
-  readonly consolePort: number
-  readonly serverAddr: string
-  readonly username: string
-  readonly password: string
-  readonly authEnabled: boolean
-  readonly home: string
-  readonly pid: number
-}
+const NacosStateEntry = Schema.Struct({
+  profile: Schema.Literals(["auth-off", "auth-on"]),
+  host: Schema.String,
+  httpPort: Schema.Number,
+  grpcPort: Schema.Number,
+  consolePort: Schema.Number,
+  serverAddr: Schema.String,
+  username: Schema.String,
+  password: Schema.String,
+  authEnabled: Schema.Boolean,
+  home: Schema.String,
+  pid: Schema.Number
+})
+export type NacosStateEntry = typeof NacosStateEntry.Type
 
-export interface NacosState {
-  readonly startedAt: string
-  readonly servers: ReadonlyArray<NacosStateEntry>
-}
+const NacosState = Schema.Struct({ startedAt: Schema.String, servers: Schema.Array(NacosStateEntry) })
+export type NacosState = typeof NacosState.Type
 
 /** The servers started by `cli.ts start`, or undefined when there is no state file. */
 export const readNacosState = (): NacosState | undefined => {
-  try {
-    return JSON.parse(fs.readFileSync(STATE_FILE, "utf8")) as NacosState
-  } catch {
-    return undefined
-  }
+  if (!fs.existsSync(STATE_FILE)) return undefined
+  return Option.getOrUndefined(decodeBody(NacosState, fs.readFileSync(STATE_FILE, "utf8")))
 }
 
 /** Starts one Nacos server for `profile` (or describes the external one from NACOS_SERVER_ADDR). */
@@ -742,9 +752,9 @@ export const startNacosProfiles = async <P extends NacosProfile>(
           failures.map((f) => String(f.reason?.message ?? f.reason)).join("\n\n")
         )
   }
-  const servers = {} as { [K in P]: RunningNacos }
-  profiles.forEach((profile, i) => {
-    servers[profile] = (results[i] as PromiseFulfilledResult<RunningNacos>).value
-  })
-  return servers
+  const started = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []))
+  const byProfile = (profile: P): RunningNacos => started.find((server) => server.profile === profile)!
+  return Object.fromEntries(profiles.map((profile) => [profile, byProfile(profile)])) as {
+    readonly [K in P]: RunningNacos
+  }
 }

@@ -51,7 +51,10 @@ describe("NacosOptions.resolve", () => {
       assert.strictEqual((yield* NacosOptions.resolve({ serverAddr: "h", namespace: "" })).namespace, "public")
       assert.strictEqual((yield* NacosOptions.resolve({ serverAddr: "h", namespace: "  " })).namespace, "public")
       assert.strictEqual((yield* NacosOptions.resolve({ serverAddr: "h", namespace: "dev-1_a" })).namespace, "dev-1_a")
-      assert.strictEqual((yield* NacosOptions.resolve({ serverAddr: "h", namespace: "a".repeat(64) })).namespace.length, 64)
+      assert.strictEqual(
+        (yield* NacosOptions.resolve({ serverAddr: "h", namespace: "a".repeat(64) })).namespace.length,
+        64
+      )
     })
   )
 
