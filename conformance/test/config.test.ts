@@ -1,5 +1,5 @@
 /**
- * ConfigService against the real Nacos 3.2 server, auth off and auth on: the shared behaviour suite (the same
+ * ConfigService against the real Nacos server (3.1.0 here), auth off and auth on: the shared behaviour suite (the same
  * one layerMemory and the fake-server unit tests run), then what only a real deployment shows — two clients,
  * the local files, the HTTP endpoints the server really serves, and connections cut under a watch.
  */
@@ -157,12 +157,12 @@ const profiles = (): ReadonlyArray<readonly [string, ConformanceServer]> => {
 }
 
 for (const [label, server] of profiles()) {
-  describeConfigBehaviour(`real Nacos 3.2, ${label}`, {
+  describeConfigBehaviour(`real Nacos, ${label}`, {
     layer: (options) => configLayer(server, {}, options),
     timeout: 90_000
   })
 
-  describe(`ConfigService on the real Nacos 3.2 server, ${label}`, () => {
+  describe(`ConfigService on the real Nacos server (3.1.0 here), ${label}`, () => {
     it.live(
       "two clients: a publish by one reaches the other's watch",
       () =>

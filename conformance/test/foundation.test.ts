@@ -1,5 +1,5 @@
 /**
- * The foundation against a real Nacos 3.2 server: handshake, health check, login and auth failures, HTTP envelopes.
+ * The foundation against a real Nacos server (3.1.0 from Maven Central): handshake, health check, login and auth failures, HTTP envelopes.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Auth, NacosHttp, Transport } from "@effect-nacos/core"
@@ -29,7 +29,7 @@ describe("handshake and health check (auth off)", () => {
       const session = yield* connection.awaitSession(15_000)
       // connectionId is "<millis>_<clientIp>_<clientPort>" as the server saw the transport
       expect(session.connectionId).toMatch(/^\d+_[\d.]+_\d+$/)
-      // what a 3.2 server announces in SetupAckRequest (a missing key means "not supported")
+      // what the server (3.1.0) announces in SetupAckRequest (a missing key means "not supported")
       expect(session.abilities).toMatchObject({ supportPersistentInstanceByGrpc: true, fuzzyWatch: true, mcp: true })
       yield* connection.requireAbility("supportPersistentInstanceByGrpc", "persistent instances over gRPC")
       const missing = yield* Effect.flip(connection.requireAbility("noSuchAbility", "a feature from the future"))
