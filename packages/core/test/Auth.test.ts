@@ -1,9 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
-import * as HttpClient from "effect/http/HttpClient"
-import * as HttpClientError from "effect/http/HttpClientError"
-import * as HttpClientResponse from "effect/http/HttpClientResponse"
 import * as Latch from "effect/Latch"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
@@ -12,48 +9,18 @@ import { TestClock } from "effect/testing"
 import * as Auth from "../src/Auth.ts"
 import * as NacosOptions from "../src/NacosOptions.ts"
 import { ServerAddress } from "../src/ServerAddress.ts"
+import { type FakeAnswer, makeFakeHttp, type RecordedRequest } from "./support/fakeHttp.ts"
 import { fixedServerListOf } from "./support/layers.ts"
 
 const PASSWORD = "s3cr3t-P@ss word"
 const SERVER_A = new ServerAddress({ scheme: "http", host: "10.0.0.1", port: 8848 })
 const SERVER_B = new ServerAddress({ scheme: "http", host: "10.0.0.2", port: 8848 })
 
-interface RecordedRequest {
-  readonly method: string
-  readonly server: string
-  readonly path: string
-  readonly query: Readonly<Record<string, string>>
-  readonly headers: Readonly<Record<string, string>>
-  readonly body: string
-}
-
-type FakeAnswer = { readonly status: number; readonly body: string } | "unreachable"
-
 /** A Nacos login endpoint in memory: `answer` decides each reply; every request is recorded. */
 const makeFakeServer = (answer: (request: RecordedRequest) => Effect.Effect<FakeAnswer>) => {
-  const requests: Array<RecordedRequest> = []
-  const client = HttpClient.make((request, url) =>
-    Effect.gen(function* () {
-      const recorded: RecordedRequest = {
-        method: request.method,
-        server: url.host,
-        path: url.pathname,
-        query: Object.fromEntries(url.searchParams),
-        headers: { ...request.headers },
-        body: request.body._tag === "Uint8Array" ? new TextDecoder().decode(request.body.body) : ""
-      }
-      requests.push(recorded)
-      const reply = yield* answer(recorded)
-      if (reply === "unreachable") {
-        return yield* new HttpClientError.HttpClientError({
-          reason: new HttpClientError.TransportError({ request, cause: new Error("connect ECONNREFUSED") })
-        })
-      }
-      return HttpClientResponse.fromWeb(request, new Response(reply.body, { status: reply.status }))
-    })
-  )
-  const logins = () => requests.filter((request) => request.path.endsWith("/login"))
-  return { requests, logins, layer: Layer.succeed(HttpClient.HttpClient, client) }
+  const fake = makeFakeHttp(answer)
+  const logins = () => fake.requests.filter((request) => request.path.endsWith("/login"))
+  return { ...fake, logins }
 }
 
 const tokenBody = (token: string, ttlSeconds = 18_000) =>

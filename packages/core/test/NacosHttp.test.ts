@@ -1,9 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
-import * as HttpClient from "effect/http/HttpClient"
-import * as HttpClientError from "effect/http/HttpClientError"
-import * as HttpClientResponse from "effect/http/HttpClientResponse"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import { TestClock } from "effect/testing"
@@ -13,50 +10,15 @@ import type { InvalidArgumentError } from "../src/NacosError.ts"
 import * as NacosHttp from "../src/NacosHttp.ts"
 import * as NacosOptions from "../src/NacosOptions.ts"
 import { ServerAddress } from "../src/ServerAddress.ts"
+import { type FakeAnswer, makeFakeHttp, type RecordedRequest } from "./support/fakeHttp.ts"
 import { fixedServerListOf } from "./support/layers.ts"
 
 const SERVER_A = new ServerAddress({ scheme: "http", host: "10.0.0.1", port: 8848 })
 const SERVER_B = new ServerAddress({ scheme: "http", host: "10.0.0.2", port: 8848 })
 
-interface RecordedRequest {
-  readonly method: string
-  readonly server: string
-  readonly path: string
-  readonly query: Readonly<Record<string, string>>
-  readonly headers: Readonly<Record<string, string>>
-  readonly body: string
-}
-
-type FakeAnswer = { readonly status: number; readonly body: string } | "unreachable" | "hang"
-
 /** Nacos servers in memory: `answer` decides each reply; every request is recorded. */
-const makeFakeServers = (answer: (request: RecordedRequest) => FakeAnswer) => {
-  const requests: Array<RecordedRequest> = []
-  const client = HttpClient.make((request, url) =>
-    Effect.suspend(() => {
-      const recorded: RecordedRequest = {
-        method: request.method,
-        server: url.host,
-        path: url.pathname,
-        query: Object.fromEntries(url.searchParams),
-        headers: { ...request.headers },
-        body: request.body._tag === "Uint8Array" ? new TextDecoder().decode(request.body.body) : ""
-      }
-      requests.push(recorded)
-      const reply = answer(recorded)
-      if (reply === "hang") return Effect.never
-      if (reply === "unreachable") {
-        return Effect.fail(
-          new HttpClientError.HttpClientError({
-            reason: new HttpClientError.TransportError({ request, cause: new Error("connect ECONNREFUSED") })
-          })
-        )
-      }
-      return Effect.succeed(HttpClientResponse.fromWeb(request, new Response(reply.body, { status: reply.status })))
-    })
-  )
-  return { requests, layer: Layer.succeed(HttpClient.HttpClient, client) }
-}
+const makeFakeServers = (answer: (request: RecordedRequest) => FakeAnswer) =>
+  makeFakeHttp((request) => Effect.sync(() => answer(request)))
 
 /** An Auth that hands out a fixed token and counts 403 reports. */
 const makeFakeAuth = () => {
