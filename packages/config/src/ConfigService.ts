@@ -174,12 +174,20 @@ const makeService = (
           ...(after.encryptedDataKey === undefined ? {} : { encryptedDataKey: after.encryptedDataKey })
         }))
 
+  /** The key of a validated request, named on the current span. */
+  const tracedKey = (dataId: string, group: string | undefined) => {
+    const key = makeKey(namespace, dataId, group)
+    return Effect.as(
+      Effect.annotateCurrentSpan({ "nacos.config.dataId": key.dataId, "nacos.config.group": key.group }),
+      key
+    )
+  }
+
   const getInfo = Effect.fn("ConfigService.getInfo")(function* (
     params: GetConfigParams
   ): Effect.fn.Return<ConfigInfo, GetConfigError> {
     const valid = yield* validate(GetConfigParams, params)
-    const key = makeKey(namespace, valid.dataId, valid.group)
-    yield* Effect.annotateCurrentSpan({ "nacos.config.dataId": key.dataId, "nacos.config.group": key.group })
+    const key = yield* tracedKey(valid.dataId, valid.group)
     const formal = valid.tag === undefined
     if (formal) {
       const failover = yield* cache.readConfigFailover(key)
@@ -219,8 +227,7 @@ const makeService = (
     params: PublishConfigParams
   ): Effect.fn.Return<void, PublishConfigError> {
     const { dataId, group, ...request } = yield* validate(PublishConfigParams, params)
-    const key = makeKey(namespace, dataId, group)
-    yield* Effect.annotateCurrentSpan({ "nacos.config.dataId": key.dataId, "nacos.config.group": key.group })
+    const key = yield* tracedKey(dataId, group)
     const sealed = yield* applyBeforePublish(filters, {
       ...key,
       content: request.content,
@@ -237,8 +244,7 @@ const makeService = (
     params: RemoveConfigParams
   ): Effect.fn.Return<void, RemoveConfigError> {
     const valid = yield* validate(RemoveConfigParams, params)
-    const key = makeKey(namespace, valid.dataId, valid.group)
-    yield* Effect.annotateCurrentSpan({ "nacos.config.dataId": key.dataId, "nacos.config.group": key.group })
+    const key = yield* tracedKey(valid.dataId, valid.group)
     yield* backend.remove(key, valid.tag)
   })
 

@@ -8,7 +8,7 @@
  * push (acknowledged at once, before any re-read), every reconnect (all keys: whatever changed while
  * disconnected is caught, since the server compares against the md5 we hold) and the periodic full sync.
  *
- * A key is watched through an RcMap: any number of watchers share its entry and its one server-side listen; the
+ * A key is watched through an RcMap, so all watchers of a key share its entry and its one server-side listen; the
  * last one leaving drops the key and the next round un-listens it.
  */
 
@@ -91,7 +91,7 @@ export const make = Effect.fnUntraced(function* (
   /** Keys nobody watches any more, to un-listen in the next round. */
   const unlistenPending = new Map<string, ConfigKey>()
   let fullSyncDue = false
-  // Capacity 1, sliding: any number of rings while a round runs cause exactly one more round.
+  // Capacity 1, sliding, so rings that arrive while a round runs cause exactly one more round.
   const bell = yield* Queue.sliding<void>(1)
   const ring = Effect.asVoid(Queue.offer(bell, undefined))
 
