@@ -90,6 +90,12 @@ export interface Connection {
   readonly state: SubscriptionRef.SubscriptionRef<ConnectionState>
   /** One element per successful re-handshake after the first: services redo their server-side state on it. */
   readonly reconnected: Stream.Stream<Session>
+  /**
+   * Whether gRPC is usable as far as the lifecycle knows: `false` once a connect attempt failed or the session was
+   * lost, until a session is up again; `true` while connected and before the first attempt has finished. Cheap:
+   * callers may consult it before every call (e.g. to go straight to an HTTP fallback).
+   */
+  readonly available: Effect.Effect<boolean>
   /** The current session, waiting (at most `timeoutMillis`) for one while disconnected. */
   readonly awaitSession: (timeoutMillis?: number) => Effect.Effect<Session, TransportError>
   /** Fails with `NotSupportedError` when the connected server lacks `ability`. */

@@ -3,6 +3,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import type * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
@@ -55,6 +56,9 @@ const eventually = (condition: () => boolean, what: string, limitMillis = 5000) 
       yield* realPause(10)
     }
   })
+
+/** For tests that provoke warnings on purpose. */
+const quietLogs = Logger.layer([])
 
 const Echo = Schema.Struct({ resultCode: Schema.Number })
 
@@ -289,5 +293,54 @@ describe("gRPC connection", () => {
       const forbidden = yield* Effect.flip(connection.request("ConfigPublishRequest", {}, Echo))
       expect(forbidden._tag).toBe("AuthError")
     })
+  )
+
+  it.live(
+    "gRPC known down: `available` turns false, one warning names host:port and the cause, one info when back",
+    () => {
+      const lines: Array<{ readonly level: string; readonly text: string }> = []
+      const captureLogs = Logger.layer([
+        Logger.make(({ logLevel, message }) =>
+          lines.push({ level: logLevel, text: Array.isArray(message) ? message.join(" ") : String(message) })
+        )
+      ])
+      return Effect.gen(function* () {
+        const fake = yield* startFake()
+        fake.refuseServerCheck = true
+        const connection = yield* connect(transportLayer([fake.address]), { module: "config" })
+        yield* eventually(() => fake.typesReceived("ServerCheckRequest").length >= 3, "three failed attempts")
+        expect(yield* connection.available).toBe(false)
+        const warnings = lines.filter((line) => line.level === "Warn")
+        expect(warnings).toHaveLength(1)
+        expect(warnings[0]!.text).toContain(fake.address)
+        expect(warnings[0]!.text).toContain("refused by test")
+
+        fake.refuseServerCheck = false
+        const session = yield* awaitConnected(connection)
+        expect(yield* connection.available).toBe(true)
+        const back = lines.filter((line) => line.level === "Info" && line.text.includes(session.connectionId))
+        expect(back).toHaveLength(1)
+        expect(back[0]!.text).toContain("back")
+
+        fake.refuseServerCheck = true
+        fake.dropStreams()
+        yield* awaitState(connection, "Reconnecting")
+        const before = fake.typesReceived("ServerCheckRequest").length
+        yield* eventually(() => fake.typesReceived("ServerCheckRequest").length >= before + 3, "three more attempts")
+        expect(yield* connection.available).toBe(false)
+        expect(lines.filter((line) => line.level === "Warn")).toHaveLength(2)
+      }).pipe(Effect.provide(captureLogs))
+    }
+  )
+
+  it.live("a request with no server names where it tried and why", () =>
+    Effect.gen(function* () {
+      const connection = yield* connect(transportLayer(["127.0.0.1:1"]), { module: "config" })
+      const error = yield* Effect.flip(connection.request("ConfigQueryRequest", {}, Echo, { timeoutMillis: 1500 }))
+      expect(error._tag).toBe("TransportError")
+      expect(error.message).toContain("127.0.0.1:1")
+      expect(error.message).toMatch(/ECONNREFUSED|UNAVAILABLE/)
+      expect(yield* connection.available).toBe(false)
+    }).pipe(Effect.provide(quietLogs))
   )
 })

@@ -115,6 +115,25 @@ export const make = Effect.fnUntraced(function* (
   const log = (message: string) => Effect.annotateLogs(Effect.logInfo(message), { nacosModule: spec.module })
   const logWarning = (message: string) => Effect.annotateLogs(Effect.logWarning(message), { nacosModule: spec.module })
 
+  // Whether gRPC is believed usable: false from a failed attempt or a lost session until the next session is up.
+  // Flipping it logs once each way, so an outage costs one warning and one info line, not one per attempt.
+  let available = true
+  /** The last connect attempt's failure (`host:grpcPort` and cause), for the "no connection" error. */
+  let lastFailure: string | undefined
+  const markUnavailable = (warning: string) =>
+    Effect.suspend(() => {
+      if (!available) return Effect.void
+      available = false
+      return logWarning(warning)
+    })
+  const markAvailable = (session: Session) =>
+    Effect.suspend(() => {
+      const wasDown = !available
+      available = true
+      lastFailure = undefined
+      return log(`${wasDown ? "gRPC is back: " : ""}connected to ${session.server} as ${session.connectionId}`)
+    })
+
   // ---------------------------------------------------------------------------------------------------------------
   // The handshake
   // ---------------------------------------------------------------------------------------------------------------
@@ -136,10 +155,11 @@ export const make = Effect.fnUntraced(function* (
         }
         const base = Schema.decodeUnknownOption(ResponseBase)(answer.json).pipe(Option.getOrElse(() => ({})))
         const errorCode = "errorCode" in base ? base.errorCode : undefined
+        const serverMessage = "message" in base && typeof base.message === "string" ? `: ${base.message}` : ""
         return Effect.fail(
           new ServerError({
             errorCode: errorCode ?? -1,
-            message: `ServerCheck answered ${answer.type}`,
+            message: `ServerCheck answered ${answer.type}${serverMessage}`,
             requestType: "ServerCheckRequest"
           })
         )
@@ -348,23 +368,33 @@ export const make = Effect.fnUntraced(function* (
             previous = Option.some(server)
             return server
           })
-          const live = yield* Effect.flatMap(pickServer, establishScoped).pipe(
-            // one warning per lost connection is enough; each failed attempt is only worth a debug line
-            Effect.tapError((error) => Effect.logDebug(`connect failed: ${error.message}`)),
-            Effect.retry(deps.reconnectSchedule),
-            Effect.orDie
-          )
+          const attempt = Effect.flatMap(pickServer, (server) => {
+            const target = server.grpcTarget(grpcOptions.portOffset)
+            return establishScoped(server).pipe(
+              Effect.tapError((error) => {
+                const failure = error.message.includes(target) ? error.message : `${target}: ${error.message}`
+                lastFailure = failure
+                // the warning is logged once per outage; each failed attempt is only worth a debug line
+                return Effect.andThen(
+                  markUnavailable(`gRPC unavailable: ${failure}`),
+                  Effect.logDebug(`connect failed: ${failure}`)
+                )
+              })
+            )
+          })
+          const live = yield* attempt.pipe(Effect.retry(deps.reconnectSchedule), Effect.orDie)
           yield* Effect.addFinalizer(() => SubscriptionRef.set(liveRef, Option.none()))
           yield* SubscriptionRef.set(liveRef, Option.some(live))
+          yield* markAvailable(live.session)
           yield* SubscriptionRef.set(state, ConnectionState.Connected({ session: live.session }))
-          yield* log(`connected to ${live.session.server} as ${live.session.connectionId}`)
           if (!first) yield* PubSub.publish(reconnectedHub, live.session)
           first = false
-          return yield* supervise(live)
+          const ended = yield* supervise(live)
+          return { ...ended, target: live.channel.target }
         })
       )
       preferred = outcome.preferred
-      yield* logWarning(`connection lost (${outcome.reason}); reconnecting`)
+      yield* markUnavailable(`gRPC connection to ${outcome.target} lost (${outcome.reason}); reconnecting`)
       yield* SubscriptionRef.set(state, ConnectionState.Reconnecting({ reason: outcome.reason }))
     }
   })
@@ -390,8 +420,12 @@ export const make = Effect.fnUntraced(function* (
         )
   )
 
-  const notConnected = (timeoutMillis: number) =>
-    new TransportError({ message: `no connection to a Nacos server (${spec.module}) within ${timeoutMillis} ms` })
+  const notConnected = (timeoutMillis: number, requestType?: string) =>
+    new TransportError({
+      message: `${requestType === undefined ? "" : `${requestType}: `}no connection to a Nacos server (${spec.module}) within ${timeoutMillis} ms${
+        lastFailure === undefined ? "" : `; last attempt: ${lastFailure}`
+      }`
+    })
 
   const awaitSession = (timeoutMillis = grpcOptions.timeoutMillis) =>
     awaitLive.pipe(
@@ -414,8 +448,11 @@ export const make = Effect.fnUntraced(function* (
 
   const request: Connection["request"] = (requestType, body, responseSchema, requestOptions?: RequestOptions) => {
     const timeoutMillis = requestOptions?.timeoutMillis ?? grpcOptions.timeoutMillis
+    // whether a session was found: a timeout before that means "no connection", and says where it tried
+    let sessionFound = false
     const attempt = Effect.gen(function* () {
       const live = yield* awaitLive
+      sessionFound = true
       const identity = yield* auth.identity(requestOptions?.resource ?? INTERNAL_RESOURCE)
       const payload = encodePayload(requestType, body, { ...identity, ...requestOptions?.headers })
       const answer = yield* unaryOnce(live.channel, payload, timeoutMillis)
@@ -461,7 +498,11 @@ export const make = Effect.fnUntraced(function* (
       Effect.timeoutOrElse({
         duration: timeoutMillis,
         orElse: () =>
-          Effect.fail(new TransportError({ message: `${requestType} got no answer within ${timeoutMillis} ms` }))
+          Effect.fail(
+            sessionFound
+              ? new TransportError({ message: `${requestType} got no answer within ${timeoutMillis} ms` })
+              : notConnected(timeoutMillis, requestType)
+          )
       })
     )
   }
@@ -496,6 +537,7 @@ export const make = Effect.fnUntraced(function* (
     module: spec.module,
     state,
     reconnected: Stream.fromPubSub(reconnectedHub),
+    available: Effect.sync(() => available),
     awaitSession,
     requireAbility,
     request,
