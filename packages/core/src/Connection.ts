@@ -25,7 +25,8 @@ export interface Session {
 }
 
 /**
- * `Connecting` (first attempt) → `Connected` ⇄ `Reconnecting` → `Closed` (scope closed).
+ * `Connecting` (first attempt) → `Connected` ⇄ `Reconnecting` → `Closed` (scope closed). `Failed` is terminal:
+ * the reconnect schedule ended without a session; every request fails at once from then on.
  *
  * @category models
  */
@@ -33,6 +34,7 @@ export type ConnectionState = Data.TaggedEnum<{
   Connecting: {}
   Connected: { readonly session: Session }
   Reconnecting: { readonly reason: string }
+  Failed: { readonly reason: string }
   Closed: {}
 }>
 
@@ -96,7 +98,10 @@ export interface Connection {
    * callers may consult it before every call (e.g. to go straight to an HTTP fallback).
    */
   readonly available: Effect.Effect<boolean>
-  /** The current session, waiting (at most `timeoutMillis`) for one while disconnected. */
+  /**
+   * The current session, waiting (at most `timeoutMillis`) for one while disconnected; fails at once once the
+   * lifecycle has `Failed` or the connection is closed.
+   */
   readonly awaitSession: (timeoutMillis?: number) => Effect.Effect<Session, TransportError>
   /** Fails with `NotSupportedError` when the connected server lacks `ability`. */
   readonly requireAbility: (ability: string, feature: string) => Effect.Effect<void, NotSupportedError | TransportError>
@@ -121,6 +126,9 @@ export interface Connection {
     responseType: string,
     handler: PushHandler<S["Type"]>
   ) => Effect.Effect<void, never, Scope.Scope>
-  /** Drops the current session and reconnects (e.g. the caller saw the server misbehave). */
+  /**
+   * Drops the current session and reconnects (e.g. the caller saw the server misbehave). Does nothing while no
+   * session is live: a reconnect is then already under way, and the next session must not be cut.
+   */
   readonly reconnect: (reason: string) => Effect.Effect<void>
 }

@@ -4,6 +4,7 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import type * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
+import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
@@ -341,6 +342,49 @@ describe("gRPC connection", () => {
       expect(error.message).toContain("127.0.0.1:1")
       expect(error.message).toMatch(/ECONNREFUSED|UNAVAILABLE/)
       expect(yield* connection.available).toBe(false)
+    }).pipe(Effect.provide(quietLogs))
+  )
+
+  it.live("reconnect() while disconnected cuts no later session", () =>
+    Effect.gen(function* () {
+      const fake = yield* startFake()
+      const connection = yield* connect(transportLayer([fake.address]), { module: "config" })
+      const first = yield* connection.awaitSession(5000)
+      fake.refuseServerCheck = true
+      fake.dropStreams()
+      yield* awaitState(connection, "Reconnecting")
+      yield* connection.reconnect("the caller saw trouble")
+      fake.refuseServerCheck = false
+      const second = yield* awaitConnected(connection, first.connectionId)
+      // a round trip on the new session: a stale request would have cut it by then
+      yield* connection.request("ConfigQueryRequest", {}, Echo, { timeoutMillis: 5000 })
+      const now = yield* SubscriptionRef.get(connection.state)
+      expect(now).toMatchObject({ _tag: "Connected", session: { connectionId: second.connectionId } })
+      expect(fake.typesReceived("ConnectionSetupRequest")).toHaveLength(2)
+    }).pipe(Effect.provide(quietLogs))
+  )
+
+  it.live("a reconnect schedule that runs out ends in Failed with the reason; requests then fail at once", () =>
+    Effect.gen(function* () {
+      const fake = yield* startFake()
+      fake.refuseServerCheck = true
+      const connection = yield* connect(transportLayer([fake.address], {}, { reconnectSchedule: Schedule.recurs(2) }), {
+        module: "config"
+      })
+      const failed = yield* awaitState(connection, "Failed")
+      expect(failed.reason).toContain(fake.address)
+      expect(failed.reason).toContain("refused by test")
+      expect(fake.typesReceived("ServerCheckRequest")).toHaveLength(3)
+      expect(yield* connection.available).toBe(false)
+      // far longer budgets than the test may take: only an immediate failure lets it pass
+      const requestError = yield* Effect.flip(
+        connection.request("ConfigQueryRequest", {}, Echo, { timeoutMillis: 600_000 })
+      )
+      expect(requestError._tag).toBe("TransportError")
+      expect(requestError.message).toContain("reconnect schedule ended")
+      const sessionError = yield* Effect.flip(connection.awaitSession(600_000))
+      expect(sessionError.message).toContain("refused by test")
+      expect(fake.typesReceived("ServerCheckRequest")).toHaveLength(3)
     }).pipe(Effect.provide(quietLogs))
   )
 })

@@ -12,6 +12,7 @@ import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as PubSub from "effect/PubSub"
 import * as Queue from "effect/Queue"
+import * as Result from "effect/Result"
 import type * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
@@ -68,10 +69,18 @@ interface LiveSession {
   readonly ended: Deferred.Deferred<string>
 }
 
+/** Where requests find the session: waiting for one, the live one, or never again (failed or closed). */
+type SessionSlot =
+  | { readonly _tag: "Pending" }
+  | { readonly _tag: "Live"; readonly live: LiveSession }
+  | { readonly _tag: "Down"; readonly error: TransportError }
+
+const pending: SessionSlot = { _tag: "Pending" }
+
 interface ReconnectRequest {
   readonly reason: string
-  /** Only the session with this id is dropped, so a stale 301 cannot cut a fresh session. */
-  readonly connectionId: string | undefined
+  /** Only the session with this id is dropped, so a stale request (301, reset, reconnect()) cuts no later session. */
+  readonly connectionId: string
   readonly preferred: Option.Option<ServerAddress>
 }
 
@@ -97,7 +106,9 @@ export const make = Effect.fnUntraced(function* (
   const grpcOptions = options.grpc
   const tls = Option.getOrUndefined(options.tls)
   const state = yield* SubscriptionRef.make<ConnectionState>(ConnectionState.Connecting())
-  const liveRef = yield* SubscriptionRef.make<Option.Option<LiveSession>>(Option.none())
+  const slot = yield* SubscriptionRef.make<SessionSlot>(pending)
+  // Set once the lifecycle has ended for good: requests then fail at once instead of retrying.
+  let down: TransportError | undefined
   const reconnectedHub = yield* PubSub.unbounded<Session>()
   const reconnectRequests = yield* Queue.unbounded<ReconnectRequest>()
   const pushHandlers = new Map<string, RegisteredPush>()
@@ -178,7 +189,12 @@ export const make = Effect.fnUntraced(function* (
     stream.write(encodePayload(responseType, body)).pipe(Effect.ignore)
 
   /** Runs on the session's dispatcher fiber, one push at a time, so pushes for one key keep their order. */
-  const dispatch = (payload: Payload, stream: GrpcChannel.BiStream, setupAck: Deferred.Deferred<Abilities>) =>
+  const dispatch = (
+    payload: Payload,
+    stream: GrpcChannel.BiStream,
+    setupAck: Deferred.Deferred<Abilities>,
+    connectionId: string
+  ) =>
     Effect.gen(function* () {
       yield* markActive
       const message = decodePayload(payload)
@@ -216,11 +232,7 @@ export const make = Effect.fnUntraced(function* (
             ? Option.none()
             : yield* serverList.find(serverIp, Number.isFinite(port) ? port : undefined)
         yield* log(`server asked to reset the connection${Option.isSome(preferred) ? ` to ${preferred.value}` : ""}`)
-        yield* Queue.offer(reconnectRequests, {
-          reason: "ConnectResetRequest",
-          connectionId: undefined,
-          preferred
-        })
+        yield* Queue.offer(reconnectRequests, { reason: "ConnectResetRequest", connectionId, preferred })
         return
       }
       if (message.type === "ClientDetectionRequest") {
@@ -262,7 +274,7 @@ export const make = Effect.fnUntraced(function* (
         onEnd: (reason) => Deferred.doneUnsafe(ended, Effect.succeed(reason))
       })
       yield* Queue.take(inbound).pipe(
-        Effect.flatMap((payload) => dispatch(payload, stream, setupAck)),
+        Effect.flatMap((payload) => dispatch(payload, stream, setupAck, connectionId)),
         Effect.forever,
         Effect.forkScoped
       )
@@ -337,7 +349,7 @@ export const make = Effect.fnUntraced(function* (
     const requested = Effect.gen(function* () {
       while (true) {
         const request = yield* Queue.take(reconnectRequests)
-        if (request.connectionId === undefined || request.connectionId === live.session.connectionId) {
+        if (request.connectionId === live.session.connectionId) {
           return { reason: request.reason, preferred: request.preferred }
         }
       }
@@ -354,6 +366,16 @@ export const make = Effect.fnUntraced(function* (
     )
     return Effect.raceAll([streamEnded, healthLoop, requested, serverRemoved])
   }
+
+  /** The schedule ended without a session: the lifecycle stops for good, and says so. */
+  const giveUp = Effect.gen(function* () {
+    const reason = `reconnect schedule ended; last attempt: ${lastFailure ?? "none"}`
+    down = new TransportError({ message: `no connection to a Nacos server (${spec.module}): ${reason}` })
+    available = false
+    yield* SubscriptionRef.set(slot, { _tag: "Down", error: down })
+    yield* SubscriptionRef.set(state, ConnectionState.Failed({ reason }))
+    yield* Effect.annotateLogs(Effect.logError(`gRPC lifecycle gave up: ${reason}`), { nacosModule: spec.module })
+  })
 
   const runLifecycle = Effect.gen(function* () {
     let previous = Option.none<ServerAddress>()
@@ -382,26 +404,37 @@ export const make = Effect.fnUntraced(function* (
               })
             )
           })
-          const live = yield* attempt.pipe(Effect.retry(deps.reconnectSchedule), Effect.orDie)
-          yield* Effect.addFinalizer(() => SubscriptionRef.set(liveRef, Option.none()))
-          yield* SubscriptionRef.set(liveRef, Option.some(live))
+          const connected = yield* Effect.result(Effect.retry(attempt, deps.reconnectSchedule))
+          if (Result.isFailure(connected)) return Option.none()
+          const live = connected.success
+          yield* Effect.addFinalizer(() =>
+            SubscriptionRef.update(slot, (current) => (current._tag === "Live" ? pending : current))
+          )
+          yield* SubscriptionRef.set(slot, { _tag: "Live", live })
           yield* markAvailable(live.session)
           yield* SubscriptionRef.set(state, ConnectionState.Connected({ session: live.session }))
           if (!first) yield* PubSub.publish(reconnectedHub, live.session)
           first = false
           const ended = yield* supervise(live)
-          return { ...ended, target: live.channel.target }
+          return Option.some({ ...ended, target: live.channel.target })
         })
       )
-      preferred = outcome.preferred
-      yield* markUnavailable(`gRPC connection to ${outcome.target} lost (${outcome.reason}); reconnecting`)
-      yield* SubscriptionRef.set(state, ConnectionState.Reconnecting({ reason: outcome.reason }))
+      if (Option.isNone(outcome)) return yield* giveUp
+      preferred = outcome.value.preferred
+      yield* markUnavailable(`gRPC connection to ${outcome.value.target} lost (${outcome.value.reason}); reconnecting`)
+      yield* SubscriptionRef.set(state, ConnectionState.Reconnecting({ reason: outcome.value.reason }))
     }
   })
 
+  const closed = new TransportError({ message: `the Nacos connection (${spec.module}) is closed` })
   // Finalizers run in reverse: the lifecycle fiber is interrupted (closing the session) before the state closes.
   yield* Effect.addFinalizer(() =>
-    Effect.andThen(SubscriptionRef.set(state, ConnectionState.Closed()), PubSub.shutdown(reconnectedHub))
+    Effect.gen(function* () {
+      down = closed
+      yield* SubscriptionRef.set(slot, { _tag: "Down", error: closed })
+      yield* SubscriptionRef.set(state, ConnectionState.Closed())
+      yield* PubSub.shutdown(reconnectedHub)
+    })
   )
   yield* Effect.forkScoped(runLifecycle)
 
@@ -409,14 +442,19 @@ export const make = Effect.fnUntraced(function* (
   // The public surface
   // ---------------------------------------------------------------------------------------------------------------
 
-  const awaitLive = Effect.flatMap(SubscriptionRef.get(liveRef), (current) =>
-    Option.isSome(current)
-      ? Effect.succeed(current.value)
-      : SubscriptionRef.changes(liveRef).pipe(
-          Stream.filter(Option.isSome),
-          Stream.map((live) => live.value),
+  const fromSlot = (current: SessionSlot): Effect.Effect<LiveSession, TransportError> =>
+    current._tag === "Live"
+      ? Effect.succeed(current.live)
+      : Effect.fail(current._tag === "Down" ? current.error : closed)
+
+  /** The live session; waits while none is up, fails at once once the lifecycle has failed or closed. */
+  const awaitLive = Effect.flatMap(SubscriptionRef.get(slot), (current) =>
+    current._tag !== "Pending"
+      ? fromSlot(current)
+      : SubscriptionRef.changes(slot).pipe(
+          Stream.filter((next) => next._tag !== "Pending"),
           Stream.runHead,
-          Effect.flatMap((live) => (Option.isSome(live) ? Effect.succeed(live.value) : Effect.never))
+          Effect.flatMap((next) => (Option.isSome(next) ? fromSlot(next.value) : Effect.never))
         )
   )
 
@@ -491,7 +529,8 @@ export const make = Effect.fnUntraced(function* (
         : attempt.pipe(
             Effect.retry({
               schedule: Policy.requestRetry(grpcOptions.retryTimes),
-              while: (error) => error._tag === "TransportError"
+              // once the lifecycle is over, another attempt cannot help
+              while: (error) => error._tag === "TransportError" && down === undefined
             })
           )
     return retried.pipe(
@@ -525,12 +564,15 @@ export const make = Effect.fnUntraced(function* (
     ).pipe(Effect.asVoid)
 
   const reconnect = (reason: string) =>
-    Effect.flatMap(SubscriptionRef.get(liveRef), (live) =>
-      Queue.offer(reconnectRequests, {
-        reason,
-        connectionId: Option.isSome(live) ? live.value.session.connectionId : undefined,
-        preferred: Option.none()
-      })
+    Effect.flatMap(SubscriptionRef.get(slot), (current) =>
+      // with no live session a reconnect is already under way; a request queued now would cut the next session
+      current._tag === "Live"
+        ? Queue.offer(reconnectRequests, {
+            reason,
+            connectionId: current.live.session.connectionId,
+            preferred: Option.none()
+          })
+        : Effect.logDebug(`reconnect (${reason}) ignored: no live session`)
     ).pipe(Effect.asVoid)
 
   return {
