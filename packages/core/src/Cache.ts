@@ -12,6 +12,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Path from "effect/Path"
 import * as Ref from "effect/Ref"
+import * as Schema from "effect/Schema"
 import { NacosOptions, type ResolvedNacosOptions } from "./NacosOptions.ts"
 
 /**
@@ -36,7 +37,20 @@ export interface CachedConfig {
 }
 
 /**
- * A cache never fails its caller: a read that cannot be done is `None`, a write that cannot be done is logged.
+ * A snapshot file that could not be written or removed (disk full, no permission, a name that would leave the
+ * cache directory). The message names the file; it never holds the content.
+ *
+ * @category errors
+ */
+export class CacheWriteError extends Schema.TaggedError<CacheWriteError>()("CacheWriteError", {
+  message: Schema.String,
+  cause: Schema.optional(Schema.Defect())
+}) {}
+
+/**
+ * A read that cannot be done is `None` (logged when it is not simply a missing file). A write or remove that
+ * cannot be done fails with {@link CacheWriteError} and logs nothing: the caller knows whether the file is
+ * current, retries later, and decides how loud to be.
  *
  * @category services
  */
@@ -45,11 +59,15 @@ export class NacosCache extends Context.Service<
   {
     readonly readConfigFailover: (key: ConfigKey) => Effect.Effect<Option.Option<CachedConfig>>
     readonly readConfigSnapshot: (key: ConfigKey) => Effect.Effect<Option.Option<CachedConfig>>
-    readonly writeConfigSnapshot: (key: ConfigKey, value: CachedConfig) => Effect.Effect<void>
-    readonly removeConfigSnapshot: (key: ConfigKey) => Effect.Effect<void>
+    readonly writeConfigSnapshot: (key: ConfigKey, value: CachedConfig) => Effect.Effect<void, CacheWriteError>
+    readonly removeConfigSnapshot: (key: ConfigKey) => Effect.Effect<void, CacheWriteError>
     /** Naming: the last ServiceInfo JSON of `group@@service`, per namespace. */
     readonly readServiceSnapshot: (namespace: string, groupedName: string) => Effect.Effect<Option.Option<string>>
-    readonly writeServiceSnapshot: (namespace: string, groupedName: string, json: string) => Effect.Effect<void>
+    readonly writeServiceSnapshot: (
+      namespace: string,
+      groupedName: string,
+      json: string
+    ) => Effect.Effect<void, CacheWriteError>
     /** Naming failover: `Some(json)` only while the failover switch is on and a file exists for the service. */
     readonly readServiceFailover: (namespace: string, groupedName: string) => Effect.Effect<Option.Option<string>>
   }
@@ -150,6 +168,9 @@ const serviceSegments = (
   return Option.some(kind === "snapshot" ? [namespace, fileName] : [namespace, "failover", fileName])
 }
 
+const unsafeName = (what: string) =>
+  new CacheWriteError({ message: `nacos cache: refusing to write ${what}: not a name that can be a file in the cache` })
+
 /** Java `DiskFailoverDataSource`: each line `1` turns failover on, `0` off; the last such line wins. */
 const parseFailoverSwitch = (content: string): boolean =>
   content
@@ -208,10 +229,13 @@ export const makeDisk = Effect.fnUntraced(function* (
         )
     })
 
-  const writeText = (file: Option.Option<string>, what: string, content: string): Effect.Effect<void> =>
+  const writeText = (
+    file: Option.Option<string>,
+    what: string,
+    content: string
+  ): Effect.Effect<void, CacheWriteError> =>
     Option.match(file, {
-      onNone: () =>
-        Effect.logWarning(`nacos cache: refusing to write ${what}: the name would leave the cache directory`),
+      onNone: () => Effect.fail(unsafeName(what)),
       onSome: (name) => {
         const directory = path.dirname(name)
         const temporary = path.join(directory, `.${path.basename(name)}.${randomUUID()}.tmp`)
@@ -219,18 +243,26 @@ export const makeDisk = Effect.fnUntraced(function* (
           Effect.andThen(fs.writeFileString(temporary, content, { flag: "wx" })),
           Effect.andThen(fs.rename(temporary, name)),
           Effect.onError(() => Effect.ignore(fs.remove(temporary, { force: true }))),
-          Effect.catch((error) => Effect.logWarning(`nacos cache: cannot write ${name}: ${error.message}`))
+          Effect.mapError(
+            (error) =>
+              new CacheWriteError({ message: `nacos cache: cannot write ${name}: ${error.message}`, cause: error })
+          )
         )
       }
     })
 
-  const removeFile = (file: Option.Option<string>): Effect.Effect<void> =>
+  const removeFile = (file: Option.Option<string>): Effect.Effect<void, CacheWriteError> =>
     Option.match(file, {
       onNone: () => Effect.void,
       onSome: (name) =>
         fs
           .remove(name, { force: true })
-          .pipe(Effect.catch((error) => Effect.logWarning(`nacos cache: cannot remove ${name}: ${error.message}`)))
+          .pipe(
+            Effect.mapError(
+              (error) =>
+                new CacheWriteError({ message: `nacos cache: cannot remove ${name}: ${error.message}`, cause: error })
+            )
+          )
     })
 
   const readConfig = (contentKind: "snapshot" | "failover", keyKind: "keySnapshot" | "keyFailover") =>
@@ -361,14 +393,14 @@ export const makeMemory = Effect.fnUntraced(function* (seed: MemoryCacheSeed = {
     writeConfigSnapshot: (key, value) =>
       configKeyOk(key)
         ? Effect.sync(() => void configSnapshots.set(configMapKey(key), { ...value }))
-        : Effect.logWarning(`nacos cache: refusing to write snapshot of ${key.dataId}: not a valid file name`),
+        : Effect.fail(unsafeName(`snapshot of ${key.dataId}`)),
     removeConfigSnapshot: (key) => Effect.sync(() => void configSnapshots.delete(configMapKey(key))),
     readServiceSnapshot: (namespace, groupedName) =>
       read(serviceSnapshots, serviceMapKey(namespace, groupedName), serviceKeyOk(namespace, groupedName)),
     writeServiceSnapshot: (namespace, groupedName, json) =>
       serviceKeyOk(namespace, groupedName)
         ? Effect.sync(() => void serviceSnapshots.set(serviceMapKey(namespace, groupedName), json))
-        : Effect.logWarning(`nacos cache: refusing to write service ${groupedName}: not a valid file name`),
+        : Effect.fail(unsafeName(`service ${groupedName}`)),
     readServiceFailover: (namespace, groupedName) =>
       Effect.flatMap(Ref.get(failoverSwitch), (on) =>
         read(serviceFailover, serviceMapKey(namespace, groupedName), on && serviceKeyOk(namespace, groupedName))

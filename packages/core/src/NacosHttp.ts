@@ -3,9 +3,15 @@
  * ZIPs), on top of any `effect/http` HttpClient.
  *
  * Every request goes to `{server}{contextPath}{path}`, carries the `Client-Version`, `User-Agent` and
- * `Request-Module` headers plus the `Auth` identity, and has a timeout. A server that cannot be reached (or answers
- * 502/503, which means the request was not handled) is skipped for the next one in the `ServerList`, at most once
- * per server; the server that answered is tried first next time.
+ * `Request-Module` headers plus the `Auth` identity (obtained again for every server tried: access-key signatures
+ * carry a timestamp), and has a timeout. A server that cannot be reached (or answers 502/503, which means the
+ * request was not handled) is skipped for the next one in the `ServerList`, at most once per server; the server that
+ * answered is tried first next time.
+ *
+ * A request that is not idempotent (a POST, unless said otherwise) moves to the next server only when it surely
+ * never reached the previous one (connection refused, unknown host) or was surely not handled (503): after a
+ * timeout or a connection lost mid-request the server may have applied it, so it fails with a `TransportError`
+ * saying the outcome is unknown instead of being sent again.
  *
  * @since 0.1.0
  */
@@ -13,6 +19,7 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as HttpClient from "effect/http/HttpClient"
+import type * as HttpClientError from "effect/http/HttpClientError"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -58,6 +65,11 @@ export interface RequestOptions {
   readonly resource: AuthResource
   /** Defaults to the options' request timeout (`grpc.timeoutMillis`); long polls pass their own. */
   readonly timeoutMillis?: number | undefined
+  /**
+   * Whether sending the request twice does no harm, so it may be re-sent to the next server after a timeout.
+   * Default: every method but POST.
+   */
+  readonly idempotent?: boolean | undefined
 }
 
 /**
@@ -105,7 +117,9 @@ export class NacosHttp extends Context.Service<
     /**
      * The `data` of a v2/v3 `{code, message, data}` envelope with `code` 0, decoded with `schema`. Other codes map to
      * typed errors: 20004/404 → NotFoundError, 20005/409 → ConflictError, 403/10001 → AuthError (after
-     * `Auth.onForbidden`), 400/10000/20002 → InvalidArgumentError, anything else → ServerError.
+     * `Auth.onForbidden`), 400/10000/20002 → InvalidArgumentError, anything else → ServerError. An answer without
+     * an envelope maps by its status, except that a bare 404 or 409 is a ServerError: only Nacos' envelope can say
+     * a resource is missing or conflicting, not a proxy or a wrong path.
      */
     readonly getEnvelope: <S extends Schema.Constraint>(
       schema: S,
@@ -165,12 +179,66 @@ const decodeEnvelope = Schema.decodeUnknownOption(Schema.fromJsonString(Envelope
 
 const isOk = (status: number): boolean => status >= 200 && status < 300
 
+/** Statuses that, without a v2/v3 envelope, say nothing about Nacos data (see `getEnvelope`). */
+const FOREIGN_STATUSES: ReadonlySet<number> = new Set([404, 409])
+
 // =============================================================================
 // Constructors
 // =============================================================================
 
 /** Statuses after which the next server is tried: the request was not handled (gateway error, overload). */
 const NOT_HANDLED_STATUSES: ReadonlySet<number> = new Set([502, 503])
+/**
+ * The part of those a non-idempotent request may also move on after: a gateway's 502 may come after the server
+ * behind it applied the request, a 503 is the server (or gateway) refusing to handle it.
+ */
+const SURELY_NOT_HANDLED_STATUSES: ReadonlySet<number> = new Set([503])
+
+/**
+ * Error codes of a connection that was never made, so no byte of the request left: refused, no such host, no
+ * route. Anything else (timeout, reset, TLS trouble mid-stream) may have happened after the request was sent.
+ */
+const NEVER_CONNECTED_CODES: ReadonlyArray<string> = [
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EADDRNOTAVAIL",
+  "UND_ERR_CONNECT_TIMEOUT"
+]
+
+/** The codes and messages along an error's `cause` chain (and inside an AggregateError's `errors`). */
+const causeTexts = (cause: unknown, depth = 0): ReadonlyArray<string> => {
+  if (depth > 8 || typeof cause !== "object" || cause === null) return []
+  const own = [
+    ...("code" in cause && typeof cause.code === "string" ? [cause.code] : []),
+    ...(cause instanceof Error ? [cause.message] : [])
+  ]
+  const nested = "cause" in cause ? causeTexts(cause.cause, depth + 1) : []
+  const grouped =
+    "errors" in cause && Array.isArray(cause.errors)
+      ? cause.errors.flatMap((inner: unknown) => causeTexts(inner, depth + 1))
+      : []
+  return [...own, ...nested, ...grouped]
+}
+
+/** True when the HttpClient failed before any part of the request could reach a server. */
+const neverReachedServer = (error: HttpClientError.HttpClientError): boolean => {
+  const reason = error.reason
+  if (reason._tag === "InvalidUrlError" || reason._tag === "EncodeError") return true
+  if (reason._tag !== "TransportError") return false
+  const texts = causeTexts(reason.cause)
+  return NEVER_CONNECTED_CODES.some((code) => texts.some((text) => text.includes(code)))
+}
+
+/** One attempt at one server that got no answer; `delivered` says whether the server may have seen it. */
+interface AttemptFailure {
+  readonly error: TransportError
+  readonly delivered: "no" | "maybe"
+}
+
+const isIdempotent = (options: RequestOptions): boolean => options.idempotent ?? options.method !== "POST"
 
 /** `Request-Module` as the Java client spells it (`Config`, `Naming`…). */
 const requestModule = (resource: AuthResource): string =>
@@ -201,7 +269,7 @@ export const make = Effect.fnUntraced(function* (): Effect.fn.Return<
     server: ServerAddress,
     requestOptions: RequestOptions,
     identity: Record<string, string>
-  ): Effect.Effect<NacosHttpResponse, TransportError> => {
+  ): Effect.Effect<NacosHttpResponse, AttemptFailure> => {
     const timeoutMillis = requestOptions.timeoutMillis ?? options.grpc.timeoutMillis
     let request = HttpClientRequest.make(requestOptions.method)(
       `${server.httpBase}${options.contextPath}${requestOptions.path}`
@@ -228,20 +296,22 @@ export const make = Effect.fnUntraced(function* (): Effect.fn.Return<
         )
       ),
       Effect.catchTag("HttpClientError", (error) =>
-        Effect.fail(
-          new TransportError({
+        Effect.fail<AttemptFailure>({
+          error: new TransportError({
             message: `${requestLabel(requestOptions)} at ${server}: ${describeHttpClientError(error)}`
-          })
-        )
+          }),
+          delivered: neverReachedServer(error) ? "no" : "maybe"
+        })
       ),
       Effect.timeoutOrElse({
         duration: Duration.millis(timeoutMillis),
         orElse: () =>
-          Effect.fail(
-            new TransportError({
+          Effect.fail<AttemptFailure>({
+            error: new TransportError({
               message: `${requestLabel(requestOptions)} at ${server}: timed out after ${timeoutMillis} ms`
-            })
-          )
+            }),
+            delivered: "maybe"
+          })
       }),
       withSecretHeadersRedacted
     )
@@ -264,22 +334,30 @@ export const make = Effect.fnUntraced(function* (): Effect.fn.Return<
       "nacos.http.method": requestOptions.method,
       "nacos.http.path": requestOptions.path
     })
-    const identity = yield* auth.identity(requestOptions.resource)
+    const idempotent = isIdempotent(requestOptions)
+    const movesOnAfter = idempotent ? NOT_HANDLED_STATUSES : SURELY_NOT_HANDLED_STATUSES
     const first = yield* firstServer
     const attempts = Math.max(1, first.count)
     let server = first.server
     const failures: Array<string> = []
     for (let attempt = 1; ; attempt++) {
+      // per attempt: an access-key signature is only valid for a while, and the Java client signs per server too
+      const identity = yield* auth.identity(requestOptions.resource)
       const outcome = yield* Effect.result(send(server, requestOptions, identity))
       const isLastAttempt = attempt >= attempts
       if (outcome._tag === "Success") {
-        if (isLastAttempt || !NOT_HANDLED_STATUSES.has(outcome.success.status)) {
+        if (isLastAttempt || !movesOnAfter.has(outcome.success.status)) {
           yield* Ref.set(preferredRef, Option.some(server))
           return outcome.success
         }
         failures.push(`${server} answered ${outcome.success.status}`)
       } else {
-        failures.push(outcome.failure.message)
+        failures.push(outcome.failure.error.message)
+        if (!idempotent && outcome.failure.delivered === "maybe") {
+          return yield* new TransportError({
+            message: `${requestLabel(requestOptions)}: outcome unknown, the server may have applied it; not re-sent (${failures.join("; ")})`
+          })
+        }
         if (isLastAttempt) {
           return yield* new TransportError({
             message: `${requestLabel(requestOptions)}: no Nacos server answered (${failures.join("; ")})`
@@ -329,6 +407,15 @@ export const make = Effect.fnUntraced(function* (): Effect.fn.Return<
           return yield* new ServerError({
             errorCode: UNREADABLE_ANSWER_CODE,
             message: `${requestLabel(requestOptions)}: answer is not a {code, message, data} envelope: ${excerpt(response.text)}`,
+            requestType: requestLabel(requestOptions)
+          })
+        }
+        // "not found" and "conflict" are claims about Nacos data that only Nacos' own envelope can make: a bare 404
+        // is a wrong path, a proxy or another server on the port, and must not read as "the config is gone"
+        if (FOREIGN_STATUSES.has(response.status)) {
+          return yield* new ServerError({
+            errorCode: response.status,
+            message: `${requestLabel(requestOptions)} at ${response.server}: HTTP ${response.status} without a Nacos answer (a wrong contextPath, or something else on that port?): ${excerpt(response.text)}`,
             requestType: requestLabel(requestOptions)
           })
         }

@@ -156,13 +156,16 @@ describe("Cache on disk", () => {
           "naming/public/DEFAULT_GROUP%40%40orders"
         ])
 
-        // a directory where the file should go makes the rename fail: logged, not raised, no temp file left
+        // a directory where the file should go makes the rename fail: reported to the caller (who decides how
+        // loud to be and retries), not logged here, and no temp file left
         const blocked: ConfigKey = { namespace: "public", group: "G", dataId: "blocked" }
         const blockedPath = path.join(dir, "config", ENV_DIR, "snapshot-tenant", "public", "G", "blocked")
         yield* fs.makeDirectory(blockedPath, { recursive: true })
-        yield* cache.writeConfigSnapshot(blocked, { content: "x" })
+        const failure = yield* Effect.flip(cache.writeConfigSnapshot(blocked, { content: "x" }))
+        assert.strictEqual(failure._tag, "CacheWriteError")
+        assert.include(failure.message, `cannot write ${blockedPath}`)
         assert.deepStrictEqual(yield* fs.readDirectory(path.dirname(blockedPath)), ["blocked"])
-        assert.isTrue(warnings.some((warning) => warning.includes("cannot write")))
+        assert.deepStrictEqual(warnings, [])
       })
     ).pipe(Effect.provide(capture))
   })
@@ -240,12 +243,21 @@ describe("Cache on disk", () => {
           { namespace: "public", group: "G", dataId: "." }
         ]
         for (const bad of hostile) {
-          yield* cache.writeConfigSnapshot(bad, { content: "pwned", encryptedDataKey: "pwned" })
+          const refused = yield* Effect.flip(
+            cache.writeConfigSnapshot(bad, { content: "pwned", encryptedDataKey: "pwned" })
+          )
+          assert.strictEqual(refused._tag, "CacheWriteError")
           assert.isTrue(Option.isNone(yield* cache.readConfigSnapshot(bad)))
           yield* cache.removeConfigSnapshot(bad)
         }
-        yield* cache.writeServiceSnapshot("..", "G@@s", "pwned")
-        yield* cache.writeServiceSnapshot("public", "..", "pwned")
+        assert.strictEqual(
+          (yield* Effect.flip(cache.writeServiceSnapshot("..", "G@@s", "pwned")))._tag,
+          "CacheWriteError"
+        )
+        assert.strictEqual(
+          (yield* Effect.flip(cache.writeServiceSnapshot("public", "..", "pwned")))._tag,
+          "CacheWriteError"
+        )
         assert.isTrue(Option.isNone(yield* cache.readServiceFailover("../..", "G@@s")))
         // nothing was written anywhere, inside or outside the cache directory
         assert.deepStrictEqual(yield* listFiles(fs, path, parent), [])
@@ -296,7 +308,10 @@ describe("Cache in memory", () => {
 
       // same refusals as on disk
       const bad: ConfigKey = { namespace: "public", group: "..", dataId: "x" }
-      yield* cache.writeConfigSnapshot(bad, { content: "pwned" })
+      assert.strictEqual(
+        (yield* Effect.flip(cache.writeConfigSnapshot(bad, { content: "pwned" })))._tag,
+        "CacheWriteError"
+      )
       assert.isTrue(Option.isNone(yield* cache.readConfigSnapshot(bad)))
     }).pipe(
       Effect.provide(

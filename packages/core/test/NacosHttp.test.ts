@@ -182,6 +182,97 @@ describe("NacosHttp.request", () => {
   })
 })
 
+const publishConfig: NacosHttp.RequestOptions = {
+  method: "POST",
+  path: "/v1/cs/configs",
+  form: { dataId: "app.yaml", group: "DEFAULT_GROUP", content: "a: 1" },
+  resource: configResource
+}
+
+describe("NacosHttp.request: writes that may have reached a server are not re-sent", () => {
+  it.effect("a POST that timed out fails with the outcome unknown, without trying the next server", () => {
+    const servers = makeFakeServers(() => "hang")
+    return Effect.gen(function* () {
+      const fiber = yield* Effect.forkChild(
+        Effect.flip(http.use((client) => client.request({ ...publishConfig, timeoutMillis: 1_000 })))
+      )
+      yield* TestClock.adjust("1 second")
+      const error = yield* Fiber.join(fiber)
+      assert.strictEqual(error._tag, "TransportError")
+      assert.include(error.message, "outcome unknown")
+      assert.include(error.message, "timed out after 1000 ms")
+      assert.deepStrictEqual(
+        servers.requests.map((request) => request.server),
+        ["10.0.0.1:8848"]
+      )
+    }).pipe(Effect.provide(httpLayer(servers)))
+  })
+
+  it.effect("a POST whose connection was refused goes to the next server", () => {
+    const servers = makeFakeServers((request) =>
+      request.server === "10.0.0.1:8848" ? "unreachable" : { status: 200, body: "true" }
+    )
+    return Effect.gen(function* () {
+      assert.strictEqual(yield* http.use((client) => client.getText(publishConfig)), "true")
+      assert.deepStrictEqual(
+        servers.requests.map((request) => request.server),
+        ["10.0.0.1:8848", "10.0.0.2:8848"]
+      )
+    }).pipe(Effect.provide(httpLayer(servers)))
+  })
+
+  it.effect("a POST answered 502 by a gateway is not re-sent; 503 (not handled) is", () => {
+    const answers: Record<string, FakeAnswer> = {
+      "10.0.0.1:8848": { status: 502, body: "bad gateway" },
+      "10.0.0.2:8848": { status: 200, body: "true" }
+    }
+    const servers = makeFakeServers((request) => answers[request.server]!)
+    return Effect.gen(function* () {
+      const error = yield* Effect.flip(http.use((client) => client.getText(publishConfig)))
+      assert.strictEqual(error._tag, "ServerError")
+      assert.strictEqual(servers.requests.length, 1)
+      answers["10.0.0.1:8848"] = { status: 503, body: "busy" }
+      assert.strictEqual(yield* http.use((client) => client.getText(publishConfig)), "true")
+      assert.strictEqual(servers.requests.length, 3)
+    }).pipe(Effect.provide(httpLayer(servers)))
+  })
+
+  it.effect("a POST marked idempotent is re-sent after a timeout, as a GET is", () => {
+    const servers = makeFakeServers((request) =>
+      request.server === "10.0.0.1:8848" ? "hang" : { status: 200, body: "ok" }
+    )
+    return Effect.gen(function* () {
+      const fiber = yield* Effect.forkChild(
+        http.use((client) => client.getText({ ...publishConfig, idempotent: true, timeoutMillis: 1_000 }))
+      )
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual(yield* Fiber.join(fiber), "ok")
+      assert.strictEqual(servers.requests.length, 2)
+    }).pipe(Effect.provide(httpLayer(servers)))
+  })
+
+  it.effect("the identity is obtained again for every server tried (signatures carry a timestamp)", () => {
+    const servers = makeFakeServers((request) =>
+      request.server === "10.0.0.1:8848" ? "unreachable" : { status: 200, body: "ok" }
+    )
+    let signed = 0
+    const signing = Layer.succeed(
+      Auth.Auth,
+      Auth.Auth.of({
+        identity: () => Effect.sync(() => ({ signature: `signature-${++signed}` })),
+        onForbidden: Effect.void
+      })
+    )
+    return Effect.gen(function* () {
+      yield* http.use((client) => client.getText(getConfig))
+      assert.deepStrictEqual(
+        servers.requests.map((request) => request.headers.signature),
+        ["signature-1", "signature-2"]
+      )
+    }).pipe(Effect.provide(httpLayer(servers, signing)))
+  })
+})
+
 describe("NacosHttp.getEnvelope error mapping", () => {
   const cases: ReadonlyArray<{
     readonly status: number
@@ -191,7 +282,10 @@ describe("NacosHttp.getEnvelope error mapping", () => {
   }> = [
     { status: 200, body: envelope(20004, "resource not found"), tag: "NotFoundError" },
     { status: 404, body: envelope(20004, "resource not found"), tag: "NotFoundError" },
-    { status: 404, body: "Not Found", tag: "NotFoundError" },
+    // without Nacos' envelope a 404 is a wrong path or a foreign server, not "the resource is gone"
+    { status: 404, body: "Not Found", tag: "ServerError", errorCode: 404 },
+    { status: 404, body: "<html><h1>HTTP Status 404 – Not Found</h1></html>", tag: "ServerError", errorCode: 404 },
+    { status: 409, body: "Conflict", tag: "ServerError", errorCode: 409 },
     { status: 409, body: envelope(20005, "resource conflict"), tag: "ConflictError" },
     { status: 400, body: envelope(20002, "parameter validate error", "dataId is blank"), tag: "InvalidArgumentError" },
     { status: 400, body: envelope(10000, "parameter missing"), tag: "InvalidArgumentError" },
