@@ -1,5 +1,5 @@
 /**
- * Identity for requests: nothing, a username/password login token, or access-key signatures.
+ * Identity for requests: nothing, a username/password login token, access-key signatures, or both.
  *
  * @since 0.1.0
  */
@@ -264,12 +264,15 @@ export const layerUsernamePassword: Layer.Layer<
   })
 )
 
-const makeAccessKey = (credentialsProvider: CredentialsProvider): Auth["Service"] =>
+const makeAccessKey = (
+  credentialsProvider: CredentialsProvider,
+  signatureRegionId: Option.Option<string>
+): Auth["Service"] =>
   Auth.of({
     identity: Effect.fn("Auth.identity")(function* (resource: AuthResource) {
       const credentials = yield* credentialsProvider()
       const timestampMillis = yield* Clock.currentTimeMillis
-      return signHeaders(resource, credentials, timestampMillis)
+      return signHeaders(resource, { credentials, signatureRegionId }, timestampMillis)
     }),
     // Signatures are computed per request: there is nothing to renew.
     onForbidden: Effect.void
@@ -280,8 +283,9 @@ const makeAccessKey = (credentialsProvider: CredentialsProvider): Auth["Service"
  * `credentialsProvider` supplies at that moment (so rotating STS credentials work).
  *
  * Config and AI requests carry `Spas-AccessKey`, `Timestamp`, `Spas-Signature` (and `Spas-SecurityToken` with STS);
- * naming requests carry `ak`, `data`, `signature`. The timestamp comes from `Clock`. V4 (region) signing is not
- * supported: the options have no region id.
+ * naming requests carry `ak`, `data`, `signature`. The timestamp comes from `Clock`. With the option
+ * `signatureRegionId`, requests are V4-signed (`signatureVersion: v4`, a key derived from the secret, the UTC date and
+ * the region). A blank access key or secret key sends no access-key headers at all, as the Java client does.
  *
  * Fails to build with `InvalidArgumentError` when the options carry no access key.
  *
@@ -294,28 +298,45 @@ export const layerAccessKey: Layer.Layer<Auth, InvalidArgumentError, NacosOption
     if (Option.isNone(options.credentialsProvider)) {
       return yield* new InvalidArgumentError({ field: "accessKey", message: "access-key auth needs credentials" })
     }
-    return makeAccessKey(options.credentialsProvider.value)
+    return makeAccessKey(options.credentialsProvider.value, options.signatureRegionId)
   })
 )
 
+/** Both identities on every request: the token header and the signature headers, as the Java client sends them. */
+const bothIdentities = (token: Auth["Service"], signatures: Auth["Service"]): Auth["Service"] =>
+  Auth.of({
+    identity: (resource) =>
+      Effect.zipWith(token.identity(resource), signatures.identity(resource), (tokenHeaders, signatureHeaders) => ({
+        ...tokenHeaders,
+        ...signatureHeaders
+      })),
+    // only a token can be renewed
+    onForbidden: token.onForbidden
+  })
+
 /**
- * The auth the options ask for: username/password when a username is set, else access keys when credentials are
- * set, else none.
+ * The auth the options ask for: a username/password token when a username is set, access-key signatures when
+ * credentials are set, both when both are set (as the Java client, which applies every auth plugin), else none.
  *
  * @category layers
  */
 export const layer: Layer.Layer<Auth, never, NacosOptions | ServerList | HttpClient.HttpClient> = Layer.unwrap(
   Effect.gen(function* () {
     const options = yield* NacosOptions
+    const accessKey = Option.map(options.credentialsProvider, (provider) =>
+      makeAccessKey(provider, options.signatureRegionId)
+    )
     if (Option.isSome(options.username) && Option.isSome(options.password)) {
+      const token = makeUsernamePassword({ username: options.username.value, password: options.password.value })
       return Layer.effect(
         Auth,
-        makeUsernamePassword({ username: options.username.value, password: options.password.value })
+        Option.match(accessKey, {
+          onNone: () => token,
+          onSome: (signatures) => Effect.map(token, (tokenAuth) => bothIdentities(tokenAuth, signatures))
+        })
       )
     }
-    if (Option.isSome(options.credentialsProvider)) {
-      return Layer.succeed(Auth, makeAccessKey(options.credentialsProvider.value))
-    }
+    if (Option.isSome(accessKey)) return Layer.succeed(Auth, accessKey.value)
     return layerNone
   })
 )

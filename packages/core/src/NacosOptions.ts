@@ -62,6 +62,8 @@ export const NacosOptionsSchema = Schema.Struct({
   accessKey: Schema.optional(Schema.String),
   secretKey: Schema.optional(Secret),
   credentialsProvider: Schema.optional(CredentialsProviderSchema),
+  /** Region for V4 access-key signatures (Java's `signatureRegionId`); unset or empty signs V1. */
+  signatureRegionId: Schema.optional(Schema.String),
   appName: Schema.optional(Schema.String),
   /** Root for snapshot/failover files; default `~/nacos`. */
   cacheDir: Schema.optional(Schema.String),
@@ -130,6 +132,8 @@ export interface ResolvedNacosOptions {
   readonly username: Option.Option<string>
   readonly password: Option.Option<Redacted.Redacted<string>>
   readonly credentialsProvider: Option.Option<CredentialsProvider>
+  /** Non-empty when access-key requests are V4-signed. */
+  readonly signatureRegionId: Option.Option<string>
   readonly appName: string
   readonly cacheDir: string
   readonly grpc: GrpcOptions
@@ -239,6 +243,8 @@ export const resolve = Effect.fnUntraced(function* (
     username: Option.fromNullishOr(options.username),
     password: secret(options.password),
     credentialsProvider: Option.orElse(Option.fromNullishOr(options.credentialsProvider), () => staticCredentials),
+    // Java signs V4 only for a non-empty region
+    signatureRegionId: Option.filter(Option.fromNullishOr(options.signatureRegionId), (region) => region !== ""),
     appName: options.appName ?? "unknown",
     cacheDir: options.cacheDir ?? path.join(os.homedir(), "nacos"),
     grpc: grpcWithDefaults(options.grpc ?? {}),

@@ -148,7 +148,8 @@ export const make = (connection: Connection.Connection): GrpcConfigOperations =>
           }))
         },
         ConfigChangeBatchListenResponse,
-        { resource: { module: "config", namespace: contexts[0]?.key.namespace } }
+        // as in Java, the listen is signed over the bare timestamp: its resource names no namespace or group
+        { resource: { module: "config" } }
       )
       .pipe(Effect.map((answer) => answer.changedConfigs ?? []))
 
