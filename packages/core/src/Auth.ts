@@ -72,6 +72,12 @@ export const RE_LOGIN_WINDOW_MILLIS = 60_000
 export const LOGIN_RETRY_MILLIS = 5_000
 
 /**
+ * A token is used for at least this long, whatever ttl the server announced (the Java client checks its token only
+ * on its 5 s security tick): a zero or tiny ttl must not turn every request into a login.
+ */
+export const MIN_TOKEN_LIFETIME_MILLIS = LOGIN_RETRY_MILLIS
+
+/**
  * The refresh happens `window` before the token expires, with `window` uniform in `[ttl/15, ttl/10)` (the Java
  * client's `tokenRefreshWindow`): jitter, so a fleet started together does not log in together.
  */
@@ -136,7 +142,7 @@ const makeUsernamePassword = Effect.fnUntraced(function* (credentials: {
       accessToken: success.accessToken,
       // never sooner than the retry pause: a server announcing a zero ttl must not spin the refresh loop
       refreshAtMillis: now + Math.max(LOGIN_RETRY_MILLIS, Math.floor((success.tokenTtlSeconds - windowSeconds) * 1000)),
-      expiresAtMillis: now + success.tokenTtlSeconds * 1000
+      expiresAtMillis: now + Math.max(MIN_TOKEN_LIFETIME_MILLIS, success.tokenTtlSeconds * 1000)
     }
     yield* Ref.set(tokenRef, Option.some(token))
     yield* Ref.set(lastFailureRef, Option.none())
@@ -149,10 +155,12 @@ const makeUsernamePassword = Effect.fnUntraced(function* (credentials: {
     Effect.tapError((error) =>
       Effect.gen(function* () {
         const now = yield* Clock.currentTimeMillis
-        yield* Ref.set(lastFailureRef, Option.some({ error, atMillis: now }))
+        const previous = yield* Ref.getAndSet(lastFailureRef, Option.some({ error, atMillis: now }))
         yield* Ref.set(lastLoginAtRef, now)
-        // The error message never contains the password (see internal/login.ts).
-        yield* Effect.logWarning(`Nacos login as ${credentials.username} failed: ${error.message}`)
+        // The error message holds no password or token (see internal/login.ts). The background retry repeats
+        // a failure every few seconds: warn when it is new, not every time.
+        const repeated = Option.exists(previous, (last) => last.error.message === error.message)
+        yield* (repeated ? Effect.logDebug : Effect.logWarning)(`Nacos ${error.message}`)
       })
     )
   )

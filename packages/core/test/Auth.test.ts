@@ -251,6 +251,126 @@ describe("Auth.layerUsernamePassword", () => {
   })
 })
 
+describe("Auth.layerUsernamePassword: error texts and token lifetime", () => {
+  const captureLines = () => {
+    const lines: Array<string> = []
+    const layer = Logger.layer([Logger.make((options) => lines.push(Logger.formatSimple.log(options)))])
+    return { lines, layer }
+  }
+
+  it.effect("a 2xx answer that does not decode: neither the AuthError nor the WARN line holds the token", () => {
+    const logs = captureLines()
+    const token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJuYWNvcyJ9.c2lnbmF0dXJlLW9mLXRoZS10b2tlbg"
+    const server = makeFakeServer(() =>
+      Effect.succeed({
+        status: 200,
+        // a token the client cannot use (the ttl is not a number), next to a second, non-JWT one
+        body: JSON.stringify({ accessToken: token, tokenTtl: "soon", data: { access_token: "plain-token-42" } })
+      })
+    )
+    return Effect.gen(function* () {
+      const error = yield* Effect.flip(identity)
+      assert.strictEqual(error._tag, "AuthError")
+      assert.include(error.message, "HTTP 200")
+      const warnings = logs.lines.filter((line) => line.includes("WARN"))
+      assert.isAbove(warnings.length, 0)
+      for (const text of [error.message, JSON.stringify(error), ...logs.lines]) {
+        assert.notInclude(text, token)
+        assert.notInclude(text, token.split(".")[2]!)
+        assert.notInclude(text, "plain-token-42")
+      }
+    }).pipe(
+      Effect.provide(usernamePasswordLayer(server)),
+      Effect.provide(logs.layer),
+      Effect.provideService(References.MinimumLogLevel, "All")
+    )
+  })
+
+  it.effect("a wrong password (Nacos 3.1: HTTP 500 'No message available') says so, without the body at WARN", () => {
+    const logs = captureLines()
+    const springError = JSON.stringify({
+      timestamp: "2026-12-01T22:50:13.531+00:00",
+      status: 500,
+      error: "Internal Server Error",
+      message: "No message available",
+      path: "/nacos/v3/auth/user/login"
+    })
+    const server = makeFakeServer(() => Effect.succeed({ status: 500, body: springError }))
+    return Effect.gen(function* () {
+      const error = yield* Effect.flip(identity)
+      assert.strictEqual(error._tag, "AuthError")
+      assert.include(error.message, "wrong username or password")
+      assert.include(error.message, "10.0.0.1:8848")
+      // credentials are shared by the cluster: a rejection is final
+      assert.strictEqual(server.logins().length, 1)
+      const warnings = logs.lines.filter((line) => line.includes("WARN"))
+      assert.strictEqual(warnings.length, 1)
+      assert.include(warnings[0]!, "wrong username or password")
+      assert.notInclude(warnings[0]!, "No message available")
+      assert.notInclude(warnings[0]!, "Internal Server Error")
+    }).pipe(
+      Effect.provide(usernamePasswordLayer(server, [SERVER_A, SERVER_B])),
+      Effect.provide(logs.layer),
+      Effect.provideService(References.MinimumLogLevel, "All")
+    )
+  })
+
+  it.effect("an unknown user (HTTP 403 'Access Denied') says 'wrong username or password' too", () => {
+    const server = makeFakeServer(() =>
+      Effect.succeed({
+        status: 403,
+        body: JSON.stringify({ status: 403, error: "Forbidden", message: "Access Denied" })
+      })
+    )
+    return Effect.gen(function* () {
+      const error = yield* Effect.flip(identity)
+      assert.deepInclude(error, { _tag: "AuthError", errorCode: 403 })
+      assert.include(error.message, "wrong username or password")
+    }).pipe(Effect.provide(usernamePasswordLayer(server)))
+  })
+
+  it.effect("a repeated login failure warns once, not on every background retry", () => {
+    const logs = captureLines()
+    const server = makeFakeServer(() => Effect.succeed({ status: 403, body: "unknown user!" }))
+    return Effect.gen(function* () {
+      yield* Effect.flip(identity)
+      for (let i = 0; i < 5; i++) yield* TestClock.adjust("5 seconds")
+      assert.isAbove(server.logins().length, 3)
+      assert.strictEqual(logs.lines.filter((line) => line.includes("WARN")).length, 1)
+    }).pipe(
+      Effect.provide(usernamePasswordLayer(server)),
+      Effect.provide(logs.layer),
+      Effect.provideService(References.MinimumLogLevel, "All")
+    )
+  })
+
+  it.effect("a zero tokenTtl does not cost one login per request: 30 requests 1 s apart, at most 7 logins", () => {
+    const server = makeFakeServer(issuingTokens(0))
+    return Effect.gen(function* () {
+      for (let i = 0; i < 30; i++) {
+        const headers = yield* identity
+        assert.match(headers.accessToken ?? "", /^tok-\d+$/)
+        yield* TestClock.adjust("1 second")
+      }
+      // a token is used for at least LOGIN_RETRY_MILLIS (5 s): 30 s → about 6 logins
+      assert.isAtMost(server.logins().length, 7)
+      assert.isAtLeast(server.logins().length, 2)
+    }).pipe(Effect.provide(usernamePasswordLayer(server)))
+  })
+
+  it.effect("a tokenTtl shorter than the gap between requests: logins stay bounded by the floor", () => {
+    const server = makeFakeServer(issuingTokens(1))
+    return Effect.gen(function* () {
+      for (let i = 0; i < 20; i++) {
+        yield* identity
+        yield* TestClock.adjust("2 seconds")
+      }
+      // 40 s with a 5 s floor: about 8 logins, not 20
+      assert.isAtMost(server.logins().length, 9)
+    }).pipe(Effect.provide(usernamePasswordLayer(server)))
+  })
+})
+
 describe("Auth.layer", () => {
   it.effect("picks username/password when a username is set", () => {
     const server = makeFakeServer(issuingTokens())

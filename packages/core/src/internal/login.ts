@@ -10,12 +10,14 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Headers from "effect/http/Headers"
 import type * as HttpClient from "effect/http/HttpClient"
-import type * as HttpClientError from "effect/http/HttpClientError"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import { AuthError, TransportError } from "../NacosError.ts"
 import type { ServerAddress } from "../ServerAddress.ts"
+import { describeHttpClientError, networkErrorOf } from "./httpClientErrorText.ts"
+import { scrubSecrets } from "./scrubSecrets.ts"
 import { CLIENT_VERSION } from "./version.ts"
 
 export const LOGIN_PATH_V3 = "/v3/auth/user/login"
@@ -71,47 +73,41 @@ export interface LoginParameters {
 const V3_MISSING_STATUSES: ReadonlySet<number> = new Set([404, 501])
 /**
  * Statuses with which a server rejects the credentials. Per the protocol reference (§4.3, §9) the default auth plugin
- * throws `AccessException`, which `NacosApiExceptionHandler` turns into HTTP **403** (body like "unknown user!");
- * 401 is accepted too. The real pig-mesh 3.1.0 server answers a wrong password on the server port with HTTP **500**
- * ("No message available") on both v3 and v1, which lands in the generic failure below: still an AuthError.
+ * throws `AccessException`, which `NacosApiExceptionHandler` turns into HTTP **403**; 401 is accepted too. The real
+ * 3.1.0 server answers an unknown user with 403 ("Access Denied") and a wrong password with a bare 500, see
+ * {@link isBareServerError}.
  */
 const REJECTED_CREDENTIALS_STATUSES: ReadonlySet<number> = new Set([401, 403])
 
+/**
+ * Spring's default error body: what Nacos 3.1.0 answers on the login endpoint for a wrong (or missing) password,
+ * HTTP 500 with no message. Any other 500 (one that says what went wrong) stays a server failure.
+ */
+const SpringErrorBody = Schema.Struct({ status: Schema.Number, message: Schema.optional(Schema.String) })
+const decodeSpringErrorBody = Schema.decodeUnknownOption(Schema.fromJsonString(SpringErrorBody))
+
+const isBareServerError = (status: number, body: string): boolean =>
+  status === 500 &&
+  decodeSpringErrorBody(body).pipe(
+    Option.exists(
+      (error) => error.status === 500 && (error.message ?? "No message available") === "No message available"
+    )
+  )
+
 const MAX_MESSAGE_BODY_CHARS = 200
 
-/**
- * A short excerpt of a server's answer, for error messages, with the password removed in every spelling a server
- * might echo it back (raw, form-encoded, URI-encoded, JSON-escaped).
- */
+/** A short excerpt of a server's answer, for error messages, with the password and anything token-like removed. */
 const bodyExcerpt = (body: string, password: Redacted.Redacted<string>): string => {
-  const secret = Redacted.value(password)
-  const spellings =
-    secret === ""
-      ? []
-      : [
-          secret,
-          new URLSearchParams([["", secret]]).toString().slice(1),
-          encodeURIComponent(secret),
-          JSON.stringify(secret).slice(1, -1)
-        ]
-  const scrubbed = spellings.reduce((text, spelling) => text.split(spelling).join("<redacted>"), body)
-  const trimmed = scrubbed.trim()
+  const trimmed = scrubSecrets(body, [Redacted.value(password)]).trim()
   return trimmed.length > MAX_MESSAGE_BODY_CHARS ? `${trimmed.slice(0, MAX_MESSAGE_BODY_CHARS)}…` : trimmed
 }
 
-/**
- * Describes an HttpClient failure without its request (whose body holds the password): the reason's message names
- * only method and URL, and the underlying cause (e.g. ECONNREFUSED) is reduced to its message.
- */
-export const describeHttpClientError = (error: HttpClientError.HttpClientError): string => {
-  const cause = error.reason.cause
-  const causeMessage = cause instanceof Error ? `: ${cause.message}` : ""
-  return `${error.reason.message}${causeMessage}`
-}
+export { describeHttpClientError } from "./httpClientErrorText.ts"
 
 type Attempt =
   | { readonly _tag: "Answered"; readonly status: number; readonly body: string }
-  | { readonly _tag: "Unreachable"; readonly message: string }
+  /** `cause` is the network error alone: the HttpClientError would carry the request, whose body is the password. */
+  | { readonly _tag: "Unreachable"; readonly message: string; readonly cause?: Error | undefined }
 
 const postLogin = (parameters: LoginParameters, server: ServerAddress, path: string): Effect.Effect<Attempt> =>
   HttpClientRequest.post(`${server.httpBase}${parameters.contextPath}${path}`).pipe(
@@ -124,7 +120,11 @@ const postLogin = (parameters: LoginParameters, server: ServerAddress, path: str
       Effect.map(response.text, (body): Attempt => ({ _tag: "Answered", status: response.status, body }))
     ),
     Effect.catchTag("HttpClientError", (error) =>
-      Effect.succeed<Attempt>({ _tag: "Unreachable", message: describeHttpClientError(error) })
+      Effect.succeed<Attempt>({
+        _tag: "Unreachable",
+        message: describeHttpClientError(error),
+        cause: networkErrorOf(error.reason.cause)
+      })
     ),
     Effect.timeoutOrElse({
       duration: Duration.millis(parameters.timeoutMillis),
@@ -138,8 +138,10 @@ type ServerOutcome =
   | { readonly _tag: "LoggedIn"; readonly success: LoginSuccess }
   /** The server rejected the credentials: every server shares them, so stop. */
   | { readonly _tag: "Rejected"; readonly error: AuthError }
-  /** This server could not log us in (unreachable, or an unexpected answer): try the next one. */
-  | { readonly _tag: "Failed"; readonly error: AuthError | TransportError }
+  /** This server could not log us in (an unexpected answer): try the next one. */
+  | { readonly _tag: "Failed"; readonly error: AuthError }
+  /** This server could not be reached: try the next one. */
+  | { readonly _tag: "Unreachable"; readonly server: ServerAddress; readonly message: string; readonly cause?: Error }
 
 const loginAt = Effect.fnUntraced(function* (
   parameters: LoginParameters,
@@ -150,21 +152,20 @@ const loginAt = Effect.fnUntraced(function* (
     attempt = yield* postLogin(parameters, server, LOGIN_PATH_V1)
   }
   if (attempt._tag === "Unreachable") {
-    return {
-      _tag: "Failed",
-      error: new TransportError({ message: `login at ${server}: ${attempt.message}` })
-    }
+    return { _tag: "Unreachable", server, message: attempt.message, ...(attempt.cause ? { cause: attempt.cause } : {}) }
   }
-  const excerpt = bodyExcerpt(attempt.body, parameters.password)
-  if (REJECTED_CREDENTIALS_STATUSES.has(attempt.status)) {
+  const who = `login as ${JSON.stringify(parameters.username)} at ${server}`
+  if (REJECTED_CREDENTIALS_STATUSES.has(attempt.status) || isBareServerError(attempt.status, attempt.body)) {
+    // the server's body says nothing more (e.g. "Access Denied", "No message available"): left out
     return {
       _tag: "Rejected",
       error: new AuthError({
-        message: `login as ${JSON.stringify(parameters.username)} rejected by ${server} (HTTP ${attempt.status}): ${excerpt}`,
+        message: `${who}: wrong username or password (HTTP ${attempt.status})`,
         errorCode: attempt.status
       })
     }
   }
+  const excerpt = bodyExcerpt(attempt.body, parameters.password)
   if (attempt.status >= 200 && attempt.status < 300) {
     const decoded = yield* Effect.result(decodeLoginResponse(attempt.body))
     if (decoded._tag === "Success") {
@@ -177,13 +178,20 @@ const loginAt = Effect.fnUntraced(function* (
         }
       }
     }
+    return {
+      _tag: "Failed",
+      error: new AuthError({
+        message: `${who}: the HTTP ${attempt.status} answer is not {accessToken, tokenTtl}: ${excerpt}`,
+        errorCode: attempt.status
+      })
+    }
   }
   // An envelope failure (e.g. 23000: the server's auth system has no login API) or any other answer.
   const envelope = decodeFailureEnvelope(attempt.body)
   return {
     _tag: "Failed",
     error: new AuthError({
-      message: `login at ${server} failed (HTTP ${attempt.status}): ${excerpt}`,
+      message: `${who} failed (HTTP ${attempt.status}): ${excerpt}`,
       errorCode: envelope._tag === "Some" ? envelope.value.code : attempt.status
     })
   }
@@ -191,12 +199,15 @@ const loginAt = Effect.fnUntraced(function* (
 
 /**
  * Logs in at the first server that accepts, trying them in list order. Fails with `AuthError` when the credentials
- * are rejected (or no server can issue a token) and with `TransportError` when no server could be reached.
+ * are rejected (or no server can issue a token) and with `TransportError` when no server could be reached; the
+ * latter names each server with its network error (ECONNREFUSED, ENOTFOUND, a TLS step) and keeps the last one as
+ * its `cause`.
  */
 export const login = Effect.fnUntraced(function* (
   parameters: LoginParameters
 ): Effect.fn.Return<LoginSuccess, AuthError | TransportError> {
-  const failures: Array<AuthError | TransportError> = []
+  const answered: Array<AuthError> = []
+  const unreachable: Array<Extract<ServerOutcome, { _tag: "Unreachable" }>> = []
   for (const server of parameters.servers) {
     const outcome = yield* loginAt(parameters, server)
     switch (outcome._tag) {
@@ -205,16 +216,22 @@ export const login = Effect.fnUntraced(function* (
       case "Rejected":
         return yield* outcome.error
       case "Failed":
-        failures.push(outcome.error)
+        answered.push(outcome.error)
+        break
+      case "Unreachable":
+        unreachable.push(outcome)
     }
   }
   // Prefer a server's own answer over "unreachable": it says more about what is wrong.
-  const answered = failures.find((failure) => failure._tag === "AuthError")
-  if (answered !== undefined) return yield* answered
+  if (answered.length > 0) return yield* answered[0]!
+  const last = unreachable[unreachable.length - 1]
   return yield* new TransportError({
     message:
-      failures.length === 0
+      last === undefined
         ? "login: no Nacos server address to try"
-        : `login: no Nacos server reachable (${failures.map((failure) => failure.message).join("; ")})`
+        : `login as ${JSON.stringify(parameters.username)}: no Nacos server reachable (${unreachable
+            .map((failure) => `${failure.server}: ${failure.message}`)
+            .join("; ")})`,
+    ...(last?.cause ? { cause: last.cause } : {})
   })
 })
