@@ -387,4 +387,50 @@ describe("gRPC connection", () => {
       expect(fake.typesReceived("ServerCheckRequest")).toHaveLength(3)
     }).pipe(Effect.provide(quietLogs))
   )
+
+  it.live("a request in flight when the session drops fails at once and is retried on the next session", () =>
+    Effect.gen(function* () {
+      let stalledOnce = false
+      const fake = yield* startFake({
+        stall: (type) => {
+          if (type !== "ConfigQueryRequest" || stalledOnce) return false
+          stalledOnce = true
+          return true
+        }
+      })
+      const connection = yield* connect(transportLayer([fake.address]), { module: "config" })
+      const first = yield* connection.awaitSession(5000)
+      // a budget far beyond the test's own limit: only cancelling the call can end it in time
+      const inFlight = yield* connection
+        .request("ConfigQueryRequest", { dataId: "x" }, Echo, { timeoutMillis: 600_000 })
+        .pipe(Effect.forkChild)
+      yield* eventually(() => fake.stalledCalls === 1, "the request reached the server")
+      fake.dropStreams()
+      const answer = yield* Fiber.join(inFlight)
+      expect(answer.resultCode).toBe(200)
+      const second = yield* connection.awaitSession(1000)
+      expect(second.connectionId).not.toBe(first.connectionId)
+      const [stalled, retried] = fake.typesReceived("ConfigQueryRequest")
+      expect(retried?.peer).not.toBe(stalled?.peer)
+      yield* eventually(() => fake.cancelledStalledCalls === 1, "the server saw the stalled call cancelled")
+    }).pipe(Effect.provide(quietLogs))
+  )
+
+  it.live("a non-retried request in flight when the session drops fails at once, saying the outcome is unknown", () =>
+    Effect.gen(function* () {
+      const fake = yield* startFake({ stall: (type) => type === "ConfigPublishRequest" })
+      const connection = yield* connect(transportLayer([fake.address]), { module: "config" })
+      yield* connection.awaitSession(5000)
+      const inFlight = yield* connection
+        .request("ConfigPublishRequest", { dataId: "x" }, Echo, { timeoutMillis: 600_000, retry: false })
+        .pipe(Effect.flip, Effect.forkChild)
+      yield* eventually(() => fake.stalledCalls === 1, "the request reached the server")
+      fake.dropStreams()
+      const error = yield* Fiber.join(inFlight)
+      expect(error._tag).toBe("TransportError")
+      expect(error.message).toContain("in flight")
+      expect(error.message).toContain(fake.address)
+      expect(fake.stalledCalls).toBe(1)
+    }).pipe(Effect.provide(quietLogs))
+  )
 })

@@ -65,13 +65,31 @@ export const open = (
         ? { "grpc.keepalive_time_ms": options.grpc.keepAliveMillis, "grpc.keepalive_timeout_ms": 20_000 }
         : {})
     }
+    // grpc-js `close()` lets started calls run to their deadline: the channel cancels its own calls as it closes,
+    // so a request caught by a dropped session fails at once (and can be retried on the next one).
+    const inFlight = new Set<grpc.ClientUnaryCall>()
+    let closed = false
     const client = yield* Effect.acquireRelease(
       Effect.sync(() => new grpc.Client(target, credentials, channelOptions)),
-      (client) => Effect.sync(() => client.close())
+      (client) =>
+        Effect.sync(() => {
+          closed = true
+          for (const call of inFlight) call.cancel()
+          inFlight.clear()
+          client.close()
+        })
     )
+    const endedInFlight = (payload: Payload) =>
+      new TransportError({
+        message: `${target}: the session ended while ${payload.metadata?.type ?? "a request"} was in flight; the server may or may not have applied it`
+      })
 
     const unary = (payload: Payload, timeoutMillis: number) =>
       Effect.callback<Payload, TransportError>((resume) => {
+        if (closed) {
+          resume(Effect.fail(endedInFlight(payload)))
+          return
+        }
         const call = client.makeUnaryRequest(
           UNARY_PATH,
           serializePayload,
@@ -80,13 +98,19 @@ export const open = (
           new grpc.Metadata(),
           { deadline: Date.now() + timeoutMillis },
           (error, response) => {
-            if (error) resume(Effect.fail(new TransportError({ message: `${target} ${describe(error)}` })))
+            inFlight.delete(call)
+            if (error && closed) resume(Effect.fail(endedInFlight(payload)))
+            else if (error) resume(Effect.fail(new TransportError({ message: `${target} ${describe(error)}` })))
             else if (response === undefined)
               resume(Effect.fail(new TransportError({ message: `${target}: empty response` })))
             else resume(Effect.succeed(response))
           }
         )
-        return Effect.sync(() => call.cancel())
+        inFlight.add(call)
+        return Effect.sync(() => {
+          inFlight.delete(call)
+          call.cancel()
+        })
       })
 
     const openBiStream: GrpcChannel["openBiStream"] = (handlers) =>

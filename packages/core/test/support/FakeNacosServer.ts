@@ -29,6 +29,8 @@ export interface FakeNacosOptions {
   setupAck?: Readonly<Record<string, boolean>> | false
   /** Answers other unary requests; default: `{type: X.replace(Request, Response), resultCode 200}`. */
   onRequest?: (type: string, json: unknown, peer: string) => UnaryAnswer | undefined
+  /** Requests this answers `true` for are recorded and never answered (until the client cancels or `stop`). */
+  stall?: (type: string, json: unknown) => boolean
 }
 
 interface StreamEntry {
@@ -50,6 +52,10 @@ export class FakeNacosServer {
   private nextConnection = 1
   private ackWaiters: Array<{ requestId: string; resolve: (r: Received) => void }> = []
   port = 0
+  /** Unary calls held by `stall`, and how many of them the client cancelled. */
+  private readonly stalledAnswers = new Map<grpc.ServerUnaryCall<Payload, Payload>, grpc.sendUnaryData<Payload>>()
+  stalledCalls = 0
+  cancelledStalledCalls = 0
   /** Answer ServerCheck with ErrorResponse 500 (an unusable server) while set. */
   refuseServerCheck = false
   readonly options: FakeNacosOptions
@@ -80,8 +86,10 @@ export class FakeNacosServer {
       }
     }
     this.server.addService(definition, {
-      request: (call: grpc.ServerUnaryCall<Payload, Payload>, callback: grpc.sendUnaryData<Payload>) =>
+      request: (call: grpc.ServerUnaryCall<Payload, Payload>, callback: grpc.sendUnaryData<Payload>) => {
+        if (this.holds(call, callback)) return
         callback(null, this.answerUnary(call.getPeer(), call.request))
+      }
     })
     this.server.addService(streamDefinition, {
       requestBiStream: (call: grpc.ServerDuplexStream<Payload, Payload>) => this.acceptStream(call)
@@ -100,6 +108,8 @@ export class FakeNacosServer {
 
   stop(): Promise<void> {
     for (const entry of this.streams) entry.call.destroy()
+    for (const [, answer] of this.stalledAnswers) answer({ code: grpc.status.UNAVAILABLE, details: "server stopped" })
+    this.stalledAnswers.clear()
     return new Promise((resolve) => this.server.tryShutdown(() => resolve()))
   }
 
@@ -145,6 +155,20 @@ export class FakeNacosServer {
     const known = this.acks.get(requestId)
     if (known) return Promise.resolve(known)
     return new Promise((resolve) => this.ackWaiters.push({ requestId, resolve }))
+  }
+
+  /** Records and holds a call `stall` picks; it stays unanswered until the client cancels it or the server stops. */
+  private holds(call: grpc.ServerUnaryCall<Payload, Payload>, callback: grpc.sendUnaryData<Payload>): boolean {
+    const decoded = decodePayload(call.request)
+    if (this.options.stall?.(decoded.type, decoded.json) !== true) return false
+    this.record("unary", call.getPeer(), call.request)
+    this.stalledCalls++
+    this.stalledAnswers.set(call, callback)
+    call.on("cancelled", () => {
+      this.cancelledStalledCalls++
+      this.stalledAnswers.delete(call)
+    })
+    return true
   }
 
   private unregister(peer: string) {
