@@ -198,13 +198,17 @@ export const resolve = Effect.fnUntraced(function* (
   if (!hasServers && options.endpoint === undefined) {
     return yield* invalid("serverAddr", "either serverAddr or endpoint is required")
   }
-  const serverAddresses = hasServers ? yield* ServerAddress.parseList(options.serverAddr!, "serverAddr") : []
+  // with TLS on, a bare address means https and an explicit http:// is refused (never a plain-text downgrade)
+  const addressOptions = { tls: options.tls !== undefined && (options.tls.enabled ?? true) }
+  const serverAddresses = hasServers
+    ? yield* ServerAddress.parseList(options.serverAddr!, "serverAddr", addressOptions)
+    : []
   const endpoint =
     options.endpoint === undefined
       ? Option.none()
       : Option.some({
           // an address server listens on 8080 unless told otherwise (Java client default)
-          address: yield* ServerAddress.parse(options.endpoint, "endpoint", 8080),
+          address: yield* ServerAddress.parse(options.endpoint, "endpoint", 8080, addressOptions),
           contextPath: normalizeContextPath(options.endpointContextPath ?? "/nacos"),
           refreshMillis: options.endpointRefreshMillis ?? 30_000
         })

@@ -1,5 +1,6 @@
 /**
- * One Nacos server's HTTP address, parsed from `host`, `host:port` or `http(s)://host:port[/ignored]`.
+ * One Nacos server's HTTP address, parsed from `host`, `host:port` or `http(s)://host:port[/ignored]`; without a
+ * scheme it is http, or https when TLS is on.
  *
  * The gRPC port is derived from it (HTTP port + the port offset), exactly as the Java client does.
  *
@@ -36,15 +37,29 @@ export const DEFAULT_PORT = 8848
 const HOST_PATTERN = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)$/
 
 /**
+ * How addresses are read.
+ *
+ * @category models
+ */
+export interface ParseOptions {
+  /**
+   * The `tls` option is set: an address without a scheme means https (on the Nacos port, not 443), and an explicit
+   * `http://` is refused rather than sent in plain text.
+   */
+  readonly tls?: boolean | undefined
+}
+
+/**
  * Parses one address. Fails with `InvalidArgumentError` (field `serverAddr`) on anything malformed:
- * empty, a bad host, a port outside 1..65535, an unknown scheme.
+ * empty, a bad host, a port outside 1..65535, an unknown scheme, `http://` while TLS is required.
  *
  * @category constructors
  */
 export const parse = (
   input: string,
   field = "serverAddr",
-  defaultPort = DEFAULT_PORT
+  defaultPort = DEFAULT_PORT,
+  options: ParseOptions = {}
 ): Effect.Effect<ServerAddress, InvalidArgumentError> =>
   Effect.suspend(() => {
     const invalid = (why: string) =>
@@ -53,11 +68,15 @@ export const parse = (
       )
     let rest = input.trim()
     if (rest === "") return invalid("empty")
-    let scheme: "http" | "https" = "http"
+    let scheme: "http" | "https" = options.tls === true ? "https" : "http"
     const schemeMatch = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(rest)
+    const explicitScheme = schemeMatch !== null
     if (schemeMatch) {
       const s = schemeMatch[1]!.toLowerCase()
       if (s !== "http" && s !== "https") return invalid(`unsupported scheme ${s}`)
+      if (s === "http" && options.tls === true) {
+        return invalid("tls is set, so plain http is refused: write https:// or a bare host:port")
+      }
       scheme = s
       rest = rest.slice(schemeMatch[0].length)
     }
@@ -80,7 +99,8 @@ export const parse = (
       portText = parts[1]
     }
     if (!HOST_PATTERN.test(host)) return invalid("bad host")
-    let port = scheme === "https" && portText === undefined ? 443 : defaultPort
+    // https:// without a port is the web's 443; a bare host is a Nacos server on its own port, with or without TLS
+    let port = explicitScheme && scheme === "https" && portText === undefined ? 443 : defaultPort
     if (portText !== undefined) {
       if (!/^\d{1,5}$/.test(portText)) return invalid("port is not a number")
       port = Number(portText)
@@ -97,7 +117,8 @@ export const parse = (
  */
 export const parseList = (
   input: string | ReadonlyArray<string>,
-  field = "serverAddr"
+  field = "serverAddr",
+  options: ParseOptions = {}
 ): Effect.Effect<ReadonlyArray<ServerAddress>, InvalidArgumentError> => {
   const entries = (typeof input === "string" ? [input] : input)
     .flatMap((entry) => entry.split(","))
@@ -105,5 +126,5 @@ export const parseList = (
     .filter((entry) => entry !== "")
   return entries.length === 0
     ? Effect.fail(new InvalidArgumentError({ field, message: "no server address given" }))
-    : Effect.forEach(entries, (entry) => parse(entry, field))
+    : Effect.forEach(entries, (entry) => parse(entry, field, DEFAULT_PORT, options))
 }

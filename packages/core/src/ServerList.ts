@@ -2,7 +2,7 @@
  * The list of Nacos servers a client may talk to, and the rotation over it.
  *
  * Static addresses come from the options; with an `endpoint` (address server) the list is fetched from
- * `http://{endpoint}{endpointContextPath}/serverlist` and refreshed on a Schedule. DNS names are kept as names, so
+ * `http(s)://{endpoint}{endpointContextPath}/serverlist` (https when TLS is on) and refreshed on a Schedule. DNS names are kept as names, so
  * every new gRPC channel resolves them again (re-resolution on reconnect comes for free).
  *
  * @since 0.1.0
@@ -17,6 +17,7 @@ import * as Random from "effect/Random"
 import * as Schedule from "effect/Schedule"
 import type * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
+import { describeHttpClientError } from "./internal/httpClientErrorText.ts"
 import { InvalidArgumentError, TransportError } from "./NacosError.ts"
 import { NacosOptions } from "./NacosOptions.ts"
 import type { ServerAddress } from "./ServerAddress.ts"
@@ -138,13 +139,17 @@ export const layerStatic = (addresses: ReadonlyArray<ServerAddress>): Layer.Laye
  * Parses an address server's answer: one `host[:port]` per line; blank lines are skipped, malformed lines are
  * skipped with a warning (one bad line must not take the whole cluster away).
  */
-const parseServerListBody = Effect.fnUntraced(function* (body: string, url: string) {
+const parseServerListBody = Effect.fnUntraced(function* (
+  body: string,
+  url: string,
+  addressOptions: ServerAddressModule.ParseOptions
+) {
   const lines = body
     .split(/\r?\n/)
     .map((line) => line.trim())
     .filter((line) => line !== "")
   const parsed = yield* Effect.forEach(lines, (line) =>
-    ServerAddressModule.parse(line, "serverlist").pipe(
+    ServerAddressModule.parse(line, "serverlist", ServerAddressModule.DEFAULT_PORT, addressOptions).pipe(
       Effect.map(Option.some),
       Effect.catchTag("InvalidArgumentError", (error) =>
         Effect.logWarning(`ignoring malformed line from address server ${url}: ${error.message}`).pipe(
@@ -162,20 +167,27 @@ const parseServerListBody = Effect.fnUntraced(function* (body: string, url: stri
  */
 const fetchServerList = (
   client: HttpClient.HttpClient,
-  url: string
+  url: string,
+  addressOptions: ServerAddressModule.ParseOptions
 ): Effect.Effect<ReadonlyArray<ServerAddress>, TransportError> =>
   HttpClient.filterStatusOk(client)
     .get(url)
     .pipe(
       Effect.flatMap((response) => response.text),
       Effect.mapError(
-        (cause) => new TransportError({ message: `address server ${url} failed: ${cause.message}`, cause })
+        (cause) =>
+          new TransportError({
+            message: `address server ${url} failed: ${
+              cause._tag === "HttpClientError" ? describeHttpClientError(cause) : cause.message
+            }`,
+            cause
+          })
       ),
       Effect.timeoutOrElse({
         duration: ENDPOINT_REQUEST_TIMEOUT,
         orElse: () => Effect.fail(new TransportError({ message: `address server ${url} timed out` }))
       }),
-      Effect.flatMap((body) => parseServerListBody(body, url)),
+      Effect.flatMap((body) => parseServerListBody(body, url, addressOptions)),
       Effect.filterOrFail(
         (list) => list.length > 0,
         () => new TransportError({ message: `address server ${url} returned no server address` })
@@ -183,7 +195,7 @@ const fetchServerList = (
     )
 
 /**
- * The address-server URL for an endpoint: `http://{host:port}{contextPath}/serverlist`.
+ * The address-server URL for an endpoint: `http(s)://{host:port}{contextPath}/serverlist`.
  *
  * @category constructors
  */
@@ -194,22 +206,28 @@ export const endpointUrl = (endpoint: { readonly address: ServerAddress; readonl
  * A list fetched from an address server and refreshed every `refreshMillis` by a fiber that lives as long as the
  * layer. A failed or empty refresh keeps the last good list; `changes` only emits real changes.
  *
+ * With `addressOptions.tls` the endpoint's address is expected to be https already (see `NacosOptions`), and the
+ * bare `host:port` lines of its answer are https servers; a plain `http://` line is skipped with a warning.
+ *
  * The build fails with `TransportError` when the first non-empty list cannot be had within
  * {@link endpointInitialRetry}.
  *
  * @category layers
  */
-export const layerEndpoint = (endpoint: {
-  readonly address: ServerAddress
-  readonly contextPath: string
-  readonly refreshMillis: number
-}): Layer.Layer<ServerList, TransportError, HttpClient.HttpClient> =>
+export const layerEndpoint = (
+  endpoint: {
+    readonly address: ServerAddress
+    readonly contextPath: string
+    readonly refreshMillis: number
+  },
+  addressOptions: ServerAddressModule.ParseOptions = {}
+): Layer.Layer<ServerList, TransportError, HttpClient.HttpClient> =>
   Layer.effect(
     ServerList,
     Effect.gen(function* () {
       const client = yield* HttpClient.HttpClient
       const url = endpointUrl(endpoint)
-      const fetch = fetchServerList(client, url)
+      const fetch = fetchServerList(client, url, addressOptions)
       const initial = yield* fetch.pipe(
         Effect.retry(endpointInitialRetry),
         Effect.mapError(
@@ -253,7 +271,7 @@ export const layer: Layer.Layer<
     return Option.match(options.endpoint, {
       onNone: (): Layer.Layer<ServerList, TransportError | InvalidArgumentError, HttpClient.HttpClient> =>
         layerStatic(options.serverAddresses),
-      onSome: layerEndpoint
+      onSome: (endpoint) => layerEndpoint(endpoint, { tls: Option.isSome(options.tls) })
     })
   })
 )

@@ -1,5 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as NacosOptions from "../src/NacosOptions.ts"
 import * as ServerAddress from "../src/ServerAddress.ts"
 
 describe("ServerAddress.parse", () => {
@@ -96,6 +98,59 @@ describe("ServerAddress.parseList", () => {
     Effect.gen(function* () {
       assert.strictEqual((yield* Effect.flip(ServerAddress.parseList(" , "))).field, "serverAddr")
       assert.strictEqual((yield* Effect.flip(ServerAddress.parseList("a:1,b:x"))).field, "serverAddr")
+    })
+  )
+})
+
+describe("ServerAddress with tls", () => {
+  it.effect("a bare host:port becomes https, keeping the Nacos default port", () =>
+    Effect.gen(function* () {
+      const withPort = yield* ServerAddress.parse("10.0.0.1:8848", "serverAddr", ServerAddress.DEFAULT_PORT, {
+        tls: true
+      })
+      assert.strictEqual(withPort.httpBase, "https://10.0.0.1:8848")
+      const bare = yield* ServerAddress.parse("nacos.local", "serverAddr", ServerAddress.DEFAULT_PORT, { tls: true })
+      assert.strictEqual(bare.httpBase, "https://nacos.local:8848")
+      const explicit = yield* ServerAddress.parse("https://h", "serverAddr", ServerAddress.DEFAULT_PORT, { tls: true })
+      assert.strictEqual(explicit.httpBase, "https://h:443")
+      const list = yield* ServerAddress.parseList("a:1,https://b:2", "serverAddr", { tls: true })
+      assert.deepStrictEqual(
+        list.map((address) => address.httpBase),
+        ["https://a:1", "https://b:2"]
+      )
+    })
+  )
+
+  it.effect("an explicit http:// is an InvalidArgumentError, never a downgrade", () =>
+    Effect.gen(function* () {
+      const error = yield* Effect.flip(
+        ServerAddress.parse("http://10.0.0.1:8848", "serverAddr", ServerAddress.DEFAULT_PORT, { tls: true })
+      )
+      assert.strictEqual(error._tag, "InvalidArgumentError")
+      assert.strictEqual(error.field, "serverAddr")
+      assert.include(error.message, "tls")
+      const inList = yield* Effect.flip(ServerAddress.parseList("a:1, http://b:2", "serverAddr", { tls: true }))
+      assert.include(inList.message, "http://b:2")
+    })
+  )
+
+  it.effect("NacosOptions: with tls set, serverAddr and endpoint are https; http:// is rejected", () =>
+    Effect.gen(function* () {
+      const resolved = yield* NacosOptions.resolve({ serverAddr: "10.0.0.1:8848", endpoint: "as.local", tls: {} })
+      assert.deepStrictEqual(
+        resolved.serverAddresses.map((address) => address.httpBase),
+        ["https://10.0.0.1:8848"]
+      )
+      assert.strictEqual(Option.getOrThrow(resolved.endpoint).address.httpBase, "https://as.local:8080")
+      const error = yield* Effect.flip(NacosOptions.resolve({ serverAddr: "http://10.0.0.1:8848", tls: {} }))
+      assert.deepInclude(error, { _tag: "InvalidArgumentError", field: "serverAddr" })
+      const endpointError = yield* Effect.flip(
+        NacosOptions.resolve({ serverAddr: "h", endpoint: "http://as.local", tls: {} })
+      )
+      assert.deepInclude(endpointError, { _tag: "InvalidArgumentError", field: "endpoint" })
+      // tls switched off explicitly: plain http stays allowed
+      const off = yield* NacosOptions.resolve({ serverAddr: "http://h:1", tls: { enabled: false } })
+      assert.strictEqual(off.serverAddresses[0]!.httpBase, "http://h:1")
     })
   )
 })

@@ -6,6 +6,7 @@ import * as HttpClient from "effect/http/HttpClient"
 import * as HttpClientError from "effect/http/HttpClientError"
 import * as HttpClientResponse from "effect/http/HttpClientResponse"
 import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import { TestClock } from "effect/testing"
@@ -221,6 +222,34 @@ describe("ServerList endpoint", () => {
       yield* TestClock.adjust("10 seconds")
       assert.deepStrictEqual(authorities(yield* Fiber.join(fiber)), ["late:1"])
       assert.strictEqual(server.state.requests.length, 3)
+    })
+  )
+})
+
+describe("ServerList endpoint with tls", () => {
+  it.effect("asks the address server over https and reads its bare lines as https servers", () =>
+    Effect.gen(function* () {
+      const server = makeAddressServer("10.0.0.1:8848\nhttps://10.0.0.2:9443\nhttp://10.0.0.3:8848")
+      const list = yield* ServerList.use((servers) => servers.current).pipe(
+        Effect.provide(
+          ServerListModule.layer.pipe(
+            Layer.provide(
+              Layer.merge(
+                NacosOptions.layer({ endpoint: "addr.example:8080", endpointContextPath: "nacos", tls: {} }),
+                server.layer
+              )
+            )
+          )
+        ),
+        // the warning about the plain-http line is expected: keep the test output quiet
+        Effect.provide(Logger.layer([]))
+      )
+      assert.deepStrictEqual(server.state.requests, ["https://addr.example:8080/nacos/serverlist"])
+      // a plain-http line is dropped (with a warning), never used in plain text
+      assert.deepStrictEqual(
+        list.map((address) => address.httpBase),
+        ["https://10.0.0.1:8848", "https://10.0.0.2:9443"]
+      )
     })
   )
 })
