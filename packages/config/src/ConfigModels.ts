@@ -58,9 +58,18 @@ export const Tag = nacosName(16)
 export const ConfigType = Schema.Literals(["text", "json", "xml", "yaml", "html", "properties", "toml"])
 export type ConfigType = typeof ConfigType.Type
 
-/** Content the server accepts: not blank, at most 10 MiB of UTF-8 (`PropertyUtil.maxContent`). */
+/** The server's content limit (`PropertyUtil.maxContent`). */
 const MAX_CONTENT_BYTES = 10 * 1024 * 1024
-const Content = Schema.String.check(
+
+/**
+ * Content the server accepts: not blank, at most 10 MiB of UTF-8 (`PropertyUtil.maxContent`). Over gRPC the whole
+ * request must also fit one message (`grpc.maxReceiveMessageLength`, 10 MiB by default) with the JSON escapes and
+ * the envelope, so the live service refuses somewhat less than 10 MiB before sending. Content returned by a
+ * `beforePublish` filter is checked the same way.
+ *
+ * @category schemas
+ */
+export const ConfigContent = Schema.String.check(
   Schema.makeFilter((content: string) => content.trim() !== "" || "must not be blank"),
   Schema.makeFilter(
     (content: string) => Buffer.byteLength(content, "utf8") <= MAX_CONTENT_BYTES || "must be at most 10 MiB"
@@ -102,7 +111,7 @@ export type GetConfigParams = typeof GetConfigParams.Type
  * `publish`: creates or overwrites a config.
  *
  * - `casMd5`: publish only if the server's current md5 is this one (compare-and-set); else `ConflictError`.
- *   As on the server, a CAS publish of a config that does not exist yet creates it.
+ *   As on the server, a CAS publish of a config that does not exist yet creates it. No CR or LF.
  * - `tag`: publish as the gray release of that tag instead of the formal config.
  * - `betaIps`: publish as a beta served only to these client IPs.
  * - `configTags`: at most 5 labels of at most 64 characters.
@@ -113,7 +122,7 @@ export type GetConfigParams = typeof GetConfigParams.Type
 export const PublishConfigParams = Schema.Struct({
   dataId: DataId,
   group: Schema.optionalKey(Group),
-  content: Content,
+  content: ConfigContent,
   type: Schema.optionalKey(ConfigType),
   appName: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(128))),
   srcUser: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(128))),
@@ -121,7 +130,13 @@ export const PublishConfigParams = Schema.Struct({
   betaIps: Schema.optionalKey(
     Schema.Array(listItem(128)).check(Schema.isNonEmpty({ message: "must list at least one IP" }))
   ),
-  casMd5: Schema.optionalKey(Schema.String.check(Schema.isNonEmpty({ message: "must not be empty" }))),
+  casMd5: Schema.optionalKey(
+    Schema.String.check(
+      Schema.isNonEmpty({ message: "must not be empty" }),
+      // it travels as an HTTP header on the fallback: a line break would split it into another header
+      Schema.makeFilter((md5: string) => !/[\r\n]/.test(md5) || "must not contain CR or LF")
+    )
+  ),
   desc: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(128, { message: "must be at most 128 characters" }))),
   configTags: Schema.optionalKey(
     Schema.Array(listItem(64)).check(Schema.isMaxLength(5, { message: "at most 5 config tags" }))

@@ -5,6 +5,7 @@
  */
 
 import type { AuthError, ConflictError, InvalidArgumentError, ServerError, TransportError } from "@effect-nacos/core"
+import * as Data from "effect/Data"
 import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
@@ -26,8 +27,23 @@ export interface RemoteConfig {
 /** Everything publish sends besides the key, after filters. */
 export type PublishRequest = Omit<PublishConfigParams, "dataId" | "group">
 
+/**
+ * A publish that was sent but got no answer (timeout, connection lost mid-call): the server may have applied it.
+ * Never re-sent blindly (a CAS publish would conflict with itself, a large one could be refused by the next
+ * transport after the first stored it); the service checks the server's md5 instead. `error` says what happened,
+ * in words a user may see.
+ */
+export class UnconfirmedPublish extends Data.TaggedError("UnconfirmedPublish")<{ readonly error: TransportError }> {}
+
 export type QueryError = TransportError | ServerError | AuthError | ConflictError
-export type PublishError = TransportError | ServerError | AuthError | ConflictError | InvalidArgumentError
+/** A `TransportError` here means the publish surely did not reach a server, so another transport may send it. */
+export type PublishError =
+  | TransportError
+  | ServerError
+  | AuthError
+  | ConflictError
+  | InvalidArgumentError
+  | UnconfirmedPublish
 export type RemoveError = TransportError | ServerError | AuthError | InvalidArgumentError
 
 /** The three unary operations; `None` from `query` means the server does not have the config. */

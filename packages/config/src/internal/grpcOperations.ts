@@ -13,7 +13,7 @@ import {
 } from "@effect-nacos/core"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import type { ConfigOperations, PublishRequest, RemoteConfig } from "./backend.ts"
+import { type ConfigOperations, type PublishRequest, type RemoteConfig, UnconfirmedPublish } from "./backend.ts"
 import { type ConfigKey, describeKey, md5Of } from "./configKey.ts"
 import { Acknowledged, ConfigChangeBatchListenResponse, ConfigQueryResponse } from "./wire.ts"
 
@@ -75,7 +75,22 @@ export interface GrpcConfigOperations extends ConfigOperations {
   >
 }
 
-export const make = (connection: Connection.Connection): GrpcConfigOperations => {
+/** What the gRPC operations need to know about the channel under them. */
+export interface GrpcLimits {
+  /** The largest message the channel sends (`grpc.maxReceiveMessageLength`, used for both directions). */
+  readonly maxMessageBytes: number
+  /** The time a publish of `requestBytes` may take, from sending to the server's answer. */
+  readonly publishTimeoutMillis: (requestBytes: number) => number
+}
+
+/**
+ * Room kept in a message for what surrounds the request JSON: the Payload's protobuf framing, its type, client IP
+ * and headers (access token, signatures, app name). A few KiB in practice; generous, so that a request that passes
+ * the check is never refused by grpc-js (`RESOURCE_EXHAUSTED`).
+ */
+export const ENVELOPE_RESERVE_BYTES = 64 * 1024
+
+export const make = (connection: Connection.Connection, limits: GrpcLimits): GrpcConfigOperations => {
   const query: ConfigOperations["query"] = (key, tag) =>
     connection
       .request(
@@ -99,25 +114,42 @@ export const make = (connection: Connection.Connection): GrpcConfigOperations =>
       )
 
   const publish: ConfigOperations["publish"] = (key, request) =>
-    connection
-      .request(
-        "ConfigPublishRequest",
-        {
-          dataId: key.dataId,
-          group: key.group,
-          tenant: key.namespace,
-          content: request.content,
-          ...(request.casMd5 === undefined ? {} : { casMd5: request.casMd5 }),
-          additionMap: additionMap(request)
-        },
-        Acknowledged,
-        // a CAS publish must not be re-sent: a retry after a lost answer would report a conflict with itself
-        { resource: resourceOf(key), retry: request.casMd5 === undefined }
-      )
-      .pipe(
-        Effect.asVoid,
-        Effect.catchTag("ServerError", (error) => Effect.fail(publishFailure(key, request, error)))
-      )
+    Effect.gen(function* () {
+      const body = {
+        dataId: key.dataId,
+        group: key.group,
+        tenant: key.namespace,
+        content: request.content,
+        ...(request.casMd5 === undefined ? {} : { casMd5: request.casMd5 }),
+        additionMap: additionMap(request)
+      }
+      // the JSON escapes quotes, backslashes and control characters, so the wire size is not the content's size
+      const requestBytes = Buffer.byteLength(JSON.stringify(body), "utf8")
+      const limit = limits.maxMessageBytes - ENVELOPE_RESERVE_BYTES
+      if (requestBytes > limit) {
+        return yield* new InvalidArgumentError({
+          field: "content",
+          message: `content makes a publish request of ${requestBytes} bytes, over the ${limit} bytes a gRPC message can carry (grpc.maxReceiveMessageLength ${limits.maxMessageBytes}, less ${ENVELOPE_RESERVE_BYTES} for the envelope)`
+        })
+      }
+      // Until a session exists nothing was sent: failing here is safe to try over another transport.
+      yield* connection.awaitSession()
+      const timeoutMillis = limits.publishTimeoutMillis(requestBytes)
+      return yield* connection
+        .request("ConfigPublishRequest", body, Acknowledged, {
+          resource: resourceOf(key),
+          timeoutMillis,
+          // sent at most once: after a lost answer the server may have applied it (see UnconfirmedPublish)
+          retry: false
+        })
+        .pipe(
+          Effect.asVoid,
+          Effect.catchTags({
+            ServerError: (error) => Effect.fail(publishFailure(key, request, error)),
+            TransportError: (error) => Effect.fail(new UnconfirmedPublish({ error }))
+          })
+        )
+    })
 
   const remove: ConfigOperations["remove"] = (key, tag) =>
     connection

@@ -1,7 +1,8 @@
 /**
  * gRPC first, HTTP when gRPC cannot be reached: each operation is retried over gRPC while it fails in transport
  * and the schedule allows; once the schedule gives up, the same operation goes over HTTP. A server's answer
- * (found, not found, conflict, refused) is final and never triggers the fallback.
+ * (found, not found, conflict, refused) is final and never triggers the fallback, and neither does a publish that
+ * was sent but not answered (`UnconfirmedPublish`: the server may have applied it; the service checks).
  */
 
 import type { TransportError } from "@effect-nacos/core"

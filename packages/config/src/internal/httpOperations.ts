@@ -5,12 +5,15 @@
  *   treat a missing one as `public` there (a config in `public` answers 20004 without it).
  * - publish / remove: `POST` / `DELETE /v1/cs/configs` (legacy OPEN_API, on by default). The v3 equivalents live
  *   under `/v3/admin/**`, which needs an admin identity even on a server without client auth.
+ *
+ * Only Nacos' own "not found" (the v3 envelope with code 20004) says a config is gone; any other answer (a bare 404
+ * from a proxy or a wrong contextPath) is a ServerError, so the caller's snapshot still answers.
  */
 
-import { ConflictError, type NacosHttp, ServerError } from "@effect-nacos/core"
+import { ConflictError, InvalidArgumentError, type NacosHttp, ServerError } from "@effect-nacos/core"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import type { ConfigOperations, RemoteConfig } from "./backend.ts"
+import { type ConfigOperations, type RemoteConfig, UnconfirmedPublish } from "./backend.ts"
 import { type ConfigKey, describeKey } from "./configKey.ts"
 import { toRemoteConfig } from "./grpcOperations.ts"
 import { ConfigQueryResponse } from "./wire.ts"
@@ -36,7 +39,22 @@ const expectTrue = (key: ConfigKey, label: string) => (text: string) =>
 const unexpectedAnswer = (message: string, requestType: string) =>
   new ServerError({ errorCode: -1, message, requestType })
 
-export const make = (http: NacosHttp.NacosHttp["Service"]): ConfigOperations => {
+/**
+ * Tomcat drops a form body over its post-size limit (`server.tomcat.max-http-form-post-size`, 2 MiB by default) and
+ * the server then misses the form's first required parameter: the key travels in the URL, so that is `content`.
+ */
+const DROPPED_FORM = /'content' is not present/
+
+const formTooLarge = (formBytes: number) =>
+  new InvalidArgumentError({
+    field: "content",
+    message: `the server's HTTP API dropped the ${formBytes}-byte publish form: over its post-size limit (server.tomcat.max-http-form-post-size, 2 MiB by default). Nothing was stored; gRPC carries up to grpc.maxReceiveMessageLength`
+  })
+
+export const make = (
+  http: NacosHttp.NacosHttp["Service"],
+  publishTimeoutMillis: (requestBytes: number) => number
+): ConfigOperations => {
   // formal configs only: the endpoint ignores `tag` (see httpFallback)
   const query: ConfigOperations["query"] = (key) =>
     http
@@ -56,24 +74,33 @@ export const make = (http: NacosHttp.NacosHttp["Service"]): ConfigOperations => 
         )
       )
 
-  const publish: ConfigOperations["publish"] = (key, request) =>
-    http
+  const publish: ConfigOperations["publish"] = (key, request) => {
+    const form = {
+      content: request.content,
+      type: request.type,
+      tag: request.tag,
+      appName: request.appName,
+      src_user: request.srcUser,
+      config_tags: request.configTags?.join(","),
+      desc: request.desc,
+      encryptedDataKey: request.encryptedDataKey
+    }
+    const formBytes = Buffer.byteLength(
+      new URLSearchParams(
+        Object.entries(form).flatMap(
+          ([name, value]): Array<[string, string]> => (value === undefined ? [] : [[name, value]])
+        )
+      ).toString(),
+      "utf8"
+    )
+    return http
       .getText({
         method: "POST",
         path: V1_CONFIGS,
-        form: {
-          dataId: key.dataId,
-          group: key.group,
-          tenant: key.namespace,
-          content: request.content,
-          type: request.type,
-          tag: request.tag,
-          appName: request.appName,
-          src_user: request.srcUser,
-          config_tags: request.configTags?.join(","),
-          desc: request.desc,
-          encryptedDataKey: request.encryptedDataKey
-        },
+        // the key in the URL: a server that drops the form body then says `content` is missing, not `dataId`
+        urlParams: { dataId: key.dataId, group: key.group, tenant: key.namespace },
+        form,
+        timeoutMillis: publishTimeoutMillis(formBytes),
         headers: {
           ...(request.casMd5 === undefined ? {} : { casMd5: request.casMd5 }),
           ...(request.betaIps === undefined ? {} : { betaIps: request.betaIps.join(",") })
@@ -92,8 +119,15 @@ export const make = (http: NacosHttp.NacosHttp["Service"]): ConfigOperations => 
                 )
               : Effect.fail(error)
         ),
-        Effect.catchTag("NotFoundError", (error) => Effect.fail(unexpectedAnswer(error.message, `POST ${V1_CONFIGS}`)))
+        Effect.catchTags({
+          NotFoundError: (error) => Effect.fail(unexpectedAnswer(error.message, `POST ${V1_CONFIGS}`)),
+          InvalidArgumentError: (error) =>
+            Effect.fail(DROPPED_FORM.test(error.message) ? formTooLarge(formBytes) : error),
+          // NacosHttp does not re-send a POST that may have reached a server; whether it was applied is checked
+          TransportError: (error) => Effect.fail(new UnconfirmedPublish({ error }))
+        })
       )
+  }
 
   const remove: ConfigOperations["remove"] = (key, tag) =>
     http

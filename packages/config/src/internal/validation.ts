@@ -17,6 +17,23 @@ const toInvalidArgument = (error: Schema.SchemaError): InvalidArgumentError => {
   return new InvalidArgumentError({ field, message: `${field} ${first?.message ?? error.message}` })
 }
 
+/**
+ * Decodes one value that is not the caller's params (e.g. what a filter returned) and names it as `field`;
+ * `label` says where the value came from.
+ */
+export const validateValue = <S extends Schema.Codec<unknown, unknown>>(
+  schema: S,
+  input: S["Type"],
+  field: string,
+  label: string
+): Effect.Effect<S["Type"], InvalidArgumentError> =>
+  Schema.decodeUnknownEffect(schema)(input).pipe(
+    Effect.mapError((error) => {
+      const first = formatter(error.issue).issues[0]
+      return new InvalidArgumentError({ field, message: `${label} ${first?.message ?? error.message}` })
+    })
+  )
+
 /** Decodes `input` with `schema`; a failure names the offending field. */
 export const validate = <S extends Schema.Codec<unknown, unknown>>(
   schema: S,
