@@ -1,30 +1,38 @@
 /**
  * The listen machinery of the live service (protocol reference §5.6).
  *
- * A registry of watched keys, each with the md5 the client last saw ("" = absent). One fiber runs listen rounds
- * when rung: it drops listens nobody needs (`listen=false`), then sends `ConfigBatchListenRequest(listen=true)`
- * for every key that may be stale — in chunks of at most 3000 — and re-reads exactly the keys the server reports
- * as changed, emitting only when the md5 moved. Rounds are rung by a new watcher, a `ConfigChangeNotifyRequest`
- * push (acknowledged at once, before any re-read), every reconnect (all keys: whatever changed while
- * disconnected is caught, since the server compares against the md5 we hold) and the periodic full sync.
+ * A registry of watched keys, each with the md5 of what its watchers last saw ("" = absent). One fiber runs
+ * listen rounds when rung. A round drops listens nobody needs (`listen=false`), then takes every key that may be
+ * stale: it reads the key's failover file first, as `get` does (while one exists the watch shows it and the server
+ * is not asked), and sends `ConfigBatchListenRequest(listen=true)` for the others — in chunks of at most 3000 —
+ * re-reading exactly the keys the server reports as changed and emitting only when the md5 moved. Rounds are rung
+ * by a new watcher, a `ConfigChangeNotifyRequest` push (acknowledged at once, before any re-read), every reconnect
+ * (all keys: whatever changed while disconnected is caught, since the server compares against the md5 we hold)
+ * and the periodic full sync (all keys, so it also bounds how late a failover file that came or went is noticed).
+ *
+ * Failures are per key: a listen the server refused or could not answer, or a failed re-read, holds back only the
+ * keys concerned. They stay dirty and are retried at the retry schedule's pace, while every other key keeps being
+ * listened and delivered.
  *
  * A key is watched through an RcMap, so all watchers of a key share its entry and its one server-side listen; the
  * last one leaving drops the key and the next round un-listens it.
  */
 
-import type { Cache, Connection } from "@effect-nacos/core"
+import type { AuthError, Cache, Connection, ServerError, TransportError } from "@effect-nacos/core"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as RcMap from "effect/RcMap"
-import type * as Schedule from "effect/Schedule"
+import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import type { ConfigEvent } from "../ConfigModels.ts"
-import { changedEvent, keyEvent, type RemoteConfig } from "./backend.ts"
+import { changedEvent, keyEvent, type QueryError, type RemoteConfig } from "./backend.ts"
 import { type ConfigKey, keyString, makeKey, md5Of } from "./configKey.ts"
-import type { GrpcConfigOperations, ListenContext } from "./grpcOperations.ts"
+import type { GrpcConfigOperations } from "./grpcOperations.ts"
 import type { Snapshots } from "./snapshots.ts"
 import { ConfigChangeNotifyRequest } from "./wire.ts"
 
@@ -39,7 +47,7 @@ export interface ListenRegistryOptions {
   readonly snapshots: Snapshots
   readonly fullSyncSchedule: Schedule.Schedule<unknown>
   readonly retrySchedule: Schedule.Schedule<unknown>
-  /** Re-reads in flight at once during a round. */
+  /** Re-reads (and failover file reads) in flight at once during a round. */
   readonly queryConcurrency: number
 }
 
@@ -54,11 +62,11 @@ interface WatchedKey {
   readonly id: string
   readonly key: ConfigKey
   readonly events: SubscriptionRef.SubscriptionRef<Option.Option<ConfigEvent>>
-  /** md5 of the content last emitted; "" while absent. */
+  /** md5 of the content last emitted (from the server, the failover file or the snapshot); "" while absent. */
   md5: string
   /** Whether a first event (current value or Absent) was emitted. */
   known: boolean
-  /** Whether the local files were already tried for a first value (once per key is enough). */
+  /** Whether the snapshot was already tried for a first value (once per key is enough). */
   localTried: boolean
   /** Bumped by every reason to re-listen; the key is clean once a round listened at this version. */
   dirtyVersion: number
@@ -68,7 +76,15 @@ interface WatchedKey {
 interface DueKey {
   readonly entry: WatchedKey
   readonly version: number
-  readonly md5: string
+}
+
+type ListenError = TransportError | ServerError | AuthError
+
+/** What went wrong in one round: enough for one log line and the retry schedule's input. */
+interface RoundFailures {
+  keys: number
+  unlisten: boolean
+  first: ListenError | QueryError | undefined
 }
 
 const chunksOf = <A>(items: ReadonlyArray<A>, size: number): ReadonlyArray<ReadonlyArray<A>> => {
@@ -83,6 +99,10 @@ const keyFromId = (id: string): ConfigKey => {
   return { dataId, group, namespace }
 }
 
+/** A local file's content as the event a watcher sees. */
+const localEvent = (key: ConfigKey, local: Cache.CachedConfig, md5: string): ConfigEvent =>
+  changedEvent(key, { content: local.content, md5, encryptedDataKey: local.encryptedDataKey, beta: false })
+
 export const make = Effect.fnUntraced(function* (
   options: ListenRegistryOptions
 ): Effect.fn.Return<ListenRegistry, never, Scope.Scope> {
@@ -90,6 +110,8 @@ export const make = Effect.fnUntraced(function* (
   const watched = new Map<string, WatchedKey>()
   /** Keys nobody watches any more, to un-listen in the next round. */
   const unlistenPending = new Map<string, ConfigKey>()
+  /** Keys whose listen or re-read failed: left out of rounds until the retry schedule releases them. */
+  const heldBack = new Set<WatchedKey>()
   let fullSyncDue = false
   // Capacity 1, sliding, so rings that arrive while a round runs cause exactly one more round.
   const bell = yield* Queue.sliding<void>(1)
@@ -99,7 +121,17 @@ export const make = Effect.fnUntraced(function* (
   const markDirty = (entry: WatchedKey) => {
     entry.dirtyVersion++
   }
+  const markClean = (due: DueKey) => {
+    if (isCurrent(due.entry) && due.entry.cleanVersion < due.version) due.entry.cleanVersion = due.version
+  }
   const emit = (entry: WatchedKey, event: ConfigEvent) => SubscriptionRef.set(entry.events, Option.some(event))
+
+  const holdBack = (keys: ReadonlyArray<DueKey>, error: ListenError | QueryError, failures: RoundFailures) =>
+    Effect.sync(() => {
+      for (const due of keys) if (isCurrent(due.entry)) heldBack.add(due.entry)
+      failures.keys += keys.length
+      failures.first ??= error
+    })
 
   /** A re-read's answer: update the md5, keep the snapshot in step, emit if something a watcher sees moved. */
   const applyQueried = (entry: WatchedKey, answer: Option.Option<RemoteConfig>) =>
@@ -123,120 +155,213 @@ export const make = Effect.fnUntraced(function* (
       else if (wasPresent) yield* emit(entry, keyEvent("Deleted", entry.key))
     })
 
-  const markClean = (due: DueKey) =>
-    Effect.sync(() => {
-      if (isCurrent(due.entry) && due.entry.cleanVersion < due.version) due.entry.cleanVersion = due.version
+  /**
+   * A due key's failover file, read first as `get` does: while it exists the watch shows it (emitting when its
+   * content moved) and the key is not listened. Once it is gone, the key is listened again with the md5 last
+   * shown, so the server's value comes back exactly when it differs from what the watchers saw.
+   */
+  const servedByFailover = (due: DueKey): Effect.Effect<boolean> =>
+    Effect.gen(function* () {
+      const failover = yield* cache.readConfigFailover(due.entry.key)
+      if (Option.isNone(failover)) return false
+      const { entry } = due
+      if (!isCurrent(entry)) return true
+      const md5 = md5Of(failover.value.content)
+      if (!entry.known || entry.md5 !== md5) {
+        entry.md5 = md5
+        entry.known = true
+        yield* emit(entry, localEvent(entry.key, failover.value, md5))
+      }
+      markClean(due)
+      return true
     })
 
-  const listenChunk = (chunk: ReadonlyArray<DueKey>) =>
+  /** The keys of a listened chunk: re-read those reported changed; a failed re-read holds back that key only. */
+  const settleListened = (
+    chunk: ReadonlyArray<DueKey>,
+    changed: ReadonlyArray<{ readonly dataId: string; readonly group: string }>,
+    failures: RoundFailures
+  ) => {
+    const changedIds = new Set(changed.map((config) => keyString(makeKey(namespace, config.dataId, config.group))))
+    return Effect.forEach(
+      chunk,
+      (due) => {
+        if (changedIds.has(due.entry.id)) {
+          return operations.query(due.entry.key, undefined).pipe(
+            Effect.flatMap((answer) => applyQueried(due.entry, answer)),
+            Effect.andThen(Effect.sync(() => markClean(due))),
+            Effect.catch((error) => holdBack([due], error, failures))
+          )
+        }
+        // The server holds the md5 we sent: a key we never saw and listened with "" does not exist.
+        if (due.entry.known || !isCurrent(due.entry)) return Effect.sync(() => markClean(due))
+        return Effect.sync(() => {
+          due.entry.known = true
+        }).pipe(
+          Effect.andThen(emit(due.entry, keyEvent("Absent", due.entry.key))),
+          Effect.andThen(Effect.sync(() => markClean(due)))
+        )
+      },
+      { concurrency: options.queryConcurrency, discard: true }
+    )
+  }
+
+  /** One listen request for `chunk`, then its re-reads; `Some(error)` when the listen itself failed. */
+  const listenOnce = (chunk: ReadonlyArray<DueKey>, failures: RoundFailures) =>
     Effect.gen(function* () {
-      const contexts: Array<ListenContext> = chunk.map((due) => ({ key: due.entry.key, md5: due.md5 }))
-      const changed = yield* operations.batchListen(contexts, true)
-      const changedIds = new Set(changed.map((config) => keyString(makeKey(namespace, config.dataId, config.group))))
-      const outcomes = yield* Effect.forEach(
-        chunk,
-        (due) => {
-          if (changedIds.has(due.entry.id)) {
-            return operations.query(due.entry.key, undefined).pipe(
-              Effect.flatMap((answer) => applyQueried(due.entry, answer)),
-              Effect.andThen(markClean(due)),
-              Effect.result
-            )
-          }
-          // The server holds the md5 we sent: a key we never saw and listened with "" does not exist.
-          const settle =
-            due.entry.known || !isCurrent(due.entry)
-              ? Effect.void
-              : Effect.sync(() => {
-                  due.entry.known = true
-                }).pipe(Effect.andThen(emit(due.entry, keyEvent("Absent", due.entry.key))))
-          return settle.pipe(Effect.andThen(markClean(due)), Effect.result)
-        },
-        { concurrency: options.queryConcurrency }
+      const answer = yield* Effect.result(
+        operations.batchListen(
+          chunk.map((due) => ({ key: due.entry.key, md5: due.entry.md5 })),
+          true
+        )
       )
-      // Keys that could not be re-read stay dirty; failing the round schedules a retry for them.
-      for (const outcome of outcomes) {
-        if (outcome._tag === "Failure") return yield* Effect.fail(outcome.failure)
+      if (answer._tag === "Failure") return Option.some(answer.failure)
+      yield* settleListened(chunk, answer.success, failures)
+      return Option.none<ListenError>()
+    })
+
+  /**
+   * Listens one chunk. When the server refuses it, the two halves are sent apart, then the halves of the refused
+   * half while its sibling is accepted: a single key the server will not take is narrowed down to itself in about
+   * 2·log2(3000) requests, and the rest of its chunk is listened in this round. Both halves refused (the server
+   * refuses everything, or more than one key) or a connection failure: the keys are held back.
+   */
+  const listenChunk = (chunk: ReadonlyArray<DueKey>, failures: RoundFailures) =>
+    Effect.gen(function* () {
+      const failure = yield* listenOnce(chunk, failures)
+      if (Option.isNone(failure)) return
+      let refused = chunk
+      let error = failure.value
+      while (refused.length > 1 && error._tag !== "TransportError") {
+        const middle = Math.ceil(refused.length / 2)
+        const left = refused.slice(0, middle)
+        const right = refused.slice(middle)
+        const leftFailure = yield* listenOnce(left, failures)
+        const rightFailure = yield* listenOnce(right, failures)
+        if (Option.isSome(leftFailure) && Option.isSome(rightFailure)) break
+        if (Option.isSome(leftFailure)) {
+          refused = left
+          error = leftFailure.value
+        } else if (Option.isSome(rightFailure)) {
+          refused = right
+          error = rightFailure.value
+        } else {
+          return
+        }
+      }
+      yield* holdBack(refused, error, failures)
+    })
+
+  const unlistenDropped = (failures: RoundFailures) =>
+    Effect.gen(function* () {
+      const dropping = [...unlistenPending.entries()].filter(([id]) => !watched.has(id))
+      unlistenPending.clear()
+      for (const chunk of chunksOf(dropping, LISTEN_CHUNK_SIZE)) {
+        const answer = yield* Effect.result(
+          operations.batchListen(
+            chunk.map(([, key]) => ({ key, md5: "" })),
+            false
+          )
+        )
+        if (answer._tag === "Success") continue
+        // tried again in the next round (unless watched again meanwhile); the other chunks go on
+        for (const [id, key] of chunk) if (!watched.has(id)) unlistenPending.set(id, key)
+        failures.unlisten = true
+        failures.first ??= answer.failure
       }
     })
 
-  const unlistenDropped = Effect.gen(function* () {
-    const dropping = [...unlistenPending.entries()].filter(([id]) => !watched.has(id))
-    unlistenPending.clear()
-    const chunks = chunksOf(dropping, LISTEN_CHUNK_SIZE)
-    for (const [index, chunk] of chunks.entries()) {
-      yield* operations
-        .batchListen(
-          chunk.map(([, key]) => ({ key, md5: "" })),
-          false
-        )
-        .pipe(
-          // this chunk and the ones not sent yet wait for the next round (unless watched again meanwhile)
-          Effect.tapError(() =>
-            Effect.sync(() => {
-              for (const [id, key] of chunks.slice(index).flat()) if (!watched.has(id)) unlistenPending.set(id, key)
-            })
-          )
-        )
+  /**
+   * A held-back key that has shown nothing yet gets the snapshot (the failover file was read in this round) as
+   * its current value; the md5 of that copy is what the next listen compares against.
+   */
+  const seedFromSnapshots = Effect.gen(function* () {
+    for (const entry of [...heldBack]) {
+      if (entry.known || entry.localTried) continue
+      entry.localTried = true
+      const snapshot = yield* cache.readConfigSnapshot(entry.key)
+      if (Option.isNone(snapshot) || !isCurrent(entry) || entry.known) continue
+      const md5 = md5Of(snapshot.value.content)
+      entry.md5 = md5
+      entry.known = true
+      yield* emit(entry, localEvent(entry.key, snapshot.value, md5))
     }
   })
 
   const round = Effect.gen(function* () {
-    yield* unlistenDropped
-    const full = fullSyncDue
-    fullSyncDue = false
+    const failures: RoundFailures = { keys: 0, unlisten: false, first: undefined }
+    yield* unlistenDropped(failures)
+    if (fullSyncDue) {
+      fullSyncDue = false
+      for (const entry of watched.values()) markDirty(entry)
+    }
     const due: Array<DueKey> = []
     for (const entry of watched.values()) {
-      if (full || entry.dirtyVersion > entry.cleanVersion) {
-        due.push({ entry, version: entry.dirtyVersion, md5: entry.md5 })
+      if (entry.dirtyVersion > entry.cleanVersion && !heldBack.has(entry)) {
+        due.push({ entry, version: entry.dirtyVersion })
       }
     }
-    yield* Effect.forEach(chunksOf(due, LISTEN_CHUNK_SIZE), listenChunk, { discard: true }).pipe(
-      Effect.tapError(() =>
-        Effect.sync(() => {
-          if (full) fullSyncDue = true
-        })
-      )
-    )
+    const served = yield* Effect.forEach(due, servedByFailover, { concurrency: options.queryConcurrency })
+    const toListen = due.filter((_, index) => !served[index])
+    for (const chunk of chunksOf(toListen, LISTEN_CHUNK_SIZE)) yield* listenChunk(chunk, failures)
+    if (failures.keys > 0) yield* seedFromSnapshots
+    return failures
   })
 
-  /**
-   * While the server cannot be asked, a watcher that has seen nothing yet gets the local copy (failover file,
-   * else snapshot) as its current value; the md5 of that copy is what the next listen compares against.
-   */
-  const seedFromLocalFiles = Effect.gen(function* () {
-    for (const entry of [...watched.values()]) {
-      if (entry.known || entry.localTried) continue
-      entry.localTried = true
-      const failover = yield* cache.readConfigFailover(entry.key)
-      const local = Option.isSome(failover) ? failover : yield* cache.readConfigSnapshot(entry.key)
-      if (Option.isNone(local) || !isCurrent(entry) || entry.known) continue
-      const md5 = md5Of(local.value.content)
-      entry.md5 = md5
-      entry.known = true
-      yield* emit(
-        entry,
-        changedEvent(entry.key, {
-          content: local.value.content,
-          md5,
-          encryptedDataKey: local.value.encryptedDataKey,
-          beta: false
-        })
-      )
-    }
+  // The retry schedule paces the held-back keys: one streak of steps from the first failure until a round leaves
+  // nothing held back. Rounds rung meanwhile (pushes, new watchers) go on without the held-back keys.
+  const startStreak = Schedule.toStep(options.retrySchedule)
+  let retryStep: Effect.Success<typeof startStreak> | undefined
+  let retryAt: number | undefined
+
+  const releaseHeldBack = () => {
+    heldBack.clear()
+    retryAt = undefined
+  }
+
+  /** Waits for a ring, or for the pending retry's time (which releases the held-back keys). */
+  const nextRound = Effect.gen(function* () {
+    if (retryAt === undefined) return yield* Queue.take(bell)
+    const wait = retryAt - (yield* Clock.currentTimeMillis)
+    const rung = wait > 0 ? yield* Effect.timeoutOption(Queue.take(bell), Duration.millis(wait)) : Option.none()
+    if (Option.isNone(rung)) releaseHeldBack()
   })
 
-  const roundWithRetry = round.pipe(
-    Effect.tapError((error) =>
-      Effect.logWarning(`config listen round failed (${error.message}); retrying`).pipe(
-        Effect.andThen(seedFromLocalFiles)
-      )
-    ),
-    Effect.retry(options.retrySchedule),
-    Effect.catchCause((cause) => Effect.logWarning("config listen round gave up until the next trigger", cause))
+  const afterRound = (failures: RoundFailures) =>
+    Effect.gen(function* () {
+      if (failures.first === undefined && heldBack.size === 0) {
+        if (retryStep !== undefined) yield* Effect.logInfo("config listen: every watched key is listened again")
+        retryStep = undefined
+        return
+      }
+      if (failures.first !== undefined) {
+        const what = failures.keys > 0 ? `${failures.keys} watched key(s) held back` : "an un-listen failed"
+        const message = `config listen: ${what} (${failures.first.message}); retrying`
+        // one warning per streak of failures; the retries of the same outage are logged at debug level
+        yield* retryStep === undefined ? Effect.logWarning(message) : Effect.logDebug(message)
+      }
+      if (retryAt !== undefined) return
+      if (retryStep === undefined) retryStep = yield* startStreak
+      const now = yield* Clock.currentTimeMillis
+      const step = yield* Effect.result(retryStep(now, failures.first))
+      if (step._tag === "Success") {
+        const [, delay] = step.success
+        retryAt = now + Duration.toMillis(delay)
+        return
+      }
+      // the schedule is over: the held-back keys stay dirty and go with the next round that is rung
+      releaseHeldBack()
+      retryStep = undefined
+      yield* Effect.logWarning("config listen: retries exhausted; held-back keys wait for the next trigger")
+    })
+
+  yield* nextRound.pipe(
+    Effect.andThen(round),
+    Effect.flatMap(afterRound),
+    Effect.catchCause((cause) => Effect.logWarning("config listen round failed", cause)),
+    Effect.forever,
+    Effect.forkScoped
   )
-
-  yield* Queue.take(bell).pipe(Effect.andThen(roundWithRetry), Effect.forever, Effect.forkScoped)
 
   yield* connection.handlePush(
     "ConfigChangeNotifyRequest",
@@ -257,7 +382,9 @@ export const make = Effect.fnUntraced(function* (
   yield* connection.reconnected.pipe(
     Stream.runForEach(() =>
       Effect.sync(() => {
+        // a fresh session: everything is worth asking again at once, held back or not
         for (const entry of watched.values()) markDirty(entry)
+        releaseHeldBack()
       }).pipe(Effect.andThen(ring))
     ),
     Effect.forkScoped
@@ -289,6 +416,7 @@ export const make = Effect.fnUntraced(function* (
         (entry) =>
           Effect.sync(() => {
             watched.delete(entry.id)
+            heldBack.delete(entry)
             unlistenPending.set(entry.id, entry.key)
           }).pipe(Effect.andThen(ring))
       )

@@ -47,6 +47,10 @@ export class FakeConfigServer {
   readonly httpRequests: Array<string> = []
   /** Answer every listened key as changed, whatever md5 the client sent (a server whose md5 view differs). */
   reportEveryKeyChanged = false
+  /** dataIds whose query the server refuses (a server error), until removed. */
+  readonly refusedQueries = new Set<string>()
+  /** dataIds that make the server refuse every listen request naming them, until removed. */
+  readonly refusedListens = new Set<string>()
   private httpServer: http.Server | undefined
   httpPort = 0
 
@@ -145,6 +149,9 @@ export class FakeConfigServer {
     switch (type) {
       case "ConfigQueryRequest": {
         const query = Schema.decodeUnknownSync(QueryBody)(json)
+        if (this.refusedQueries.has(query.dataId)) {
+          return { type: "ConfigQueryResponse", body: { resultCode: 500, errorCode: 500, message: "query refused" } }
+        }
         const key = storeKey(query.dataId, query.group, query.tenant)
         const found = query.tag ? this.grays.get(`${key}#${query.tag}`) : this.store.get(key)
         if (found === undefined) {
@@ -206,6 +213,12 @@ export class FakeConfigServer {
       }
       case "ConfigBatchListenRequest": {
         const listen = Schema.decodeUnknownSync(ListenBody)(json)
+        if (listen.listen && listen.configListenContexts.some((context) => this.refusedListens.has(context.dataId))) {
+          return {
+            type: "ConfigChangeBatchListenResponse",
+            body: { resultCode: 500, errorCode: 500, message: "listen refused" }
+          }
+        }
         const changedConfigs: Array<Record<string, string>> = []
         for (const context of listen.configListenContexts) {
           const key = storeKey(context.dataId, context.group, context.tenant)
