@@ -304,16 +304,19 @@ export const make = Effect.fnUntraced(function* (
       return { session: { server, connectionId, abilities }, channel, stream, ended } satisfies LiveSession
     })
 
-  /** Opens a session in a scope of its own: closed on failure, or handed to the caller's scope on success. */
+  /**
+   * Opens a session in a scope of its own: closed at once on failure, else with the caller's scope. The scope is
+   * tied to the caller's before the handshake starts, so an interruption mid-handshake (the connection's scope
+   * closing) still closes the half-made channel and stream.
+   */
   const establishScoped = (server: ServerAddress) =>
     Effect.gen(function* () {
-      const sessionScope = yield* Scope.make()
+      const sessionScope = yield* Effect.acquireRelease(Scope.make(), (scope, exit) => Scope.close(scope, exit))
       const exit = yield* Effect.exit(establish(server).pipe(Scope.provide(sessionScope)))
       if (Exit.isFailure(exit)) {
         yield* Scope.close(sessionScope, exit)
         return yield* exit
       }
-      yield* Effect.addFinalizer(() => Scope.close(sessionScope, Exit.void))
       return exit.value
     })
 

@@ -13,11 +13,25 @@ export interface ChildOutcome {
  * Runs a TypeScript script in a child Node (workspace packages resolved to their sources) and reports how it
  * ended. Used to prove a closed layer leaves nothing behind: such a child exits by itself.
  */
-export const runChild = (script: string, args: ReadonlyArray<string>, limitMillis: number) =>
+export const runChild = (
+  script: string,
+  args: ReadonlyArray<string>,
+  limitMillis: number,
+  /** Once this holds (polled), the child is sent one line on stdin: its cue to go on. */
+  cue?: () => boolean
+) =>
   Effect.callback<ChildOutcome>((resume) => {
     const child = spawn(process.execPath, ["--conditions=source", script, ...args], {
-      stdio: ["ignore", "pipe", "pipe"]
+      stdio: [cue === undefined ? "ignore" : "pipe", "pipe", "pipe"]
     })
+    const poll =
+      cue === undefined
+        ? undefined
+        : setInterval(() => {
+            if (!cue()) return
+            clearInterval(poll)
+            child.stdin?.end("go\n")
+          }, 10)
     let stdout = ""
     let stderr = ""
     child.stdout.on("data", (chunk) => (stdout += chunk))
@@ -29,6 +43,7 @@ export const runChild = (script: string, args: ReadonlyArray<string>, limitMilli
     }, limitMillis)
     child.on("exit", (code) => {
       clearTimeout(timer)
+      clearInterval(poll)
       resume(Effect.succeed({ code, killed, stdout, stderr }))
     })
   })
