@@ -22,15 +22,16 @@ export const runChild = (
 ) =>
   Effect.callback<ChildOutcome>((resume) => {
     const child = spawn(process.execPath, ["--conditions=source", script, ...args], {
-      stdio: [cue === undefined ? "ignore" : "pipe", "pipe", "pipe"]
+      stdio: ["pipe", "pipe", "pipe"]
     })
+    if (cue === undefined) child.stdin.end()
     const poll =
       cue === undefined
         ? undefined
         : setInterval(() => {
             if (!cue()) return
             clearInterval(poll)
-            child.stdin?.end("go\n")
+            child.stdin.end("go\n")
           }, 10)
     let stdout = ""
     let stderr = ""
