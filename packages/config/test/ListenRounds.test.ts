@@ -178,4 +178,40 @@ describe("ConfigService live: one failing key holds back no other", () => {
     },
     120_000
   )
+
+  it.live(
+    "a refused listen is narrowed down to the key the server will not take: the rest of its chunk is listened at once",
+    () => {
+      const logs = capturedLogs()
+      return Effect.gen(function* () {
+        const fake = yield* fakeServer
+        const { config } = yield* build(
+          liveLayer({ address: fake.address, listenRetrySchedule: Schedule.spaced("100 millis") })
+        )
+        const prefix = uniqueId("narrowed")
+        const others = yield* watchMany(config, prefix)
+        const firsts = yield* Effect.forEach(others, (watcher) => watcher.next, { concurrency: "unbounded" })
+        expect(firsts.filter((event) => event._tag !== "Absent")).toEqual([])
+
+        // from now on the server refuses any listen naming the first key, and two keys change without a push:
+        // only the re-listen of every key after a reconnect can find them, one of them in the refused chunk
+        const failing = `${prefix}-0`
+        fake.refusedListens.add(failing)
+        fake.writeSilently(`${prefix}-1`, "DEFAULT_GROUP", "changed in the refused chunk")
+        fake.writeSilently(`${prefix}-${LISTEN_CHUNK_SIZE}`, "DEFAULT_GROUP", "changed in the next chunk")
+        fake.writeSilently(failing, "DEFAULT_GROUP", "changed on the refused key")
+        fake.nacos.dropStreams()
+        expect(yield* others[1]!.next).toMatchObject({ _tag: "Changed", content: "changed in the refused chunk" })
+        expect(yield* others[LISTEN_CHUNK_SIZE]!.next).toMatchObject({
+          _tag: "Changed",
+          content: "changed in the next chunk"
+        })
+
+        yield* until(() => listensOf(fake, failing) > 2)
+        fake.refusedListens.delete(failing)
+        expect(yield* others[0]!.next).toMatchObject({ _tag: "Changed", content: "changed on the refused key" })
+      }).pipe(Effect.provide(logs.layer))
+    },
+    120_000
+  )
 })
