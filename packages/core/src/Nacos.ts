@@ -83,7 +83,7 @@ export const layer = (
   layerWithoutPlatform(options).pipe(Layer.provide(platformLayer))
 
 /**
- * The whole client stack from the `NACOS_*` environment (see `NacosOptions.optionsConfig`).
+ * The whole client stack from the `NACOS_*` environment (see `NacosOptions.layerConfig`).
  *
  * @category layers
  */

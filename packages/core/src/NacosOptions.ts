@@ -8,7 +8,7 @@
  */
 import * as os from "node:os"
 import * as path from "node:path"
-import * as Config from "effect/Config"
+import type * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -16,6 +16,8 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as SchemaIssue from "effect/SchemaIssue"
+import { canonicalOptionNames } from "./internal/optionAliases.ts"
+import { attributeToVariable, environmentConfig, optionsFromEnvironment } from "./internal/optionsEnvironment.ts"
 import { InvalidArgumentError } from "./NacosError.ts"
 import * as ServerAddress from "./ServerAddress.ts"
 
@@ -169,10 +171,17 @@ const grpcWithDefaults = (input: NonNullable<NacosOptionsInput["grpc"]>): GrpcOp
 
 const invalid = (field: string, message: string) => new InvalidArgumentError({ field, message })
 
+/** A key that is no option (nor an alias of one) is reported as such, by name. */
+const formatIssue = SchemaIssue.makeFormatterStandardSchemaV1({
+  leafHook: (issue) => (issue._tag === "UnexpectedKey" ? "unknown option" : SchemaIssue.defaultLeafHook(issue))
+})
+
 const schemaErrorToInvalid = (error: Schema.SchemaError): InvalidArgumentError => {
-  const first = SchemaIssue.makeFormatterStandardSchemaV1()(error.issue).issues[0]
+  const first = formatIssue(error.issue).issues[0]
   const field = first?.path?.map((segment) => String(typeof segment === "object" ? segment.key : segment)).join(".")
-  return invalid(field === undefined || field === "" ? "options" : field, first?.message ?? error.message)
+  return field === undefined || field === ""
+    ? invalid("options", first?.message ?? error.message)
+    : invalid(field, `${field}: ${first?.message ?? error.message}`)
 }
 
 const secret = (value: string | Redacted.Redacted<string> | undefined): Option.Option<Redacted.Redacted<string>> =>
@@ -191,7 +200,9 @@ const normalizeContextPath = (raw: string | undefined): string => {
 export const resolve = Effect.fnUntraced(function* (
   input: unknown
 ): Effect.fn.Return<ResolvedNacosOptions, InvalidArgumentError> {
-  const options = yield* Schema.decodeUnknownEffect(NacosOptionsSchema)(input).pipe(
+  const named = yield* canonicalOptionNames(input)
+  // a misspelt key must not fall back silently to a default
+  const options = yield* Schema.decodeUnknownEffect(NacosOptionsSchema)(named, { onExcessProperty: "error" }).pipe(
     Effect.mapError(schemaErrorToInvalid)
   )
   const hasServers = options.serverAddr !== undefined && options.serverAddr.length > 0
@@ -275,87 +286,25 @@ export class NacosOptions extends Context.Service<NacosOptions, ResolvedNacosOpt
 export const layer = (input: NacosOptionsInput): Layer.Layer<NacosOptions, InvalidArgumentError> =>
   Layer.effect(NacosOptions, resolve(input))
 
-const optionalString = (name: string) => Config.option(Config.String(name))
-const optionalInt = (name: string) => Config.option(Config.Int(name))
-
 /**
- * The `NACOS_*` environment variables, as a Config.
+ * Options from the `NACOS_*` environment variables (any `ConfigProvider`):
  *
- * `NACOS_SERVER_ADDR` (comma list), `NACOS_ENDPOINT`, `NACOS_ENDPOINT_CONTEXT_PATH`, `NACOS_ENDPOINT_REFRESH_MS`, `NACOS_NAMESPACE_ID`, `NACOS_CONTEXT_PATH`, `NACOS_USERNAME`,
- * `NACOS_PASSWORD`, `NACOS_ACCESS_KEY`, `NACOS_SECRET_KEY`, `NACOS_APP_NAME`, `NACOS_CACHE_DIR`,
- * `NACOS_GRPC_TIMEOUT_MS`, `NACOS_GRPC_PORT_OFFSET`, `NACOS_GRPC_KEEPALIVE_MS`, `NACOS_GRPC_MAX_RECEIVE_MESSAGE_LENGTH`,
+ * `NACOS_SERVER_ADDR` (comma list), `NACOS_ENDPOINT`, `NACOS_ENDPOINT_CONTEXT_PATH`, `NACOS_ENDPOINT_REFRESH_MS`,
+ * `NACOS_NAMESPACE_ID`, `NACOS_CONTEXT_PATH`, `NACOS_USERNAME`, `NACOS_PASSWORD`, `NACOS_ACCESS_KEY`,
+ * `NACOS_SECRET_KEY`, `NACOS_SIGNATURE_REGION_ID`, `NACOS_APP_NAME`, `NACOS_CACHE_DIR`, `NACOS_GRPC_TIMEOUT_MS`,
+ * `NACOS_GRPC_PORT_OFFSET`, `NACOS_GRPC_KEEPALIVE_MS`, `NACOS_GRPC_MAX_RECEIVE_MESSAGE_LENGTH`,
  * `NACOS_CAPABILITY_NEGOTIATION_TIMEOUT_MS`, `NACOS_TLS_ENABLED`, `NACOS_TLS_CA_FILE`, `NACOS_TLS_CERT_FILE`,
  * `NACOS_TLS_KEY_FILE`.
  *
- * @category config
- */
-export const optionsConfig: Config.Config<NacosOptionsInput> = Config.all({
-  serverAddr: optionalString("NACOS_SERVER_ADDR"),
-  endpoint: optionalString("NACOS_ENDPOINT"),
-  endpointContextPath: optionalString("NACOS_ENDPOINT_CONTEXT_PATH"),
-  endpointRefreshMillis: optionalInt("NACOS_ENDPOINT_REFRESH_MS"),
-  namespace: optionalString("NACOS_NAMESPACE_ID"),
-  contextPath: optionalString("NACOS_CONTEXT_PATH"),
-  username: optionalString("NACOS_USERNAME"),
-  password: Config.option(Config.Redacted("NACOS_PASSWORD")),
-  accessKey: optionalString("NACOS_ACCESS_KEY"),
-  secretKey: Config.option(Config.Redacted("NACOS_SECRET_KEY")),
-  appName: optionalString("NACOS_APP_NAME"),
-  cacheDir: optionalString("NACOS_CACHE_DIR"),
-  timeoutMillis: optionalInt("NACOS_GRPC_TIMEOUT_MS"),
-  portOffset: optionalInt("NACOS_GRPC_PORT_OFFSET"),
-  keepAliveMillis: optionalInt("NACOS_GRPC_KEEPALIVE_MS"),
-  maxReceiveMessageLength: optionalInt("NACOS_GRPC_MAX_RECEIVE_MESSAGE_LENGTH"),
-  capabilityNegotiationTimeoutMillis: optionalInt("NACOS_CAPABILITY_NEGOTIATION_TIMEOUT_MS"),
-  tlsEnabled: Config.option(Config.Boolean("NACOS_TLS_ENABLED")),
-  caFile: optionalString("NACOS_TLS_CA_FILE"),
-  certFile: optionalString("NACOS_TLS_CERT_FILE"),
-  keyFile: optionalString("NACOS_TLS_KEY_FILE")
-}).pipe(
-  Config.map((env): NacosOptionsInput => {
-    const value = Option.getOrUndefined
-    const grpc = {
-      timeoutMillis: value(env.timeoutMillis),
-      portOffset: value(env.portOffset),
-      keepAliveMillis: value(env.keepAliveMillis),
-      maxReceiveMessageLength: value(env.maxReceiveMessageLength),
-      capabilityNegotiationTimeoutMillis: value(env.capabilityNegotiationTimeoutMillis)
-    }
-    const tlsEnabled = value(env.tlsEnabled)
-    const tls = {
-      enabled: tlsEnabled,
-      caFile: value(env.caFile),
-      certFile: value(env.certFile),
-      keyFile: value(env.keyFile)
-    }
-    const anySet = (record: Record<string, unknown>) => Object.values(record).some((v) => v !== undefined)
-    return {
-      serverAddr: value(env.serverAddr),
-      endpoint: value(env.endpoint),
-      endpointContextPath: value(env.endpointContextPath),
-      endpointRefreshMillis: value(env.endpointRefreshMillis),
-      namespace: value(env.namespace),
-      contextPath: value(env.contextPath),
-      username: value(env.username),
-      password: value(env.password),
-      accessKey: value(env.accessKey),
-      secretKey: value(env.secretKey),
-      appName: value(env.appName),
-      cacheDir: value(env.cacheDir),
-      grpc: anySet(grpc) ? grpc : undefined,
-      tls: anySet(tls) && tlsEnabled !== false ? tls : undefined
-    }
-  })
-)
-
-/**
- * Options from the `NACOS_*` environment (see {@link optionsConfig}).
+ * An invalid value fails the build with `InvalidArgumentError` naming the option field (`grpc.timeoutMillis`) and,
+ * in the message, the variable (`NACOS_GRPC_TIMEOUT_MS`). `Config.ConfigError` only when the provider itself fails.
  *
  * @category layers
  */
 export const layerConfig: Layer.Layer<NacosOptions, InvalidArgumentError | Config.ConfigError> = Layer.effect(
   NacosOptions,
   Effect.gen(function* () {
-    return yield* resolve(yield* optionsConfig)
+    const input = yield* optionsFromEnvironment(yield* environmentConfig)
+    return yield* resolve(input).pipe(Effect.mapError(attributeToVariable))
   })
 )

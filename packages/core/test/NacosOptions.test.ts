@@ -119,6 +119,87 @@ describe("NacosOptions.resolve", () => {
   )
 })
 
+describe("NacosOptions.resolve: option names", () => {
+  const invalid = (input: unknown) =>
+    Effect.flip(NacosOptions.resolve(input)).pipe(
+      Effect.map((error) => ({ tag: error._tag, field: error.field, message: error.message }))
+    )
+
+  it.effect.each([
+    { input: { serverAddr: "h", serverAdr: "typo:8848" }, field: "serverAdr" },
+    { input: { serverAddr: "h", grpc: { timeoutMs: 5000 } }, field: "grpc.timeoutMs" },
+    { input: { serverAddr: "h", tls: { caPath: "/ca.pem" } }, field: "tls.caPath" }
+  ])("an unknown key is rejected by name: $field", ({ input, field }) =>
+    Effect.gen(function* () {
+      const error = yield* invalid(input)
+      assert.strictEqual(error.tag, "InvalidArgumentError")
+      assert.strictEqual(error.field, field)
+      assert.include(error.message, field)
+    })
+  )
+
+  it.effect("namespaceId (and Python's namespace_id) mean namespace", () =>
+    Effect.gen(function* () {
+      assert.strictEqual((yield* NacosOptions.resolve({ serverAddr: "h", namespaceId: "dev" })).namespace, "dev")
+      assert.strictEqual((yield* NacosOptions.resolve({ serverAddr: "h", namespace_id: "dev" })).namespace, "dev")
+      const both = yield* NacosOptions.resolve({ serverAddr: "h", namespace: "dev", namespaceId: "dev" })
+      assert.strictEqual(both.namespace, "dev")
+    })
+  )
+
+  it.effect("the Python SDK's names for the same options are accepted", () =>
+    Effect.gen(function* () {
+      const options = yield* NacosOptions.resolve({
+        server_address: "a:1,b:2",
+        access_key: "ak",
+        secret_key: "sk",
+        grpc_config: {
+          grpc_timeout: 5000,
+          port_offset: 1001,
+          max_keep_alive_ms: 400_000,
+          max_receive_message_length: 1024,
+          capability_negotiation_timeout: 7000
+        },
+        tls_config: { enabled: true, ca_file: "/ca.pem", cert_file: "/cert.pem", key_file: "/key.pem" }
+      })
+      assert.deepStrictEqual(
+        options.serverAddresses.map((address) => address.authority),
+        ["a:1", "b:2"]
+      )
+      assert.isTrue(Option.isSome(options.credentialsProvider))
+      assert.deepStrictEqual(options.grpc, {
+        ...NacosOptions.defaultGrpcOptions,
+        timeoutMillis: 5000,
+        portOffset: 1001,
+        keepAliveMillis: 400_000,
+        maxReceiveMessageLength: 1024,
+        capabilityNegotiationTimeoutMillis: 7000
+      })
+      const tls = Option.getOrThrow(options.tls)
+      assert.strictEqual(tls.caFile, "/ca.pem")
+      assert.strictEqual(tls.certFile, "/cert.pem")
+      assert.strictEqual(tls.keyFile, "/key.pem")
+    })
+  )
+
+  it.effect.each([
+    { input: { serverAddr: "h", namespace: "dev", namespaceId: "prod" }, field: "namespaceId", other: "namespace" },
+    { input: { serverAddr: "h", server_address: "other" }, field: "server_address", other: "serverAddr" },
+    {
+      input: { serverAddr: "h", grpc: { timeoutMillis: 1, grpc_timeout: 2 } },
+      field: "grpc.grpc_timeout",
+      other: "timeoutMillis"
+    }
+  ])("two names for one option with different values are an error: $field", ({ input, field, other }) =>
+    Effect.gen(function* () {
+      const error = yield* invalid(input)
+      assert.strictEqual(error.tag, "InvalidArgumentError")
+      assert.strictEqual(error.field, field)
+      assert.include(error.message, other)
+    })
+  )
+})
+
 describe("NacosOptions.layerConfig", () => {
   const fromEnv = (env: Record<string, string>) =>
     NacosOptions.NacosOptions.use(Effect.succeed).pipe(
@@ -161,6 +242,39 @@ describe("NacosOptions.layerConfig", () => {
       const error = yield* Effect.flip(fromEnv({ NACOS_SERVER_ADDR: "a:1", NACOS_NAMESPACE_ID: "bad ns" }))
       assert.strictEqual(error._tag, "InvalidArgumentError")
       if (error._tag === "InvalidArgumentError") assert.strictEqual(error.field, "namespace")
+    })
+  )
+
+  it.effect.each([
+    { env: { NACOS_GRPC_TIMEOUT_MS: "abc" }, field: "grpc.timeoutMillis", variable: "NACOS_GRPC_TIMEOUT_MS" },
+    { env: { NACOS_GRPC_TIMEOUT_MS: "0x10" }, field: "grpc.timeoutMillis", variable: "NACOS_GRPC_TIMEOUT_MS" },
+    { env: { NACOS_GRPC_TIMEOUT_MS: "1e3" }, field: "grpc.timeoutMillis", variable: "NACOS_GRPC_TIMEOUT_MS" },
+    { env: { NACOS_GRPC_TIMEOUT_MS: "-1" }, field: "grpc.timeoutMillis", variable: "NACOS_GRPC_TIMEOUT_MS" },
+    { env: { NACOS_GRPC_PORT_OFFSET: "1.5" }, field: "grpc.portOffset", variable: "NACOS_GRPC_PORT_OFFSET" },
+    {
+      env: { NACOS_ENDPOINT_REFRESH_MS: "soon" },
+      field: "endpointRefreshMillis",
+      variable: "NACOS_ENDPOINT_REFRESH_MS"
+    },
+    { env: { NACOS_TLS_ENABLED: "maybe" }, field: "tls.enabled", variable: "NACOS_TLS_ENABLED" },
+    { env: { NACOS_NAMESPACE_ID: "bad ns" }, field: "namespace", variable: "NACOS_NAMESPACE_ID" },
+    { env: { NACOS_SERVER_ADDR: "host:99999" }, field: "serverAddr", variable: "NACOS_SERVER_ADDR" }
+  ])("an invalid $variable names the field $field and the variable", ({ env, field, variable }) =>
+    Effect.gen(function* () {
+      const error = yield* Effect.flip(fromEnv({ NACOS_SERVER_ADDR: "a:1", ...env }))
+      assert.strictEqual(error._tag, "InvalidArgumentError")
+      if (error._tag === "InvalidArgumentError") {
+        assert.strictEqual(error.field, field)
+        assert.include(error.message, variable)
+      }
+    })
+  )
+
+  it.effect("NACOS_SIGNATURE_REGION_ID sets the V4 signing region", () =>
+    Effect.gen(function* () {
+      const options = yield* fromEnv({ NACOS_SERVER_ADDR: "a:1", NACOS_SIGNATURE_REGION_ID: "cn-hangzhou" })
+      assert.deepStrictEqual(options.signatureRegionId, Option.some("cn-hangzhou"))
+      assert.isTrue(Option.isNone((yield* fromEnv({ NACOS_SERVER_ADDR: "a:1" })).signatureRegionId))
     })
   )
 
