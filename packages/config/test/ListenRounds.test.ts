@@ -95,6 +95,38 @@ describe("ConfigService live: a watch and the failover file", () => {
       expect(yield* watcher.next).toMatchObject({ _tag: "Changed", content: "server three" })
     }).pipe(Effect.provide(capturedLogs().layer))
   )
+
+  it.live("a failover file removed while the server is away gives way to the snapshot, as get does", () =>
+    Effect.gen(function* () {
+      const fake = yield* fakeServer
+      const { config, control } = yield* build(
+        liveLayer({
+          address: fake.address,
+          timeoutMillis: 300,
+          httpFallback: false,
+          fullSyncSchedule: Schedule.spaced("100 millis"),
+          listenRetrySchedule: Schedule.spaced("100 millis")
+        })
+      )
+      const dataId = uniqueId("failover-away")
+      fake.write(dataId, "DEFAULT_GROUP", "server one")
+      const watcher = yield* startWatch(config, { dataId })
+      expect(yield* watcher.next).toMatchObject({ _tag: "Changed", content: "server one" })
+      yield* control.putConfigFailover(keyOf(dataId), { content: "failover one" })
+      expect(yield* watcher.next).toMatchObject({ _tag: "Changed", content: "failover one" })
+
+      // the server stops answering: streams cut, every new connection refused at ServerCheck
+      fake.nacos.refuseServerCheck = true
+      fake.nacos.dropStreams()
+      yield* control.removeConfigFailover(keyOf(dataId))
+      expect(yield* watcher.next).toMatchObject({ _tag: "Changed", content: "server one", md5: md5("server one") })
+      expect(yield* config.getInfo({ dataId })).toMatchObject({ content: "server one", source: "snapshot" })
+
+      fake.writeSilently(dataId, "DEFAULT_GROUP", "server two")
+      fake.nacos.refuseServerCheck = false
+      expect(yield* watcher.next).toMatchObject({ _tag: "Changed", content: "server two" })
+    }).pipe(Effect.provide(capturedLogs().layer))
+  )
 })
 
 describe("ConfigService live: one failing key holds back no other", () => {

@@ -68,6 +68,8 @@ interface WatchedKey {
   known: boolean
   /** Whether the snapshot was already tried for a first value (once per key is enough). */
   localTried: boolean
+  /** Whether the last event came from the failover file (the server's value is not known to be shown). */
+  fromFailover: boolean
   /** Bumped by every reason to re-listen; the key is clean once a round listened at this version. */
   dirtyVersion: number
   cleanVersion: number
@@ -142,6 +144,7 @@ export const make = Effect.fnUntraced(function* (
         const moved = !entry.known || entry.md5 !== config.md5
         entry.md5 = config.md5
         entry.known = true
+        entry.fromFailover = false
         yield* options.snapshots.write(entry.key, config)
         if (moved) yield* emit(entry, changedEvent(entry.key, config))
         return
@@ -150,6 +153,7 @@ export const make = Effect.fnUntraced(function* (
       const wasPresent = entry.known && entry.md5 !== ""
       entry.md5 = ""
       entry.known = true
+      entry.fromFailover = false
       yield* options.snapshots.remove(entry.key)
       if (first) yield* emit(entry, keyEvent("Absent", entry.key))
       else if (wasPresent) yield* emit(entry, keyEvent("Deleted", entry.key))
@@ -167,6 +171,7 @@ export const make = Effect.fnUntraced(function* (
       const { entry } = due
       if (!isCurrent(entry)) return true
       const md5 = md5Of(failover.value.content)
+      entry.fromFailover = true
       if (!entry.known || entry.md5 !== md5) {
         entry.md5 = md5
         entry.known = true
@@ -193,14 +198,16 @@ export const make = Effect.fnUntraced(function* (
             Effect.catch((error) => holdBack([due], error, failures))
           )
         }
-        // The server holds the md5 we sent: a key we never saw and listened with "" does not exist.
-        if (due.entry.known || !isCurrent(due.entry)) return Effect.sync(() => markClean(due))
-        return Effect.sync(() => {
-          due.entry.known = true
-        }).pipe(
-          Effect.andThen(emit(due.entry, keyEvent("Absent", due.entry.key))),
-          Effect.andThen(Effect.sync(() => markClean(due)))
-        )
+        // The server holds the md5 we sent (the failover file's too): what the watchers saw is the server's value,
+        // and a key we never saw and listened with "" does not exist.
+        return Effect.suspend(() => {
+          const { entry } = due
+          entry.fromFailover = false
+          const first = !entry.known && isCurrent(entry)
+          entry.known = true
+          markClean(due)
+          return first ? emit(entry, keyEvent("Absent", entry.key)) : Effect.void
+        })
       },
       { concurrency: options.queryConcurrency, discard: true }
     )
@@ -272,19 +279,23 @@ export const make = Effect.fnUntraced(function* (
     })
 
   /**
-   * A held-back key that has shown nothing yet gets the snapshot (the failover file was read in this round) as
-   * its current value; the md5 of that copy is what the next listen compares against.
+   * A held-back key gets the snapshot (the failover file was found absent in this round), as `get` would serve
+   * it, when it has shown nothing yet or its last event came from a failover file that is gone. The md5 of that
+   * copy is what the next listen compares against.
    */
   const seedFromSnapshots = Effect.gen(function* () {
     for (const entry of [...heldBack]) {
-      if (entry.known || entry.localTried) continue
+      if (entry.known ? !entry.fromFailover : entry.localTried) continue
       entry.localTried = true
       const snapshot = yield* cache.readConfigSnapshot(entry.key)
-      if (Option.isNone(snapshot) || !isCurrent(entry) || entry.known) continue
+      // a server answer may have come meanwhile
+      if (Option.isNone(snapshot) || !isCurrent(entry) || (entry.known && !entry.fromFailover)) continue
       const md5 = md5Of(snapshot.value.content)
+      const moved = !entry.known || entry.md5 !== md5
       entry.md5 = md5
       entry.known = true
-      yield* emit(entry, localEvent(entry.key, snapshot.value, md5))
+      entry.fromFailover = false
+      if (moved) yield* emit(entry, localEvent(entry.key, snapshot.value, md5))
     }
   })
 
@@ -405,6 +416,7 @@ export const make = Effect.fnUntraced(function* (
             md5: "",
             known: false,
             localTried: false,
+            fromFailover: false,
             dirtyVersion: 1,
             cleanVersion: 0
           }
