@@ -9,7 +9,7 @@ import {
   type Connection,
   InvalidArgumentError,
   type ServerError,
-  type TransportError
+  TransportError
 } from "@effect-nacos/core"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -71,7 +71,7 @@ export interface GrpcConfigOperations extends ConfigOperations {
     listen: boolean
   ) => Effect.Effect<
     ReadonlyArray<{ readonly dataId: string; readonly group: string }>,
-    TransportError | ServerError | AuthError
+    TransportError | ServerError | AuthError | InvalidArgumentError
   >
 }
 
@@ -146,7 +146,15 @@ export const make = (connection: Connection.Connection, limits: GrpcLimits): Grp
           Effect.asVoid,
           Effect.catchTags({
             ServerError: (error) => Effect.fail(publishFailure(key, request, error)),
-            TransportError: (error) => Effect.fail(new UnconfirmedPublish({ error }))
+            TransportError: (error) =>
+              Effect.fail(
+                new UnconfirmedPublish({
+                  error: new TransportError({
+                    message: `ConfigPublishRequest for ${describeKey(key)}: outcome unknown, the server may have applied it; not re-sent (${error.message})`,
+                    cause: error
+                  })
+                })
+              )
           })
         )
     })

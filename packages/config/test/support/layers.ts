@@ -16,17 +16,35 @@ export interface LiveOptions extends ConfigService.ConfigServiceOptions {
   /** gRPC port = HTTP port + this; 0 for a gRPC-only fake. */
   readonly portOffset?: number | undefined
   readonly timeoutMillis?: number | undefined
+  readonly maxReceiveMessageLength?: number | undefined
+  /** The HTTP context path (default `/nacos`, where the fake serves). */
+  readonly contextPath?: string | undefined
+  /** The local files; default an in-memory cache the test can reach. */
+  readonly cache?: Layer.Layer<Cache.NacosCache | Cache.NacosCacheMemory> | undefined
 }
 
-export const liveLayer = ({ address, portOffset = 0, timeoutMillis = 2000, ...serviceOptions }: LiveOptions) =>
+export const liveLayer = ({
+  address,
+  portOffset = 0,
+  timeoutMillis = 2000,
+  maxReceiveMessageLength,
+  contextPath,
+  cache = Cache.layerMemory(),
+  ...serviceOptions
+}: LiveOptions) =>
   ConfigService.layerWith(serviceOptions).pipe(
-    Layer.provideMerge(Cache.layerMemory()),
+    Layer.provideMerge(cache),
     Layer.provide(
       Nacos.layer({
         serverAddr: address,
         appName: "config-test",
         cacheDir: path.join(os.tmpdir(), `effect-nacos-config-test-${randomUUID()}`),
-        grpc: { portOffset, timeoutMillis }
+        ...(contextPath === undefined ? {} : { contextPath }),
+        grpc: {
+          portOffset,
+          timeoutMillis,
+          ...(maxReceiveMessageLength === undefined ? {} : { maxReceiveMessageLength })
+        }
       })
     ),
     Layer.orDie
