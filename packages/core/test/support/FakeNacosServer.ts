@@ -96,9 +96,10 @@ export class FakeNacosServer {
     })
   }
 
-  start(port = 0): Promise<this> {
+  /** `credentials`: plain text unless given (e.g. `ServerCredentials.createSsl` for the TLS tests). */
+  start(port = 0, credentials: grpc.ServerCredentials = grpc.ServerCredentials.createInsecure()): Promise<this> {
     return new Promise((resolve, reject) =>
-      this.server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (error, port) => {
+      this.server.bindAsync(`127.0.0.1:${port}`, credentials, (error, port) => {
         if (error) return reject(error)
         this.port = port
         resolve(this)
