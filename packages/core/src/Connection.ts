@@ -11,7 +11,7 @@ import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
 import type * as SubscriptionRef from "effect/SubscriptionRef"
 import type { AuthResource } from "./Auth.ts"
-import type { AuthError, NotSupportedError, ServerError, TransportError } from "./NacosError.ts"
+import type { AuthError, InvalidArgumentError, NotSupportedError, ServerError, TransportError } from "./NacosError.ts"
 import type { ServerAddress } from "./ServerAddress.ts"
 
 /** Abilities negotiated with the server (`SetupAckRequest.abilityTable`); a missing key means "not supported". */
@@ -78,6 +78,14 @@ export interface ResponseBase {
 }
 
 /**
+ * What {@link Connection.request} fails with. Only `TransportError` is retried (and worth another transport):
+ * the others are final answers.
+ *
+ * @category errors
+ */
+export type RequestError = TransportError | ServerError | AuthError | InvalidArgumentError
+
+/**
  * Handles one kind of server push. The returned record is the body of the paired response (the core adds
  * `requestId` and `resultCode`); keep the handler fast — hand slow work to a fiber or queue.
  */
@@ -107,15 +115,17 @@ export interface Connection {
   readonly requireAbility: (ability: string, feature: string) => Effect.Effect<void, NotSupportedError | TransportError>
   /**
    * Sends `requestType` with `body` and decodes the answer. Failures: `TransportError` (no connection within the
-   * timeout, stream trouble, 301), `AuthError` (errorCode 403; a re-login is requested), `ServerError` (any other
-   * non-success answer, with the server's errorCode and message).
+   * timeout, stream trouble, 301, the session ended mid-call), `AuthError` (errorCode 403; a re-login is requested),
+   * `ServerError` (any other non-success answer, with the server's errorCode and message), `InvalidArgumentError`
+   * (a message over the gRPC size limit: field `request` when the request is too large for either side,
+   * `grpc.maxReceiveMessageLength` when the server's answer is — the server did handle the request then).
    */
   readonly request: <S extends Schema.Codec<unknown, unknown>>(
     requestType: string,
     body: Readonly<Record<string, unknown>>,
     responseSchema: S,
     options?: RequestOptions
-  ) => Effect.Effect<S["Type"], TransportError | ServerError | AuthError>
+  ) => Effect.Effect<S["Type"], RequestError>
   /**
    * Registers the handler for a push type for as long as the scope lives. Every push is acknowledged with
    * `responseType` carrying the push's `requestId`.

@@ -20,9 +20,18 @@ const startFake = (options?: ConstructorParameters<typeof FakeNacosServer>[0], p
     (fake) => Effect.promise(() => fake.stop())
   )
 
-const connect = (connectionLayer: Layer.Layer<Transport>, spec: Parameters<Transport["Service"]["connect"]>[0]) =>
+/** For tests that provoke warnings on purpose, and to keep the lifecycle's info lines out of the test output. */
+const quietLogs = Logger.layer([])
+
+/** Connects; the lifecycle logs to `logs` (silent unless a test wants to see them). */
+const connect = (
+  connectionLayer: Layer.Layer<Transport>,
+  spec: Parameters<Transport["Service"]["connect"]>[0],
+  logs: Layer.Layer<never> = quietLogs
+) =>
   Effect.flatMap(Effect.service(Transport), (transport) => transport.connect(spec)).pipe(
-    Effect.provide(connectionLayer)
+    Effect.provide(connectionLayer),
+    Effect.provide(logs)
   )
 
 const awaitState = <T extends ConnectionState["_tag"]>(
@@ -57,9 +66,6 @@ const eventually = (condition: () => boolean, what: string, limitMillis = 5000) 
       yield* realPause(10)
     }
   })
-
-/** For tests that provoke warnings on purpose. */
-const quietLogs = Logger.layer([])
 
 const Echo = Schema.Struct({ resultCode: Schema.Number })
 
@@ -308,7 +314,7 @@ describe("gRPC connection", () => {
       return Effect.gen(function* () {
         const fake = yield* startFake()
         fake.refuseServerCheck = true
-        const connection = yield* connect(transportLayer([fake.address]), { module: "config" })
+        const connection = yield* connect(transportLayer([fake.address]), { module: "config" }, captureLogs)
         yield* eventually(() => fake.typesReceived("ServerCheckRequest").length >= 3, "three failed attempts")
         expect(yield* connection.available).toBe(false)
         const warnings = lines.filter((line) => line.level === "Warn")
@@ -330,7 +336,7 @@ describe("gRPC connection", () => {
         yield* eventually(() => fake.typesReceived("ServerCheckRequest").length >= before + 3, "three more attempts")
         expect(yield* connection.available).toBe(false)
         expect(lines.filter((line) => line.level === "Warn")).toHaveLength(2)
-      }).pipe(Effect.provide(captureLogs))
+      })
     }
   )
 
@@ -342,7 +348,7 @@ describe("gRPC connection", () => {
       expect(error.message).toContain("127.0.0.1:1")
       expect(error.message).toMatch(/ECONNREFUSED|UNAVAILABLE/)
       expect(yield* connection.available).toBe(false)
-    }).pipe(Effect.provide(quietLogs))
+    })
   )
 
   it.live("reconnect() while disconnected cuts no later session", () =>
@@ -361,7 +367,7 @@ describe("gRPC connection", () => {
       const now = yield* SubscriptionRef.get(connection.state)
       expect(now).toMatchObject({ _tag: "Connected", session: { connectionId: second.connectionId } })
       expect(fake.typesReceived("ConnectionSetupRequest")).toHaveLength(2)
-    }).pipe(Effect.provide(quietLogs))
+    })
   )
 
   it.live("a reconnect schedule that runs out ends in Failed with the reason; requests then fail at once", () =>
@@ -385,7 +391,7 @@ describe("gRPC connection", () => {
       const sessionError = yield* Effect.flip(connection.awaitSession(600_000))
       expect(sessionError.message).toContain("refused by test")
       expect(fake.typesReceived("ServerCheckRequest")).toHaveLength(3)
-    }).pipe(Effect.provide(quietLogs))
+    })
   )
 
   it.live("a request in flight when the session drops fails at once and is retried on the next session", () =>
@@ -413,7 +419,7 @@ describe("gRPC connection", () => {
       const [stalled, retried] = fake.typesReceived("ConfigQueryRequest")
       expect(retried?.peer).not.toBe(stalled?.peer)
       yield* eventually(() => fake.cancelledStalledCalls === 1, "the server saw the stalled call cancelled")
-    }).pipe(Effect.provide(quietLogs))
+    })
   )
 
   it.live("a non-retried request in flight when the session drops fails at once, saying the outcome is unknown", () =>
@@ -431,6 +437,61 @@ describe("gRPC connection", () => {
       expect(error.message).toContain("in flight")
       expect(error.message).toContain(fake.address)
       expect(fake.stalledCalls).toBe(1)
-    }).pipe(Effect.provide(quietLogs))
+    })
   )
+
+  describe("a message over the size limit is final: one attempt, InvalidArgumentError, never a TransportError", () => {
+    const limit = 64 * 1024
+    const tooLarge = "x".repeat(limit)
+
+    it.live("a request over the client's limit is refused before it is sent, naming its size and the limit", () =>
+      Effect.gen(function* () {
+        const fake = yield* startFake()
+        const connection = yield* connect(transportLayer([fake.address], { maxReceiveMessageLength: limit }), {
+          module: "config"
+        })
+        const error = yield* Effect.flip(
+          connection.request("ConfigPublishRequest", { content: tooLarge }, Echo, { timeoutMillis: 5000 })
+        )
+        expect(error._tag).toBe("InvalidArgumentError")
+        expect(error).toMatchObject({ field: "request" })
+        expect(error.message).toMatch(new RegExp(`ConfigPublishRequest is \\d+ bytes, over the ${limit}-byte`))
+        expect(fake.typesReceived("ConfigPublishRequest")).toHaveLength(0)
+      })
+    )
+
+    it.live("a request the server refuses as too large fails once, typed", () =>
+      Effect.gen(function* () {
+        const fake = yield* startFake({ maxReceiveMessageLength: limit })
+        const connection = yield* connect(transportLayer([fake.address]), { module: "config" })
+        yield* connection.awaitSession(5000)
+        const error = yield* Effect.flip(
+          connection.request("ConfigPublishRequest", { content: tooLarge }, Echo, { timeoutMillis: 5000 })
+        )
+        expect(error._tag).toBe("InvalidArgumentError")
+        expect(error).toMatchObject({ field: "request" })
+        expect(error.message).toContain(`${fake.address} refused ConfigPublishRequest`)
+      })
+    )
+
+    it.live("an answer over the client's limit fails once, naming the option to raise; it is not re-sent", () =>
+      Effect.gen(function* () {
+        const fake = yield* startFake({
+          onRequest: (type) =>
+            type === "ConfigQueryRequest"
+              ? { type: "ConfigQueryResponse", body: { resultCode: 200, content: tooLarge } }
+              : undefined
+        })
+        const connection = yield* connect(transportLayer([fake.address], { maxReceiveMessageLength: limit }), {
+          module: "config"
+        })
+        const error = yield* Effect.flip(
+          connection.request("ConfigQueryRequest", { dataId: "big" }, Echo, { timeoutMillis: 5000 })
+        )
+        expect(error._tag).toBe("InvalidArgumentError")
+        expect(error).toMatchObject({ field: "grpc.maxReceiveMessageLength" })
+        expect(fake.typesReceived("ConfigQueryRequest")).toHaveLength(1)
+      })
+    )
+  })
 })

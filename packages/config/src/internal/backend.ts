@@ -35,7 +35,7 @@ export type PublishRequest = Omit<PublishConfigParams, "dataId" | "group">
  */
 export class UnconfirmedPublish extends Data.TaggedError("UnconfirmedPublish")<{ readonly error: TransportError }> {}
 
-export type QueryError = TransportError | ServerError | AuthError | ConflictError
+export type QueryError = TransportError | ServerError | AuthError | ConflictError | InvalidArgumentError
 /** A `TransportError` here means the publish surely did not reach a server, so another transport may send it. */
 export type PublishError =
   | TransportError

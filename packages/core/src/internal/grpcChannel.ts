@@ -3,13 +3,13 @@
  * travel on the same HTTP/2 connection, because the server keys the connection id on the transport; a local
  * subchannel pool keeps two sessions (config, naming) from ever sharing one.
  */
+import * as fs from "node:fs"
 import * as grpc from "@grpc/grpc-js"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
-import { TransportError } from "../NacosError.ts"
+import { InvalidArgumentError, TransportError } from "../NacosError.ts"
 import type { GrpcOptions, TlsOptions } from "../NacosOptions.ts"
 import { deserializePayload, type Payload, serializePayload } from "./payload.ts"
-import { readTlsMaterial, tidyOpenSslText, tlsFailureStep } from "./tls.ts"
 
 const UNARY_PATH = "/Request/request"
 const BI_STREAM_PATH = "/BiRequestStream/requestBiStream"
@@ -21,7 +21,14 @@ export interface BiStream {
 
 export interface GrpcChannel {
   readonly target: string
-  readonly unary: (payload: Payload, timeoutMillis: number) => Effect.Effect<Payload, TransportError>
+  /**
+   * One unary call. A message over the size limit, either way, is final (`InvalidArgumentError`): sending it again
+   * cannot help, so it must not look like a transport fault.
+   */
+  readonly unary: (
+    payload: Payload,
+    timeoutMillis: number
+  ) => Effect.Effect<Payload, TransportError | InvalidArgumentError>
   /**
    * Opens the bi-stream. `onMessage` gets every server message, `onEnd` is called once when the stream ends for
    * any reason. The stream is cancelled when the scope closes.
@@ -32,33 +39,52 @@ export interface GrpcChannel {
   }) => Effect.Effect<BiStream, never, Scope.Scope>
 }
 
-/** Plain text only without `tls`; with it, TLS verified against the CA (system roots when unset), never a fallback. */
 const credentialsFor = (tls: TlsOptions | undefined): Effect.Effect<grpc.ChannelCredentials, TransportError> =>
   tls === undefined
     ? Effect.succeed(grpc.credentials.createInsecure())
-    : readTlsMaterial(tls).pipe(
-        Effect.mapError((failure) => new TransportError({ message: failure.message, cause: failure.cause })),
-        Effect.flatMap((material) =>
-          Effect.try({
-            try: () => grpc.credentials.createSsl(material.ca ?? null, material.key ?? null, material.cert ?? null),
-            catch: (cause) =>
-              new TransportError({
-                message: `unusable TLS material: ${cause instanceof Error ? cause.message : String(cause)}`,
-                cause
-              })
-          })
-        )
-      )
+    : Effect.try({
+        try: () => {
+          const read = (file: string | undefined) => (file === undefined ? null : fs.readFileSync(file))
+          return grpc.credentials.createSsl(read(tls.caFile), read(tls.keyFile), read(tls.certFile))
+        },
+        catch: (cause) => new TransportError({ message: `cannot read TLS files: ${String(cause)}`, cause })
+      })
+
+const describe = (error: grpc.ServiceError | Error): string =>
+  "code" in error && typeof error.code === "number"
+    ? `${grpc.status[error.code] ?? error.code}: ${error.details ?? error.message}`
+    : error.message
+
+const requestTooLarge = (type: string, size: number, limit: number) =>
+  new InvalidArgumentError({
+    field: "request",
+    message: `${type} is ${size} bytes, over the ${limit}-byte gRPC message limit (grpc.maxReceiveMessageLength)`
+  })
 
 /**
- * A grpc-js failure in words: the status, then grpc-js' detail without its empty "Resolution note", with the TLS
- * step named when the connection failed in the handshake (grpc-js keeps only the message of the TLS error).
+ * `RESOURCE_EXHAUSTED` is a size refusal by either side. grpc-js words its own (and a grpc-js server's) as
+ * "Received message larger than max (<size> vs <limit>)": with our limit and not our request's size, it is our
+ * client refusing the answer — the server did handle the request. Anything else is the server refusing ours.
  */
-const describe = (error: grpc.ServiceError | Error): string => {
-  if (!("code" in error && typeof error.code === "number")) return error.message
-  const detail = tidyOpenSslText(error.details ?? error.message).replace(/\.?\s*Resolution note:\s*$/, "")
-  const step = tlsFailureStep(undefined, detail)
-  return `${grpc.status[error.code] ?? error.code}: ${step === undefined ? detail : `TLS ${step}: ${detail}`}`
+const exhausted = (target: string, type: string, size: number, limit: number, details: string) => {
+  const received =
+    /^Received message (?:larger than max \((\d+) vs\.? (\d+)\)|that decompresses to a size larger than (\d+))/.exec(
+      details
+    )
+  const ours =
+    received !== null &&
+    (received[3] !== undefined
+      ? Number(received[3]) === limit
+      : Number(received[2]) === limit && Number(received[1]) !== size)
+  return ours
+    ? new InvalidArgumentError({
+        field: "grpc.maxReceiveMessageLength",
+        message: `the answer to ${type} from ${target} is over the ${limit}-byte gRPC message limit (grpc.maxReceiveMessageLength): ${details}`
+      })
+    : new InvalidArgumentError({
+        field: "request",
+        message: `${target} refused ${type} (${size} bytes) as too large: ${details}`
+      })
 }
 
 /** Opens a channel to `target` (`host:grpcPort`); closed with the scope. */
@@ -97,22 +123,32 @@ export const open = (
         message: `${target}: the session ended while ${payload.metadata?.type ?? "a request"} was in flight; the server may or may not have applied it`
       })
 
+    const messageLimit = options.grpc.maxReceiveMessageLength
     const unary = (payload: Payload, timeoutMillis: number) =>
-      Effect.callback<Payload, TransportError>((resume) => {
+      Effect.callback<Payload, TransportError | InvalidArgumentError>((resume) => {
         if (closed) {
           resume(Effect.fail(endedInFlight(payload)))
           return
         }
+        const type = payload.metadata?.type ?? "request"
+        // serialised here, once, so the size is known exactly (grpc-js checks the same bytes against the same limit)
+        const bytes = serializePayload(payload)
+        if (bytes.length > messageLimit) {
+          resume(Effect.fail(requestTooLarge(type, bytes.length, messageLimit)))
+          return
+        }
         const call = client.makeUnaryRequest(
           UNARY_PATH,
-          serializePayload,
+          (serialized: Buffer) => serialized,
           deserializePayload,
-          payload,
+          bytes,
           new grpc.Metadata(),
           { deadline: Date.now() + timeoutMillis },
           (error, response) => {
             inFlight.delete(call)
             if (error && closed) resume(Effect.fail(endedInFlight(payload)))
+            else if (error?.code === grpc.status.RESOURCE_EXHAUSTED)
+              resume(Effect.fail(exhausted(target, type, bytes.length, messageLimit, error.details)))
             else if (error) resume(Effect.fail(new TransportError({ message: `${target} ${describe(error)}` })))
             else if (response === undefined)
               resume(Effect.fail(new TransportError({ message: `${target}: empty response` })))

@@ -31,6 +31,8 @@ export interface FakeNacosOptions {
   onRequest?: (type: string, json: unknown, peer: string) => UnaryAnswer | undefined
   /** Requests this answers `true` for are recorded and never answered (until the client cancels or `stop`). */
   stall?: (type: string, json: unknown) => boolean
+  /** The server's own limit on an incoming message (grpc-js default: 4 MiB). */
+  maxReceiveMessageLength?: number
 }
 
 interface StreamEntry {
@@ -43,7 +45,7 @@ export class FakeNacosServer {
   readonly received: Array<Received> = []
   readonly acks = new Map<string, Received>()
   healthy = true
-  private readonly server = new grpc.Server()
+  private readonly server: grpc.Server
   private readonly connectionIds = new Map<string, string>()
   private readonly registered = new Set<string>()
   private readonly streams = new Set<StreamEntry>()
@@ -62,6 +64,11 @@ export class FakeNacosServer {
 
   constructor(options: FakeNacosOptions = {}) {
     this.options = options
+    this.server = new grpc.Server(
+      options.maxReceiveMessageLength === undefined
+        ? {}
+        : { "grpc.max_receive_message_length": options.maxReceiveMessageLength }
+    )
     this.startingLeft = options.startingFor ?? 0
     const definition: grpc.ServiceDefinition = {
       request: {
