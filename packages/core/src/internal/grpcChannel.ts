@@ -3,13 +3,13 @@
  * travel on the same HTTP/2 connection, because the server keys the connection id on the transport; a local
  * subchannel pool keeps two sessions (config, naming) from ever sharing one.
  */
-import * as fs from "node:fs"
 import * as grpc from "@grpc/grpc-js"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import { InvalidArgumentError, TransportError } from "../NacosError.ts"
 import type { GrpcOptions, TlsOptions } from "../NacosOptions.ts"
 import { deserializePayload, type Payload, serializePayload } from "./payload.ts"
+import { readTlsMaterial, tidyOpenSslText, tlsFailureStep } from "./tls.ts"
 
 const UNARY_PATH = "/Request/request"
 const BI_STREAM_PATH = "/BiRequestStream/requestBiStream"
@@ -39,21 +39,34 @@ export interface GrpcChannel {
   }) => Effect.Effect<BiStream, never, Scope.Scope>
 }
 
+/** Plain text only without `tls`; with it, TLS verified against the CA (system roots when unset), never a fallback. */
 const credentialsFor = (tls: TlsOptions | undefined): Effect.Effect<grpc.ChannelCredentials, TransportError> =>
   tls === undefined
     ? Effect.succeed(grpc.credentials.createInsecure())
-    : Effect.try({
-        try: () => {
-          const read = (file: string | undefined) => (file === undefined ? null : fs.readFileSync(file))
-          return grpc.credentials.createSsl(read(tls.caFile), read(tls.keyFile), read(tls.certFile))
-        },
-        catch: (cause) => new TransportError({ message: `cannot read TLS files: ${String(cause)}`, cause })
-      })
+    : readTlsMaterial(tls).pipe(
+        Effect.mapError((failure) => new TransportError({ message: failure.message, cause: failure.cause })),
+        Effect.flatMap((material) =>
+          Effect.try({
+            try: () => grpc.credentials.createSsl(material.ca ?? null, material.key ?? null, material.cert ?? null),
+            catch: (cause) =>
+              new TransportError({
+                message: `unusable TLS material: ${cause instanceof Error ? cause.message : String(cause)}`,
+                cause
+              })
+          })
+        )
+      )
 
-const describe = (error: grpc.ServiceError | Error): string =>
-  "code" in error && typeof error.code === "number"
-    ? `${grpc.status[error.code] ?? error.code}: ${error.details ?? error.message}`
-    : error.message
+/**
+ * A grpc-js failure in words: the status, then grpc-js' detail without its empty "Resolution note", with the TLS
+ * step named when the connection failed in the handshake (grpc-js keeps only the message of the TLS error).
+ */
+const describe = (error: grpc.ServiceError | Error): string => {
+  if (!("code" in error && typeof error.code === "number")) return error.message
+  const detail = tidyOpenSslText(error.details ?? error.message).replace(/\.?\s*Resolution note:\s*$/, "")
+  const step = tlsFailureStep(undefined, detail)
+  return `${grpc.status[error.code] ?? error.code}: ${step === undefined ? detail : `TLS ${step}: ${detail}`}`
+}
 
 const requestTooLarge = (type: string, size: number, limit: number) =>
   new InvalidArgumentError({
