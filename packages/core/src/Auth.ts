@@ -25,6 +25,10 @@ import { ServerList } from "./ServerList.ts"
 /**
  * What a request touches, for access-key signatures (which sign the resource) and logs.
  *
+ * For signing, a field left `undefined` is the Java client's `null`, and is signed as Java signs it: config
+ * `namespace` + no group signs `ns+null`, AI signs `null+group`, naming without a `name` sends no signature at all;
+ * `{ module: "config" }` alone signs the bare timestamp (the batch listen).
+ *
  * @category models
  */
 export interface AuthResource {
