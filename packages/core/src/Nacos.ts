@@ -1,21 +1,25 @@
 /**
  * One line to a working client: options + server list + auth + cache + transport + HTTP, with platform defaults
- * (global `fetch` for HTTP, Node's file system for the cache). Every piece stays swappable: build your own
- * stack from {@link layerWithoutPlatform} and the individual modules' layers.
+ * (an HTTP client over `node:http`/`node:https` that honours the `tls` option, Node's file system for the cache).
+ * Every piece stays swappable: build your own stack from {@link layerWithoutPlatform} and the individual modules'
+ * layers.
  *
  * @since 0.1.0
  */
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
 import type * as Config from "effect/Config"
+import * as Effect from "effect/Effect"
 import type * as FileSystem from "effect/FileSystem"
-import * as FetchHttpClient from "effect/http/FetchHttpClient"
-import type * as HttpClient from "effect/http/HttpClient"
+import * as HttpClient from "effect/http/HttpClient"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import type * as Path from "effect/Path"
 import * as Auth from "./Auth.ts"
 import * as Cache from "./Cache.ts"
-import type { InvalidArgumentError, TransportError } from "./NacosError.ts"
+import * as NodeHttpClient from "./internal/nodeHttpClient.ts"
+import { readTlsMaterial } from "./internal/tls.ts"
+import { InvalidArgumentError, type TransportError } from "./NacosError.ts"
 import * as NacosHttp from "./NacosHttp.ts"
 import * as NacosOptions from "./NacosOptions.ts"
 import * as ServerList from "./ServerList.ts"
@@ -61,12 +65,46 @@ export const layerWithoutPlatform = (
 ): Layer.Layer<NacosServices, InvalidArgumentError | TransportError, NacosPlatform> =>
   fromOptionsLayer(NacosOptions.layer(options))
 
-/** Global `fetch` for HTTP, Node's file system for the snapshot cache. */
-export const platformLayer: Layer.Layer<NacosPlatform> = Layer.mergeAll(
-  FetchHttpClient.layer,
-  NodeFileSystem.layer,
-  NodePath.layer
-)
+/**
+ * The HTTP client the default stack uses (login, HTTP fallback, address server), over `node:http`/`node:https`.
+ *
+ * With the `tls` option every request is https, verified against `tls.caFile` (the system roots when unset) and
+ * sent with the client certificate and key when set; a plain `http:` request is refused, never sent. The files are
+ * read and checked when the layer is built: an unreadable or unusable one fails the build with an
+ * `InvalidArgumentError` naming the option (`tls.caFile`, `tls.certFile`, `tls.keyFile`) and the file.
+ *
+ * A stack built with {@link layerWithoutPlatform} and another HttpClient (e.g. `FetchHttpClient`) still talks https
+ * to https addresses, but cannot use a custom CA or client certificate.
+ *
+ * @category layers
+ */
+export const httpClientLayer: Layer.Layer<HttpClient.HttpClient, InvalidArgumentError, NacosOptions.NacosOptions> =
+  Layer.effect(
+    HttpClient.HttpClient,
+    Effect.gen(function* () {
+      const options = yield* NacosOptions.NacosOptions
+      const material = Option.isSome(options.tls)
+        ? yield* readTlsMaterial(options.tls.value).pipe(
+            Effect.mapError((failure) => new InvalidArgumentError({ field: failure.field, message: failure.message }))
+          )
+        : undefined
+      return yield* NodeHttpClient.make(material)
+    })
+  )
+
+/**
+ * {@link httpClientLayer} for HTTP, Node's file system for the snapshot cache.
+ *
+ * @category layers
+ */
+export const platformLayer: Layer.Layer<NacosPlatform, InvalidArgumentError, NacosOptions.NacosOptions> =
+  Layer.mergeAll(httpClientLayer, NodeFileSystem.layer, NodePath.layer)
+
+/** The whole stack over an options layer, with the platform configured by the same options (built once). */
+const withPlatform = <E, R>(
+  options: Layer.Layer<NacosOptions.NacosOptions, E, R>
+): Layer.Layer<NacosServices, E | InvalidArgumentError | TransportError, R> =>
+  fromOptionsLayer(options).pipe(Layer.provide(platformLayer.pipe(Layer.provide(options))))
 
 /**
  * The whole client stack from options.
@@ -79,8 +117,7 @@ export const platformLayer: Layer.Layer<NacosPlatform> = Layer.mergeAll(
  */
 export const layer = (
   options: NacosOptions.NacosOptionsInput
-): Layer.Layer<NacosServices, InvalidArgumentError | TransportError> =>
-  layerWithoutPlatform(options).pipe(Layer.provide(platformLayer))
+): Layer.Layer<NacosServices, InvalidArgumentError | TransportError> => withPlatform(NacosOptions.layer(options))
 
 /**
  * The whole client stack from the `NACOS_*` environment (see `NacosOptions.layerConfig`).
@@ -88,4 +125,4 @@ export const layer = (
  * @category layers
  */
 export const layerConfig: Layer.Layer<NacosServices, InvalidArgumentError | TransportError | Config.ConfigError> =
-  fromOptionsLayer(NacosOptions.layerConfig).pipe(Layer.provide(platformLayer))
+  withPlatform(NacosOptions.layerConfig)

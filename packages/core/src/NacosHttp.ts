@@ -26,7 +26,8 @@ import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
 import { Auth, type AuthResource } from "./Auth.ts"
-import { describeHttpClientError, withSecretHeadersRedacted } from "./internal/login.ts"
+import { describeHttpClientError, networkErrorOf } from "./internal/httpClientErrorText.ts"
+import { withSecretHeadersRedacted } from "./internal/login.ts"
 import { CLIENT_VERSION } from "./internal/version.ts"
 import {
   AuthError,
@@ -297,8 +298,10 @@ export const make = Effect.fnUntraced(function* (): Effect.fn.Return<
       ),
       Effect.catchTag("HttpClientError", (error) =>
         Effect.fail<AttemptFailure>({
+          // the request is named once, by the caller; the cause is the network error alone (no request headers)
           error: new TransportError({
-            message: `${requestLabel(requestOptions)} at ${server}: ${describeHttpClientError(error)}`
+            message: `${server}: ${describeHttpClientError(error)}`,
+            cause: networkErrorOf(error.reason.cause)
           }),
           delivered: neverReachedServer(error) ? "no" : "maybe"
         })
@@ -307,9 +310,7 @@ export const make = Effect.fnUntraced(function* (): Effect.fn.Return<
         duration: Duration.millis(timeoutMillis),
         orElse: () =>
           Effect.fail<AttemptFailure>({
-            error: new TransportError({
-              message: `${requestLabel(requestOptions)} at ${server}: timed out after ${timeoutMillis} ms`
-            }),
+            error: new TransportError({ message: `${server}: timed out after ${timeoutMillis} ms` }),
             delivered: "maybe"
           })
       }),
@@ -355,12 +356,14 @@ export const make = Effect.fnUntraced(function* (): Effect.fn.Return<
         failures.push(outcome.failure.error.message)
         if (!idempotent && outcome.failure.delivered === "maybe") {
           return yield* new TransportError({
-            message: `${requestLabel(requestOptions)}: outcome unknown, the server may have applied it; not re-sent (${failures.join("; ")})`
+            message: `${requestLabel(requestOptions)}: outcome unknown, the server may have applied it; not re-sent (${failures.join("; ")})`,
+            cause: outcome.failure.error.cause
           })
         }
         if (isLastAttempt) {
           return yield* new TransportError({
-            message: `${requestLabel(requestOptions)}: no Nacos server answered (${failures.join("; ")})`
+            message: `${requestLabel(requestOptions)}: no Nacos server answered (${failures.join("; ")})`,
+            cause: outcome.failure.error.cause
           })
         }
       }

@@ -4,7 +4,7 @@
  * left out on purpose: its URL is already named by the caller and its body may hold a password.
  */
 import type * as HttpClientError from "effect/http/HttpClientError"
-import { tlsFailureStep } from "./tls.ts"
+import { tidyOpenSslText, tlsFailureStep } from "./tls.ts"
 
 /** A Node system error: `code` is `ECONNREFUSED`, `ENOTFOUND`, `CERT_HAS_EXPIRED`… */
 const codeOf = (error: Error): string | undefined =>
@@ -32,10 +32,11 @@ export const networkErrorOf = (cause: unknown): Error | undefined => {
 /** One network error in words: its message (which names the address), its code when the message lacks it. */
 export const describeNetworkError = (error: Error): string => {
   const code = codeOf(error)
-  const message =
+  const message = tidyOpenSslText(
     error instanceof AggregateError && error.message === "" && error.errors[0] instanceof Error
       ? error.errors[0].message
       : error.message
+  )
   const withCode = code !== undefined && !message.includes(code) ? `${message} (${code})` : message
   const step = tlsFailureStep(code, message)
   return step === undefined ? withCode : `TLS ${step}: ${withCode}`
@@ -54,6 +55,7 @@ const REASON_WORDS: Record<HttpClientError.HttpClientErrorReason["_tag"], string
 export const describeHttpClientError = (error: HttpClientError.HttpClientError): string => {
   const network = networkErrorOf(error.reason.cause)
   if (network !== undefined && error.reason._tag === "TransportError") return describeNetworkError(network)
-  const words = REASON_WORDS[error.reason._tag]
+  const description = error.reason.description
+  const words = description === undefined ? REASON_WORDS[error.reason._tag] : description
   return network === undefined ? words : `${words}: ${describeNetworkError(network)}`
 }

@@ -102,6 +102,7 @@ const bodyExcerpt = (body: string, password: Redacted.Redacted<string>): string 
   return trimmed.length > MAX_MESSAGE_BODY_CHARS ? `${trimmed.slice(0, MAX_MESSAGE_BODY_CHARS)}…` : trimmed
 }
 
+/** Kept for the modules that imported it from here; it lives in `httpClientErrorText.ts`. */
 export { describeHttpClientError } from "./httpClientErrorText.ts"
 
 type Attempt =

@@ -3,7 +3,9 @@
  * the handshake steps a TLS failure happened in. Shared by the HTTP client and the gRPC channel, so both read the
  * same files and report a failure the same way.
  */
+import * as crypto from "node:crypto"
 import * as fs from "node:fs"
+import * as nodeTls from "node:tls"
 import * as Effect from "effect/Effect"
 import type { TlsOptions } from "../NacosOptions.ts"
 
@@ -44,12 +46,44 @@ const readTlsFile = (
         })
       })
 
-/** Reads the files the options name, each once. Fails with the first file that cannot be read. */
+/**
+ * Whether TLS can use a file that could be read: a CA that is no PEM certificate (which Node's TLS would silently
+ * ignore, trusting nothing), a key that is no key, a certificate that does not go with the key.
+ */
+const checkUsable = (
+  field: TlsFileFailure["field"],
+  file: string | undefined,
+  check: () => unknown
+): Effect.Effect<void, TlsFileFailure> =>
+  Effect.try({
+    try: check,
+    catch: (cause): TlsFileFailure => ({
+      field,
+      message: `the TLS ${FILE_ROLES[field]} ${JSON.stringify(file)} (${field}) is unusable: ${
+        cause instanceof Error ? cause.message : String(cause)
+      }`,
+      cause
+    })
+  })
+
+/**
+ * Reads the files the options name, each once, and checks that TLS can use them (PEM, key matching certificate).
+ * Fails with the first file that cannot be read or used.
+ */
 export const readTlsMaterial = (tls: TlsOptions): Effect.Effect<TlsMaterial, TlsFileFailure> =>
-  Effect.all({
-    ca: readTlsFile("tls.caFile", tls.caFile),
-    cert: readTlsFile("tls.certFile", tls.certFile),
-    key: readTlsFile("tls.keyFile", tls.keyFile)
+  Effect.gen(function* () {
+    const material = yield* Effect.all({
+      ca: readTlsFile("tls.caFile", tls.caFile),
+      cert: readTlsFile("tls.certFile", tls.certFile),
+      key: readTlsFile("tls.keyFile", tls.keyFile)
+    })
+    const { ca, cert, key } = material
+    if (ca !== undefined) yield* checkUsable("tls.caFile", tls.caFile, () => new crypto.X509Certificate(ca))
+    if (cert !== undefined && key !== undefined) {
+      yield* checkUsable("tls.keyFile", tls.keyFile, () => nodeTls.createSecureContext({ key }))
+      yield* checkUsable("tls.certFile", tls.certFile, () => nodeTls.createSecureContext({ cert, key }))
+    }
+    return material
   })
 
 /** OpenSSL / Node codes of a certificate the client could not verify against its CA. */
@@ -88,6 +122,9 @@ export const tlsFailureStep = (code: string | undefined, message: string): strin
   if (/wrong version number|packet length too long|unknown protocol|http request/i.test(message)) {
     return "handshake failed: the server did not answer in TLS (a plain-text port?)"
   }
+  if (/before secure TLS connection was established/i.test(message)) {
+    return "handshake failed: the server closed the connection (a plain-text port?)"
+  }
   if (
     /alert (?:bad certificate|certificate required|unknown ca|handshake failure)|certificate required/i.test(message)
   ) {
@@ -96,8 +133,15 @@ export const tlsFailureStep = (code: string | undefined, message: string): strin
   if (/ERR_OSSL|PEM|no start line|key values mismatch|bad decrypt/i.test(`${code ?? ""} ${message}`)) {
     return "the TLS certificate or key is unusable"
   }
-  if (code === "EPROTO" || (code?.startsWith("ERR_SSL_") ?? false) || code?.startsWith("ERR_TLS_")) {
+  if (code !== undefined && (code === "EPROTO" || code.startsWith("ERR_SSL_") || code.startsWith("ERR_TLS_"))) {
     return "handshake failed"
   }
   return undefined
 }
+
+/**
+ * OpenSSL's error lines (`C03C…:error:0A00010B:SSL routines:tls_validate_record_header:wrong version number:../deps/…
+ * .c:77:`) reduced to their reason (`wrong version number`): the rest is library internals.
+ */
+export const tidyOpenSslText = (text: string): string =>
+  text.replace(/(?:[0-9A-F]+:)?error:[0-9A-F]+:[^:\n]*:[^:\n]*:([^:\n]+)(?::[^\s:]*:\d+:)?/g, "$1").replace(/\s+$/, "")
