@@ -222,6 +222,15 @@ describe("Auth.layerAccessKey", () => {
     })
   )
 
+  it.effect("a blank access key sends no access-key headers either (Java's RamContext#validate)", () =>
+    Effect.gen(function* () {
+      const options = { serverAddr: "127.0.0.1:8848", accessKey: " \t", secretKey: "testSecretKey" }
+      for (const caseName of ["config/ns+group", "naming/ns+group+svc", "ai/public"]) {
+        assert.deepStrictEqual(yield* identityAt(TIMESTAMP, options, RESOURCES[caseName]!), {}, caseName)
+      }
+    })
+  )
+
   it.effect("internal requests are not signed", () =>
     Effect.gen(function* () {
       const options = { serverAddr: "127.0.0.1:8848", ...CREDENTIALS.basic }
