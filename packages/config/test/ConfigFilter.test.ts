@@ -74,3 +74,29 @@ const recordingCipher = ConfigFilter.cipher({
       Effect.as(`opened ${config.content}`)
     )
 })
+
+describe("ConfigFilter output is validated like the caller's content", () => {
+  const returning = (content: string): ConfigFilter.ConfigFilter => ({
+    name: "rewrites",
+    beforePublish: (config) => Effect.succeed({ ...config, content })
+  })
+
+  it.effect("a beforePublish filter that returns blank content fails the publish, nothing is stored", () =>
+    Effect.gen(function* () {
+      const config = yield* ConfigService.ConfigService
+      const error = yield* Effect.flip(config.publish({ dataId: "blanked", content: "fine" }))
+      expect(error).toMatchObject({ _tag: "InvalidArgumentError", field: "content" })
+      expect(error.message).toContain("beforePublish")
+      expect((yield* Effect.flip(config.get({ dataId: "blanked" })))._tag).toBe("NotFoundError")
+    }).pipe(Effect.provide(ConfigService.layerMemory({ filters: [returning("   ")] })))
+  )
+
+  it.effect("a beforePublish filter that returns more than 10 MiB fails the publish", () =>
+    Effect.gen(function* () {
+      const config = yield* ConfigService.ConfigService
+      const error = yield* Effect.flip(config.publish({ dataId: "inflated", content: "small" }))
+      expect(error).toMatchObject({ _tag: "InvalidArgumentError", field: "content" })
+      expect((yield* Effect.flip(config.get({ dataId: "inflated" })))._tag).toBe("NotFoundError")
+    }).pipe(Effect.provide(ConfigService.layerMemory({ filters: [returning("a".repeat(10 * 1024 * 1024 + 1))] })))
+  )
+})

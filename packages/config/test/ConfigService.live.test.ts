@@ -9,6 +9,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import { describeConfigBehaviour, eventually, md5, startWatch, uniqueId, WAIT } from "./support/behaviour.ts"
@@ -302,6 +303,114 @@ describe("ConfigService live: local files", () => {
       expect((yield* Effect.flip(config.get({ dataId: "gone" })))._tag).toBe("NotFoundError")
       expect((yield* files.readConfigSnapshot(keyOf("gone")))._tag).toBe("None")
     })
+  )
+})
+
+/** An in-memory cache whose snapshot writes fail while `state.broken` (a full or read-only disk). */
+const flakyDisk = Effect.gen(function* () {
+  const { cache, control } = yield* Cache.makeMemory()
+  const state = { broken: false, failedWrites: 0 }
+  const flaky = Cache.NacosCache.of({
+    ...cache,
+    writeConfigSnapshot: (key, value) =>
+      state.broken
+        ? Effect.sync(() => state.failedWrites++).pipe(
+            Effect.andThen(Effect.fail(new Cache.CacheWriteError({ message: `cannot write ${key.dataId}: disk full` })))
+          )
+        : cache.writeConfigSnapshot(key, value)
+  })
+  const layer = Layer.succeedContext(
+    Context.make(Cache.NacosCache, flaky).pipe(Context.add(Cache.NacosCacheMemory, control))
+  )
+  return { state, layer }
+})
+
+/** Warnings logged while `effect` runs. */
+const warningsDuring = <A, E, R>(effect: Effect.Effect<A, E, R>) => {
+  const warnings: Array<string> = []
+  const capture = Logger.layer([
+    Logger.make(({ logLevel, message }) => {
+      if (logLevel === "Warn") warnings.push(Array.isArray(message) ? message.join(" ") : String(message))
+    })
+  ])
+  return Effect.map(Effect.provide(effect, capture), (value) => ({ value, warnings }))
+}
+
+describe("ConfigService live: what removes or keeps a snapshot", () => {
+  it.live(
+    "a bare 404 from something that is not Nacos (a wrong contextPath, a proxy) keeps the snapshot and serves it",
+    () =>
+      Effect.gen(function* () {
+        const { fake, address, portOffset } = yield* fakeServerWithHttp({ grpc: false })
+        const { config, files } = yield* build(
+          liveLayer({ address, portOffset, timeoutMillis: 300, contextPath: "/not-nacos" })
+        )
+        yield* files.writeConfigSnapshot(keyOf("kept"), { content: "last known good" })
+        expect(yield* config.getInfo({ dataId: "kept" })).toMatchObject({
+          content: "last known good",
+          source: "snapshot"
+        })
+        expect(fake.httpRequests).toEqual(["GET /not-nacos/v3/client/cs/config"])
+        expect(yield* files.readConfigSnapshot(keyOf("kept"))).toMatchObject({
+          _tag: "Some",
+          value: { content: "last known good" }
+        })
+      })
+  )
+
+  it.live("Nacos' own 'not found' over HTTP (code 20004) removes the snapshot", () =>
+    Effect.gen(function* () {
+      const { address, portOffset } = yield* fakeServerWithHttp({ grpc: false })
+      const { config, files } = yield* build(liveLayer({ address, portOffset, timeoutMillis: 300 }))
+      yield* files.writeConfigSnapshot(keyOf("gone-over-http"), { content: "stale" })
+      expect((yield* Effect.flip(config.get({ dataId: "gone-over-http" })))._tag).toBe("NotFoundError")
+      expect((yield* files.readConfigSnapshot(keyOf("gone-over-http")))._tag).toBe("None")
+    })
+  )
+
+  it.live("a successful remove removes the snapshot (a tag removal leaves it)", () =>
+    Effect.gen(function* () {
+      const fake = yield* fakeServer
+      const { config, files } = yield* build(liveLayer({ address: fake.address }))
+      fake.write("removed", "DEFAULT_GROUP", "was here")
+      expect(yield* config.get({ dataId: "removed" })).toBe("was here")
+      yield* config.remove({ dataId: "removed", tag: "canary" })
+      expect((yield* files.readConfigSnapshot(keyOf("removed")))._tag).toBe("Some")
+      yield* config.remove({ dataId: "removed" })
+      expect((yield* files.readConfigSnapshot(keyOf("removed")))._tag).toBe("None")
+      // and the md5 it was written with is forgotten: the same content read again is written again
+      fake.write("removed", "DEFAULT_GROUP", "was here")
+      expect(yield* config.get({ dataId: "removed" })).toBe("was here")
+      expect((yield* files.readConfigSnapshot(keyOf("removed")))._tag).toBe("Some")
+    })
+  )
+
+  it.live(
+    "a snapshot write that failed is retried on the next read; the disk problem is one warning, never a failure",
+    () =>
+      Effect.gen(function* () {
+        const fake = yield* fakeServer
+        const disk = yield* flakyDisk
+        const { config, files } = yield* build(liveLayer({ address: fake.address, cache: disk.layer }))
+        const dataId = uniqueId("flaky-disk")
+        fake.write(dataId, "DEFAULT_GROUP", "v1")
+        expect(yield* config.get({ dataId })).toBe("v1")
+
+        disk.state.broken = true
+        fake.write(dataId, "DEFAULT_GROUP", "v2")
+        const { warnings } = yield* warningsDuring(
+          Effect.gen(function* () {
+            expect(yield* config.get({ dataId })).toBe("v2")
+            expect(yield* config.get({ dataId })).toBe("v2")
+          })
+        )
+        expect(disk.state.failedWrites).toBe(2)
+        expect(warnings.filter((warning) => warning.includes("snapshot"))).toHaveLength(1)
+
+        disk.state.broken = false
+        expect(yield* config.get({ dataId })).toBe("v2")
+        expect(yield* files.readConfigSnapshot(keyOf(dataId))).toMatchObject({ _tag: "Some", value: { content: "v2" } })
+      })
   )
 })
 

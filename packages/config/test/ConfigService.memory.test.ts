@@ -42,4 +42,15 @@ describe("ConfigService.layerMemory", () => {
       expect(error._tag).toBe("NotFoundError")
     })
   )
+
+  it.effect("a casMd5 with CR or LF is refused: it travels as an HTTP header on the fallback", () =>
+    Effect.gen(function* () {
+      const config = yield* ConfigService.ConfigService
+      for (const casMd5 of [`${md5("x")}\r\nX-Injected: 1`, `${md5("x")}\n`, `\r${md5("x")}`]) {
+        const error = yield* Effect.flip(config.publish({ dataId: "cas-header", content: "y", casMd5 }))
+        expect(error).toMatchObject({ _tag: "InvalidArgumentError", field: "casMd5" })
+      }
+      expect((yield* Effect.flip(config.get({ dataId: "cas-header" })))._tag).toBe("NotFoundError")
+    }).pipe(Effect.provide(ConfigService.layerMemory()))
+  )
 })
