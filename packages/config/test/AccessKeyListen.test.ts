@@ -13,6 +13,7 @@ import { Cache, Nacos } from "@effect-nacos/core"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as References from "effect/References"
 import { eventually, startWatch, uniqueId } from "./support/behaviour.ts"
 import { fakeServer } from "./support/layers.ts"
 
@@ -53,6 +54,9 @@ describe("ConfigBatchListenRequest access-key signature", () => {
       expect(timestamp).toMatch(/^\d+$/)
       const bareTimestampSignature = crypto.createHmac("sha1", SECRET_KEY).update(timestamp, "utf8").digest("base64")
       expect(headers["Spas-Signature"]).toBe(bareTimestampSignature)
-    })
+    }).pipe(
+      // quiet: connection news at info level is not what this test is about
+      Effect.provideService(References.MinimumLogLevel, "Warn")
+    )
   )
 })
