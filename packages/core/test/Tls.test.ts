@@ -21,6 +21,7 @@ import * as NacosOptions from "../src/NacosOptions.ts"
 import * as ServerList from "../src/ServerList.ts"
 import * as Transport from "../src/Transport.ts"
 import { FakeNacosServer } from "./support/FakeNacosServer.ts"
+import { fixedServerList, noAuth } from "./support/layers.ts"
 import { makeTestCertificates, type TestCertificates } from "./support/testCertificates.ts"
 
 let certs: TestCertificates
@@ -320,6 +321,30 @@ describe("TLS", () => {
               })
           )
       ),
+    30_000
+  )
+
+  it.live(
+    "without the default platform, gRPC reads the TLS files at first use and names the one it cannot read",
+    () =>
+      Effect.gen(function* () {
+        const missing = path.join(certs.dir, "missing-at-first-use.pem")
+        const transport = Transport.layerGrpc().pipe(
+          Layer.provide([
+            NacosOptions.layer({
+              serverAddr: "localhost:18848",
+              grpc: { portOffset: 0 },
+              tls: { caFile: missing }
+            }),
+            fixedServerList(["localhost:18848"]),
+            noAuth
+          ])
+        )
+        const error = yield* Effect.flip(openSession.pipe(Effect.provide(transport)))
+        assert.strictEqual(error._tag, "TransportError")
+        assert.include(error.message, missing)
+        assert.include(error.message, "tls.caFile")
+      }).pipe(Effect.provide(quiet)),
     30_000
   )
 
