@@ -246,6 +246,35 @@ describe("TLS", () => {
   )
 
   it.live(
+    "a server that requires a client certificate, and none configured: typed failures, nothing handled",
+    () =>
+      withPair(
+        () =>
+          startPair({
+            httpTls: serverTls({ requireClientCert: true }),
+            grpcCredentials: grpcTls({ requireClientCert: true })
+          }),
+        (pair) =>
+          Effect.gen(function* () {
+            const options = clientOptions(pair, { tls: { caFile: certs.caFile } })
+            const httpError = yield* Effect.flip(
+              NacosHttp.NacosHttp.use((nacosHttp) => nacosHttp.request(configRead)).pipe(
+                Effect.provide(Nacos.layer(options))
+              )
+            )
+            assert.strictEqual(httpError._tag, "TransportError")
+            assert.include(httpError.message, "client certificate")
+            const grpcError = yield* Effect.flip(openSession.pipe(Effect.provide(Nacos.layer(options))))
+            assert.strictEqual(grpcError._tag, "TransportError")
+            assert.include(grpcError.message, "client certificate")
+            assert.deepStrictEqual(pair.http.requests, [])
+            assert.deepStrictEqual(pair.grpc.received, [])
+          }).pipe(Effect.provide(quiet))
+      ),
+    30_000
+  )
+
+  it.live(
     "plain-text servers on the same ports receive no request: the client fails typed instead of downgrading",
     () =>
       withPair(

@@ -119,7 +119,7 @@ export const tlsFailureStep = (code: string | undefined, message: string): strin
   if (code === "ERR_TLS_CERT_ALTNAME_INVALID" || /does not match certificate's altnames|altname/i.test(message)) {
     return "certificate verify failed: the certificate is not issued for this host"
   }
-  if (/wrong version number|packet length too long|unknown protocol|http request/i.test(message)) {
+  if (/wrong version number|packet length too long|unknown protocol/i.test(message)) {
     return "handshake failed: the server did not answer in TLS (a plain-text port?)"
   }
   if (/before secure TLS connection was established/i.test(message)) {
@@ -130,7 +130,7 @@ export const tlsFailureStep = (code: string | undefined, message: string): strin
   ) {
     return "handshake failed: the server refused the client certificate"
   }
-  if (/ERR_OSSL|PEM|no start line|key values mismatch|bad decrypt/i.test(`${code ?? ""} ${message}`)) {
+  if (/^ERR_OSSL_/.test(code ?? "") || /PEM routines|no start line|key values mismatch|bad decrypt/.test(message)) {
     return "the TLS certificate or key is unusable"
   }
   if (code !== undefined && (code === "EPROTO" || code.startsWith("ERR_SSL_") || code.startsWith("ERR_TLS_"))) {
@@ -144,4 +144,7 @@ export const tlsFailureStep = (code: string | undefined, message: string): strin
  * .c:77:`) reduced to their reason (`wrong version number`): the rest is library internals.
  */
 export const tidyOpenSslText = (text: string): string =>
-  text.replace(/(?:[0-9A-F]+:)?error:[0-9A-F]+:[^:\n]*:[^:\n]*:([^:\n]+)(?::[^\s:]*:\d+:)?/g, "$1").replace(/\s+$/, "")
+  text
+    .replace(/(?:[0-9A-F]+:)?error:[0-9A-F]+:[^:\n]*:[^:\n]*:([^:\n]+)(?::[^\s:]*:\d+:)?/g, "$1")
+    .replace(/\s*SSL alert number \d+/g, "")
+    .replace(/\s+$/, "")
