@@ -85,6 +85,12 @@ export const NacosOptionsSchema = Schema.Struct({
       retryTimes: Schema.optional(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 100 })))
     })
   ),
+  /**
+   * TLS for every transport (gRPC, HTTP fallback, login, address server), never a plain-text fallback: a bare
+   * address means https and an explicit `http://` is refused. `caFile`: PEM CA the servers are verified against
+   * (the system roots when unset); `certFile` + `keyFile`: a client certificate (mutual TLS). `enabled: false`
+   * switches it off.
+   */
   tls: Schema.optional(
     Schema.Struct({
       enabled: Schema.optional(Schema.Boolean),
