@@ -18,6 +18,12 @@ import * as HttpClientResponse from "effect/http/HttpClientResponse"
 import type * as Scope from "effect/Scope"
 import type { TlsMaterial } from "./tls.ts"
 
+/**
+ * An idle kept-alive socket is closed after this long (undici's default too): well before a server drops it, so a
+ * request is not written into a socket the server is closing (a reset the caller could not tell from a lost write).
+ */
+const IDLE_SOCKET_MILLIS = 4_000
+
 /** Statuses a Web `Response` must be built without a body. */
 const NULL_BODY_STATUSES: ReadonlySet<number> = new Set([101, 103, 204, 205, 304])
 
@@ -103,7 +109,7 @@ const exchange = (
 export const make = (tls: TlsMaterial | undefined): Effect.Effect<HttpClient.HttpClient, never, Scope.Scope> =>
   Effect.gen(function* () {
     const plainAgent = yield* Effect.acquireRelease(
-      Effect.sync(() => new http.Agent({ keepAlive: true })),
+      Effect.sync(() => new http.Agent({ keepAlive: true, timeout: IDLE_SOCKET_MILLIS })),
       (agent) => Effect.sync(() => agent.destroy())
     )
     const tlsAgent = yield* Effect.acquireRelease(
@@ -111,6 +117,7 @@ export const make = (tls: TlsMaterial | undefined): Effect.Effect<HttpClient.Htt
         () =>
           new https.Agent({
             keepAlive: true,
+            timeout: IDLE_SOCKET_MILLIS,
             ...(tls?.ca !== undefined ? { ca: tls.ca } : {}),
             ...(tls?.cert !== undefined ? { cert: tls.cert } : {}),
             ...(tls?.key !== undefined ? { key: tls.key } : {})
