@@ -7,8 +7,12 @@
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigService } from "@effect-nacos/config"
 import * as Effect from "effect/Effect"
+import * as References from "effect/References"
 import { eventually, startWatch, uniqueId } from "../../packages/config/test/support/behaviour.ts"
 import { nacosLayer, servers } from "../support.ts"
+
+/** Connection news at info level is not what these tests are about. */
+const quiet = Effect.provideService(References.MinimumLogLevel, "Warn")
 
 const accessKeys = { accessKey: "testAccessKey", secretKey: "testSecretKey", signatureRegionId: "cn-hangzhou" }
 
@@ -26,7 +30,7 @@ describe("access keys on the real server (auth on)", () => {
         []
       )
       yield* config.remove({ dataId })
-    }).pipe(Effect.provide(ConfigService.layer), Effect.provide(nacosLayer(servers().authOn, accessKeys)))
+    }).pipe(Effect.provide(ConfigService.layer), Effect.provide(nacosLayer(servers().authOn, accessKeys)), quiet)
   )
 
   it.live("access keys without a username are refused by the token check", () =>
@@ -36,7 +40,8 @@ describe("access keys on the real server (auth on)", () => {
       expect(error._tag).toBe("AuthError")
     }).pipe(
       Effect.provide(ConfigService.layer),
-      Effect.provide(nacosLayer(servers().authOn, { credentials: false, ...accessKeys }))
+      Effect.provide(nacosLayer(servers().authOn, { credentials: false, ...accessKeys })),
+      quiet
     )
   )
 })
