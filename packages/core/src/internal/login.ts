@@ -102,9 +102,6 @@ const bodyExcerpt = (body: string, password: Redacted.Redacted<string>): string 
   return trimmed.length > MAX_MESSAGE_BODY_CHARS ? `${trimmed.slice(0, MAX_MESSAGE_BODY_CHARS)}…` : trimmed
 }
 
-/** Kept for the modules that imported it from here; it lives in `httpClientErrorText.ts`. */
-export { describeHttpClientError } from "./httpClientErrorText.ts"
-
 type Attempt =
   | { readonly _tag: "Answered"; readonly status: number; readonly body: string }
   /** `cause` is the network error alone: the HttpClientError would carry the request, whose body is the password. */
