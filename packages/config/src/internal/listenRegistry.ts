@@ -85,7 +85,6 @@ type ListenError = TransportError | ServerError | AuthError
 /** What went wrong in one round: enough for one log line and the retry schedule's input. */
 interface RoundFailures {
   keys: number
-  unlisten: boolean
   first: ListenError | QueryError | undefined
 }
 
@@ -273,7 +272,6 @@ export const make = Effect.fnUntraced(function* (
         if (answer._tag === "Success") continue
         // tried again in the next round (unless watched again meanwhile); the other chunks go on
         for (const [id, key] of chunk) if (!watched.has(id)) unlistenPending.set(id, key)
-        failures.unlisten = true
         failures.first ??= answer.failure
       }
     })
@@ -300,7 +298,7 @@ export const make = Effect.fnUntraced(function* (
   })
 
   const round = Effect.gen(function* () {
-    const failures: RoundFailures = { keys: 0, unlisten: false, first: undefined }
+    const failures: RoundFailures = { keys: 0, first: undefined }
     yield* unlistenDropped(failures)
     if (fullSyncDue) {
       fullSyncDue = false
