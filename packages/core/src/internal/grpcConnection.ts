@@ -487,13 +487,18 @@ export const make = Effect.fnUntraced(function* (
           )
     )
 
-  const request: Connection["request"] = (requestType, body, responseSchema, requestOptions?: RequestOptions) => {
+  const request: Connection["request"] = (requestType, body, responseSchema, requestOptions?: RequestOptions) =>
+    Effect.suspend(() => requestOnce(requestType, body, responseSchema, requestOptions))
+
+  /** One run of a request (its own flags, however often the effect runs). */
+  const requestOnce: Connection["request"] = (requestType, body, responseSchema, requestOptions?: RequestOptions) => {
     const timeoutMillis = requestOptions?.timeoutMillis ?? grpcOptions.timeoutMillis
-    // whether a session was found: a timeout before that means "no connection", and says where it tried
-    let sessionFound = false
+    // a timeout while waiting for a session means "no connection", and says where the lifecycle tried
+    let waitingForSession = false
     const attempt = Effect.gen(function* () {
+      waitingForSession = true
       const live = yield* awaitLive
-      sessionFound = true
+      waitingForSession = false
       const identity = yield* auth.identity(requestOptions?.resource ?? INTERNAL_RESOURCE)
       const payload = encodePayload(requestType, body, { ...identity, ...requestOptions?.headers })
       const answer = yield* unaryOnce(live.channel, payload, timeoutMillis)
@@ -541,9 +546,9 @@ export const make = Effect.fnUntraced(function* (
         duration: timeoutMillis,
         orElse: () =>
           Effect.fail(
-            sessionFound
-              ? new TransportError({ message: `${requestType} got no answer within ${timeoutMillis} ms` })
-              : notConnected(timeoutMillis, requestType)
+            waitingForSession
+              ? notConnected(timeoutMillis, requestType)
+              : new TransportError({ message: `${requestType} got no answer within ${timeoutMillis} ms` })
           )
       })
     )
