@@ -197,7 +197,8 @@ const SURELY_NOT_HANDLED_STATUSES: ReadonlySet<number> = new Set([503])
 
 /**
  * Error codes of a connection that was never made, so no byte of the request left: refused, no such host, no
- * route. Anything else (timeout, reset, TLS trouble mid-stream) may have happened after the request was sent.
+ * route, a TLS handshake that refused the server's certificate. Anything else (timeout, reset) may have happened
+ * after the request was sent.
  */
 const NEVER_CONNECTED_CODES: ReadonlyArray<string> = [
   "ECONNREFUSED",
@@ -206,7 +207,13 @@ const NEVER_CONNECTED_CODES: ReadonlyArray<string> = [
   "EHOSTUNREACH",
   "ENETUNREACH",
   "EADDRNOTAVAIL",
-  "UND_ERR_CONNECT_TIMEOUT"
+  "UND_ERR_CONNECT_TIMEOUT",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_HAS_EXPIRED"
 ]
 
 /** The codes and messages along an error's `cause` chain (and inside an AggregateError's `errors`). */
