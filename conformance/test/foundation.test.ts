@@ -4,6 +4,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Auth, NacosHttp, Transport } from "@effect-nacos/core"
 import * as Effect from "effect/Effect"
+import * as Logger from "effect/Logger"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
@@ -85,6 +86,54 @@ describe("auth (auth on)", () => {
       expect(JSON.stringify(error)).not.toContain("not-the-password")
       expect(error.message).not.toContain("not-the-password")
     }).pipe(Effect.provide(nacosLayer(servers().authOn, { password: "not-the-password" })))
+  )
+
+  it.live("the server's answers to wrong credentials: 500 without a message (wrong password), 403 (unknown user)", () =>
+    Effect.gen(function* () {
+      // what 3.1.0 answers on the server port, so the client's reading of it stays checked against the real thing
+      const server = servers().authOn
+      const answer = (username: string) =>
+        Effect.promise(async () => {
+          const response = await fetch(
+            `http://${server.serverAddr}/nacos/v3/auth/user/login?username=${encodeURIComponent(username)}`,
+            { method: "POST", body: new URLSearchParams({ password: "not-the-password" }) }
+          )
+          return { status: response.status, body: await response.text() }
+        })
+      const wrongPassword = yield* answer(server.username)
+      expect(wrongPassword.status).toBe(500)
+      expect(JSON.parse(wrongPassword.body)).toMatchObject({ status: 500, message: "No message available" })
+      const unknownUser = yield* answer("no-such-user")
+      expect(unknownUser.status).toBe(403)
+    })
+  )
+
+  it.live("a wrong password or an unknown user says 'wrong username or password', with no server body at WARN", () =>
+    Effect.gen(function* () {
+      for (const credentials of [
+        { password: "not-the-password" },
+        { username: "no-such-user", password: "not-the-password" }
+      ]) {
+        const lines: Array<string> = []
+        const captureLogs = Logger.layer([Logger.make((options) => lines.push(Logger.formatSimple.log(options)))])
+        const error = yield* Effect.flip(Auth.Auth.use((auth) => auth.identity({ module: "config" }))).pipe(
+          Effect.provide(nacosLayer(servers().authOn, credentials)),
+          Effect.provide(captureLogs)
+        )
+        expect(error._tag).toBe("AuthError")
+        expect(error.message).toContain("wrong username or password")
+        expect(error.message).toContain(servers().authOn.serverAddr)
+        const warnings = lines.filter((line) => line.includes("WARN"))
+        expect(warnings.length).toBe(1)
+        expect(warnings[0]).toContain("wrong username or password")
+        for (const line of lines) {
+          expect(line).not.toContain("No message available")
+          expect(line).not.toContain("Internal Server Error")
+          expect(line).not.toContain("Access Denied")
+          expect(line).not.toContain("not-the-password")
+        }
+      }
+    })
   )
 
   it.live("a request without a token is refused with a typed AuthError (403)", () =>
