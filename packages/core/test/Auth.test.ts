@@ -329,6 +329,26 @@ describe("Auth.layerUsernamePassword: error texts and token lifetime", () => {
     }).pipe(Effect.provide(usernamePasswordLayer(server)))
   })
 
+  it.effect(
+    "a 404 on both login paths (a wrong contextPath, or no Nacos there) is a TransportError, not AuthError",
+    () => {
+      const server = makeFakeServer(() =>
+        Effect.succeed({ status: 404, body: "<!doctype html><html><title>HTTP Status 404 – Not Found</title></html>" })
+      )
+      return Effect.gen(function* () {
+        const error = yield* Effect.flip(identity)
+        assert.strictEqual(error._tag, "TransportError")
+        assert.include(error.message, "10.0.0.1:8848")
+        assert.include(error.message, "contextPath")
+        assert.notInclude(error.message, "<html>")
+        assert.deepStrictEqual(
+          server.logins().map((request) => request.path),
+          ["/nacos/v3/auth/user/login", "/nacos/v1/auth/users/login"]
+        )
+      }).pipe(Effect.provide(usernamePasswordLayer(server)))
+    }
+  )
+
   it.effect("a repeated login failure warns once, not on every background retry", () => {
     const logs = captureLines()
     const server = makeFakeServer(() => Effect.succeed({ status: 403, body: "unknown user!" }))

@@ -152,6 +152,15 @@ const loginAt = Effect.fnUntraced(function* (
   if (attempt._tag === "Unreachable") {
     return { _tag: "Unreachable", server, message: attempt.message, ...(attempt.cause ? { cause: attempt.cause } : {}) }
   }
+  if (V3_MISSING_STATUSES.has(attempt.status)) {
+    // neither login path exists here: not a Nacos server at this address and context path, so not a credentials
+    // problem (callers may serve their snapshots as for an unreachable server)
+    return {
+      _tag: "Unreachable",
+      server,
+      message: `HTTP ${attempt.status} for ${parameters.contextPath}${LOGIN_PATH_V1}: no Nacos login here (a wrong contextPath?)`
+    }
+  }
   const who = `login as ${JSON.stringify(parameters.username)} at ${server}`
   if (REJECTED_CREDENTIALS_STATUSES.has(attempt.status) || isBareServerError(attempt.status, attempt.body)) {
     // the server's body says nothing more (e.g. "Access Denied", "No message available"): left out
