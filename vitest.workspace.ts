@@ -2,10 +2,12 @@ import { defineConfig } from "vitest/config"
 
 // The root test config: one project per package, plus the real-server conformance project
 // (run only by `npm run test:conformance`, because it starts Nacos JVMs).
-// Workspace packages resolve to their TypeScript sources (the "source" export condition), never to a stale
-// dist/: vitest runs node tests through its SSR resolver, so the condition is set there too.
-const resolve = { conditions: ["source"] }
-const ssr = { resolve: { conditions: ["source"], externalConditions: ["source"] } }
+// Workspace packages resolve to their TypeScript sources (the "@effect-nacos/source" export condition), never to a
+// stale dist/: vitest runs node tests through its SSR resolver, so the condition is set there too. The condition is
+// project-specific so that a consumer's own "source" condition never selects our .ts files inside node_modules.
+const sourceCondition = "@effect-nacos/source"
+const resolve = { conditions: [sourceCondition] }
+const ssr = { resolve: { conditions: [sourceCondition], externalConditions: [sourceCondition] } }
 
 export default defineConfig({
   resolve,

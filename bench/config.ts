@@ -1,7 +1,7 @@
 /**
  * ConfigService benchmark: prints one JSON object.
  *
- *   NACOS_SERVER_ADDR=127.0.0.1:8848 [NACOS_USERNAME=… NACOS_PASSWORD=…] node --conditions=source --expose-gc bench/config.ts
+ *   NACOS_SERVER_ADDR=127.0.0.1:8848 [NACOS_USERNAME=… NACOS_PASSWORD=…] node --conditions=@effect-nacos/source --expose-gc bench/config.ts
  *
  * - get throughput with 1, 64 and 512 requests in flight (one client, one existing config);
  * - publish → watch latency (p50 / p99): one client publishes, another one's watch receives the change;

@@ -6,8 +6,6 @@
  *
  * @since 0.1.0
  */
-import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
-import * as NodePath from "@effect/platform-node/NodePath"
 import type * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import type * as FileSystem from "effect/FileSystem"
@@ -17,6 +15,7 @@ import * as Option from "effect/Option"
 import type * as Path from "effect/Path"
 import * as Auth from "./Auth.ts"
 import * as Cache from "./Cache.ts"
+import * as NodeFileSystem from "./internal/nodeFileSystem.ts"
 import * as NodeHttpClient from "./internal/nodeHttpClient.ts"
 import { readTlsMaterial } from "./internal/tls.ts"
 import { InvalidArgumentError, type TransportError } from "./NacosError.ts"
@@ -95,10 +94,15 @@ export const httpClientLayer: Layer.Layer<HttpClient.HttpClient, InvalidArgument
 /**
  * {@link httpClientLayer} for HTTP, Node's file system for the snapshot cache.
  *
+ * The `FileSystem` here implements what the cache uses (whole-file reads and writes, `makeDirectory`, `rename`,
+ * `remove`, `exists`, `access`) over `node:fs/promises`, so that the package needs no platform package; its other
+ * operations fail as not found. For a complete Node `FileSystem`, provide `NodeFileSystem.layer` and
+ * `NodePath.layer` from `@effect/platform-node` with {@link layerWithoutPlatform}.
+ *
  * @category layers
  */
 export const platformLayer: Layer.Layer<NacosPlatform, InvalidArgumentError, NacosOptions.NacosOptions> =
-  Layer.mergeAll(httpClientLayer, NodeFileSystem.layer, NodePath.layer)
+  Layer.mergeAll(httpClientLayer, NodeFileSystem.layer)
 
 /** The whole stack over an options layer, with the platform configured by the same options (built once). */
 const withPlatform = <E, R>(

@@ -21,7 +21,7 @@ export const runChild = (
   cue?: () => boolean
 ) =>
   Effect.callback<ChildOutcome>((resume) => {
-    const child = spawn(process.execPath, ["--conditions=source", script, ...args], {
+    const child = spawn(process.execPath, ["--conditions=@effect-nacos/source", script, ...args], {
       stdio: ["pipe", "pipe", "pipe"]
     })
     if (cue === undefined) child.stdin.end()
