@@ -22,6 +22,7 @@ import {
   startWatch,
   uniqueId
 } from "../../packages/config/test/support/behaviour.ts"
+import { holdingProxyAbove } from "../../packages/config/test/support/holdingProxy.ts"
 import { type ConformanceServer, nacosLayer, servers } from "../support.ts"
 
 // =============================================================================
@@ -257,6 +258,86 @@ for (const [label, server] of profiles()) {
           yield* eventually(config.get({ dataId }), (content) => content === "cas over http")
           yield* config.remove({ dataId })
           yield* eventually(Effect.flip(config.get({ dataId })), (error) => error._tag === "NotFoundError")
+        }),
+      90_000
+    )
+
+    // with auth on, a wrong contextPath also means no login, so nothing could be published to be kept
+    if (!server.authEnabled) {
+      it.live(
+        "a bare 404 (a wrong contextPath) with gRPC unreachable is not 'not found': the snapshot answers and stays",
+        () =>
+          Effect.gen(function* () {
+            const { proxy, portOffset } = yield* grpcProxyFor(server)
+            const { config } = yield* client(server, {
+              contextPath: "/not-nacos",
+              grpc: { portOffset, timeoutMillis: 1000 }
+            })
+            const dataId = uniqueId("foreign-404")
+            yield* config.publish({ dataId, content: "last known good" })
+            yield* eventually(config.get({ dataId }), (content) => content === "last known good")
+            yield* Effect.promise(() => proxy.cut())
+            // the HTTP fallback reaches the server's Tomcat, which answers its own HTML 404 for the wrong path
+            expect(yield* config.getInfo({ dataId })).toMatchObject({ content: "last known good", source: "snapshot" })
+            expect(yield* config.getInfo({ dataId })).toMatchObject({ source: "snapshot" })
+            yield* Effect.promise(() => proxy.restore())
+            yield* eventually(config.remove({ dataId }))
+          }),
+        90_000
+      )
+    }
+
+    it.live(
+      "a CAS publish whose gRPC answer is late is confirmed by md5: success, though the server applied it before answering",
+      () =>
+        Effect.gen(function* () {
+          const { proxy, portOffset } = yield* holdingProxyAbove(server.grpcPort, server.httpPort)
+          const { config } = yield* client(server, { grpc: { portOffset, timeoutMillis: 1000 } })
+          const dataId = uniqueId("late-cas")
+          yield* config.publish({ dataId, content: "old" })
+          yield* eventually(config.get({ dataId }), (content) => content === "old")
+          proxy.holdAnswers()
+          // over HTTP this would be re-sent and refused as a conflict with itself
+          yield* config.publish({ dataId, content: "new", casMd5: md5("old") })
+          proxy.release()
+          yield* eventually(config.get({ dataId }), (content) => content === "new")
+          yield* config.remove({ dataId })
+        }),
+      90_000
+    )
+
+    it.live(
+      "size: 10 MiB is refused before sending; 4 MiB, slower than a short base timeout, is stored within its size-grown budget",
+      () =>
+        Effect.gen(function* () {
+          const { config } = yield* client(server, { grpc: { timeoutMillis: 500 } })
+          const dataId = uniqueId("large")
+          // connected first: the short timeout is for the publish, not for a handshake on a busy machine
+          yield* eventually(Effect.flip(config.get({ dataId })), (error) => error._tag === "NotFoundError")
+          const refused = yield* Effect.flip(config.publish({ dataId, content: "a".repeat(10 * 1024 * 1024) }))
+          expect(refused).toMatchObject({ _tag: "InvalidArgumentError", field: "content" })
+          // storing 4 MiB takes the server about a second even when idle; with 500 ms it used to time out and be
+          // re-sent over HTTP, whose form the server drops ("'dataId' is not present") after storing the first
+          const large = "b".repeat(4 * 1024 * 1024)
+          yield* config.publish({ dataId, content: large })
+          yield* eventually(config.getInfo({ dataId }), (info) => info.md5 === md5(large))
+          yield* eventually(config.remove({ dataId }))
+        }),
+      120_000
+    )
+
+    it.live(
+      "over HTTP, a form past the server's post-size limit is refused as such, and nothing is stored",
+      () =>
+        Effect.gen(function* () {
+          const { proxy, portOffset } = yield* grpcProxyFor(server)
+          yield* Effect.promise(() => proxy.cut())
+          const { config } = yield* client(server, { grpc: { portOffset, timeoutMillis: 1000 } })
+          const dataId = uniqueId("large-form")
+          const error = yield* Effect.flip(config.publish({ dataId, content: "c".repeat(3 * 1024 * 1024) }))
+          expect(error).toMatchObject({ _tag: "InvalidArgumentError", field: "content" })
+          expect(error.message).toContain("post-size limit")
+          expect((yield* Effect.flip(config.get({ dataId })))._tag).toBe("NotFoundError")
         }),
       90_000
     )
