@@ -252,7 +252,9 @@ const makeUsernamePassword = Effect.fnUntraced(function* (credentials: {
  *   build (the client can still serve snapshots). `identity` waits for that login; its failure reaches callers as
  *   `AuthError` (credentials rejected: the first request fails with it) or `TransportError` (no server reachable).
  *   For `LOGIN_RETRY_MILLIS` after a failure callers get that same error; the background retries meanwhile.
- * - The token is refreshed at `ttl − window`, `window` random in `[ttl/15, ttl/10)`.
+ * - The token is refreshed at `ttl − window`, `window` random in `[ttl/15, ttl/10)`, and used for at least
+ *   `MIN_TOKEN_LIFETIME_MILLIS` whatever ttl the server announced (a zero ttl is not one login per request).
+ * - A failed login is logged at WARN once; its repetitions by the background retry at DEBUG.
  * - Single-flight: every caller arriving while a login runs waits for that login.
  * - `onForbidden` drops the token and logs in again, unless the last login finished less than
  *   `RE_LOGIN_WINDOW_MILLIS` ago.
