@@ -1,0 +1,62 @@
+/**
+ * The consumer test's program, compiled by plain `tsc` in a project that installed our tarballs (see run.ts): what a
+ * new user writes first. Publishes a config, reads it back, checks the snapshot the cache wrote, removes it, exits 0.
+ * Any failure sets exit code 1.
+ *
+ * Reads NACOS_SERVER_ADDR (+ NACOS_USERNAME / NACOS_PASSWORD) and NACOS_CACHE_DIR through `Nacos.layerConfig`.
+ */
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { ConfigService } from "@effect-nacos/config"
+import * as ConfigServiceModule from "@effect-nacos/config/ConfigService"
+import { Nacos } from "@effect-nacos/core"
+import { Effect, Schedule } from "effect"
+
+const dataId = `consumer-${Date.now()}.properties`
+const content = `greeting=hello from a consumer at ${new Date().toISOString()}`
+
+/** Every file under a directory, recursively (the cache's layout is the cache's business). */
+const filesUnder = (directory: string): Array<string> =>
+  fs.existsSync(directory)
+    ? fs
+        .readdirSync(directory, { recursive: true, encoding: "utf8" })
+        .map((name) => path.join(directory, name))
+        .filter((name) => fs.statSync(name).isFile())
+    : []
+
+const program = Effect.gen(function* () {
+  // A subpath import and the root namespace are one module: one service tag, not two.
+  if (ConfigServiceModule.ConfigService !== ConfigService.ConfigService) {
+    return yield* Effect.fail(new Error("@effect-nacos/config/ConfigService is another module than the root export"))
+  }
+  const config = yield* ConfigService.ConfigService
+  yield* config.publish({ dataId, content })
+  // The server answers reads from a cache it refreshes about 100 ms after a publish.
+  const read = yield* config.get({ dataId }).pipe(
+    Effect.flatMap((found) =>
+      found === content ? Effect.succeed(found) : Effect.fail(new Error(`read ${JSON.stringify(found)}`))
+    ),
+    Effect.retry({ schedule: Schedule.spaced("100 millis"), times: 50 })
+  )
+  yield* Effect.log(`published and read ${dataId}: ${read}`)
+
+  const cacheDir = process.env.NACOS_CACHE_DIR ?? ""
+  const snapshot = filesUnder(cacheDir).find((name) => fs.readFileSync(name, "utf8") === content)
+  if (snapshot === undefined) {
+    return yield* Effect.fail(new Error(`no snapshot with the content under NACOS_CACHE_DIR=${cacheDir}`))
+  }
+  yield* Effect.log(`snapshot written: ${path.relative(cacheDir, snapshot)}`)
+  yield* config.remove({ dataId })
+})
+
+program
+  .pipe(Effect.provide(ConfigService.layer), Effect.provide(Nacos.layerConfig), Effect.scoped, Effect.runPromise)
+  .then(
+    () => {
+      process.exitCode = 0
+    },
+    (error: unknown) => {
+      console.error("consumer program failed:", error)
+      process.exitCode = 1
+    }
+  )
