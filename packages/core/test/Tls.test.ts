@@ -206,7 +206,7 @@ describe("TLS", () => {
   )
 
   it.live(
-    "a CA that did not sign the server's certificate: typed failures naming the verify step, nothing handled",
+    "a CA that did not sign the server's certificate, or none (system roots): typed failures naming the verify step, nothing handled",
     () =>
       withPair(
         () =>
@@ -216,28 +216,30 @@ describe("TLS", () => {
           }),
         (pair) =>
           Effect.gen(function* () {
-            const options = clientOptions(pair, { tls: { caFile: certs.otherCaFile } })
-            const httpError = yield* Effect.flip(
-              NacosHttp.NacosHttp.use((nacosHttp) => nacosHttp.request(configRead)).pipe(
-                Effect.provide(Nacos.layer(options))
+            // `tls: {}`: TLS without a CA file, the case that once went out in plain http
+            for (const tlsOptions of [{ caFile: certs.otherCaFile }, {}]) {
+              const options = clientOptions(pair, { tls: tlsOptions })
+              const httpError = yield* Effect.flip(
+                NacosHttp.NacosHttp.use((nacosHttp) => nacosHttp.request(configRead)).pipe(
+                  Effect.provide(Nacos.layer(options))
+                )
               )
-            )
-            assert.strictEqual(httpError._tag, "TransportError")
-            assert.include(httpError.message, "certificate verify failed")
-            assert.include(httpError.message, `localhost:${pair.http.port}`)
+              assert.strictEqual(httpError._tag, "TransportError")
+              assert.include(httpError.message, "certificate verify failed")
+              assert.include(httpError.message, `localhost:${pair.http.port}`)
 
-            const loginError = yield* Effect.flip(
-              Auth.Auth.use((auth) => auth.identity({ module: "config" })).pipe(
-                Effect.provide(Nacos.layer({ ...options, username: "nacos", password: "secret" }))
+              const loginError = yield* Effect.flip(
+                Auth.Auth.use((auth) => auth.identity({ module: "config" })).pipe(
+                  Effect.provide(Nacos.layer({ ...options, username: "nacos", password: "secret" }))
+                )
               )
-            )
-            assert.strictEqual(loginError._tag, "TransportError")
-            assert.include(loginError.message, "certificate verify failed")
+              assert.strictEqual(loginError._tag, "TransportError")
+              assert.include(loginError.message, "certificate verify failed")
 
-            const grpcError = yield* Effect.flip(openSession.pipe(Effect.provide(Nacos.layer(options))))
-            assert.strictEqual(grpcError._tag, "TransportError")
-            assert.include(grpcError.message, "certificate verify failed")
-
+              const grpcError = yield* Effect.flip(openSession.pipe(Effect.provide(Nacos.layer(options))))
+              assert.strictEqual(grpcError._tag, "TransportError")
+              assert.include(grpcError.message, "certificate verify failed")
+            }
             assert.deepStrictEqual(pair.http.requests, [])
             assert.deepStrictEqual(pair.grpc.received, [])
           }).pipe(Effect.provide(quiet))
