@@ -215,20 +215,33 @@ export const resolve = Effect.fnUntraced(function* (
   if (!hasServers && options.endpoint === undefined) {
     return yield* invalid("serverAddr", "either serverAddr or endpoint is required")
   }
+  const parseAddresses = Effect.fnUntraced(function* (addressOptions: { readonly tls: boolean }) {
+    const serverAddresses = hasServers
+      ? yield* ServerAddress.parseList(options.serverAddr!, "serverAddr", addressOptions)
+      : []
+    const endpoint =
+      options.endpoint === undefined
+        ? Option.none()
+        : Option.some({
+            // an address server listens on 8080 unless told otherwise (Java client default)
+            address: yield* ServerAddress.parse(options.endpoint, "endpoint", 8080, addressOptions),
+            contextPath: normalizeContextPath(options.endpointContextPath ?? "/nacos"),
+            refreshMillis: options.endpointRefreshMillis ?? 30_000
+          })
+    return { serverAddresses, endpoint }
+  })
   // with TLS on, a bare address means https and an explicit http:// is refused (never a plain-text downgrade)
-  const addressOptions = { tls: options.tls !== undefined && (options.tls.enabled ?? true) }
-  const serverAddresses = hasServers
-    ? yield* ServerAddress.parseList(options.serverAddr!, "serverAddr", addressOptions)
-    : []
-  const endpoint =
-    options.endpoint === undefined
-      ? Option.none()
-      : Option.some({
-          // an address server listens on 8080 unless told otherwise (Java client default)
-          address: yield* ServerAddress.parse(options.endpoint, "endpoint", 8080, addressOptions),
-          contextPath: normalizeContextPath(options.endpointContextPath ?? "/nacos"),
-          refreshMillis: options.endpointRefreshMillis ?? 30_000
-        })
+  const tlsConfigured = options.tls !== undefined && (options.tls.enabled ?? true)
+  let { serverAddresses, endpoint } = yield* parseAddresses({ tls: tlsConfigured })
+  const namesHttps = [...serverAddresses, ...Option.toArray(endpoint).map((e) => e.address)].some(
+    (address) => address.scheme === "https"
+  )
+  if (namesHttps && options.tls?.enabled === false) {
+    return yield* invalid("tls.enabled", "tls.enabled is false, but an address asks for https://")
+  }
+  // an https:// address asks for TLS on every transport, gRPC included (verified against the system roots)
+  const tlsImplied = namesHttps && options.tls === undefined
+  if (tlsImplied) ({ serverAddresses, endpoint } = yield* parseAddresses({ tls: true }))
   const namespace = (options.namespace ?? "").trim() === "" ? DEFAULT_NAMESPACE : options.namespace!
   if (!NAMESPACE_PATTERN.test(namespace) || namespace.length > 64) {
     return yield* invalid("namespace", "namespace must be 1..64 characters of letters, digits, '_' or '-'")
@@ -251,7 +264,7 @@ export const resolve = Effect.fnUntraced(function* (
           })
         )
       : Option.none()
-  const tlsInput = options.tls
+  const tlsInput: NacosOptionsInput["tls"] = options.tls ?? (tlsImplied ? {} : undefined)
   const tlsEnabled = tlsInput !== undefined && (tlsInput.enabled ?? true)
   if (tlsInput !== undefined && (tlsInput.certFile === undefined) !== (tlsInput.keyFile === undefined)) {
     return yield* invalid("tls.certFile", "certFile and keyFile go together")

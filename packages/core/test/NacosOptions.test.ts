@@ -46,6 +46,26 @@ describe("NacosOptions.resolve", () => {
     })
   )
 
+  it.effect("an https:// address turns TLS on for every transport, gRPC included; bare neighbours become https", () =>
+    Effect.gen(function* () {
+      const options = yield* NacosOptions.resolve({ serverAddr: "https://a:8848,b:8848" })
+      assert.deepStrictEqual(
+        options.serverAddresses.map((address) => address.httpBase),
+        ["https://a:8848", "https://b:8848"]
+      )
+      assert.isTrue(Option.isSome(options.tls))
+    })
+  )
+
+  it.effect.each([
+    { input: { serverAddr: "https://a:8848,http://b:8848" }, field: "serverAddr" },
+    { input: { serverAddr: "https://a:8848", tls: { enabled: false } }, field: "tls.enabled" }
+  ])("https:// never mixes with plain text: $input", ({ input, field }) =>
+    Effect.gen(function* () {
+      assert.strictEqual(yield* invalidField(input), field)
+    })
+  )
+
   it.effect("empty or blank namespace means public", () =>
     Effect.gen(function* () {
       assert.strictEqual((yield* NacosOptions.resolve({ serverAddr: "h", namespace: "" })).namespace, "public")
