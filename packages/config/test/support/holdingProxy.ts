@@ -45,7 +45,8 @@ export class HoldingProxy {
     this.targetPort = targetPort
   }
 
-  async listen(): Promise<this> {
+  /** Listens on `port` (0 = any free port). */
+  async listen(port = 0): Promise<this> {
     const server = net.createServer((client) => {
       const upstream = net.connect(this.targetPort, "127.0.0.1")
       for (const socket of [client, upstream]) {
@@ -70,7 +71,7 @@ export class HoldingProxy {
     })
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject)
-      server.listen(0, "127.0.0.1", () => resolve())
+      server.listen(port, "127.0.0.1", () => resolve())
     })
     const address = server.address()
     if (address === null || typeof address === "string") throw new Error("proxy has no TCP port")
@@ -104,15 +105,17 @@ export class HoldingProxy {
   }
 }
 
-/** A holding proxy to `targetPort` on a port above `abovePort` (so it can be reached as `abovePort + offset`). */
+/** A holding proxy to `targetPort` at `abovePort + offset` for the first free offset (the client's `grpc.portOffset`). */
 export const holdingProxyAbove = (targetPort: number, abovePort: number) =>
   Effect.gen(function* () {
-    for (let attempt = 0; attempt < 20; attempt++) {
-      const proxy = yield* Effect.acquireRelease(
-        Effect.promise(() => new HoldingProxy(targetPort).listen()),
-        (proxy) => Effect.promise(() => proxy.close())
+    for (let offset = 1; offset < 200 && abovePort + offset <= 65535; offset++) {
+      const proxy = yield* Effect.tryPromise(() => new HoldingProxy(targetPort).listen(abovePort + offset)).pipe(
+        Effect.option
       )
-      if (proxy.port > abovePort) return { proxy, portOffset: proxy.port - abovePort }
+      if (proxy._tag === "Some") {
+        yield* Effect.addFinalizer(() => Effect.promise(() => proxy.value.close()))
+        return { proxy: proxy.value, portOffset: offset }
+      }
     }
-    return yield* Effect.die("no free port above the HTTP port")
+    return yield* Effect.die("no free port just above the HTTP port")
   })
