@@ -358,6 +358,22 @@ describe("ConfigService live: what removes or keeps a snapshot", () => {
       })
   )
 
+  it.live(
+    "a gRPC 'server is starting' answer shares the not-found code 300, yet keeps the snapshot and serves it",
+    () =>
+      Effect.gen(function* () {
+        const fake = yield* fakeServer
+        const { config, files } = yield* build(liveLayer({ address: fake.address, httpFallback: false }))
+        yield* files.writeConfigSnapshot(keyOf("starting"), { content: "last known good" })
+        fake.answerQueriesAsStarting = true
+        expect(yield* config.getInfo({ dataId: "starting" })).toMatchObject({
+          content: "last known good",
+          source: "snapshot"
+        })
+        expect((yield* files.readConfigSnapshot(keyOf("starting")))._tag).toBe("Some")
+      })
+  )
+
   it.live("Nacos' own 'not found' over HTTP (code 20004) removes the snapshot", () =>
     Effect.gen(function* () {
       const { address, portOffset } = yield* fakeServerWithHttp({ grpc: false })

@@ -19,6 +19,14 @@ import { Acknowledged, ConfigChangeBatchListenResponse, ConfigQueryResponse } fr
 
 /** ConfigQueryResponse errorCodes (`ConfigQueryResponse.CONFIG_NOT_FOUND` / `CONFIG_QUERY_CONFLICT`). */
 const CONFIG_NOT_FOUND = 300
+/**
+ * A server still starting answers any request with an ErrorResponse of the same code 300
+ * (`NacosException.INVALID_SERVER_STATUS`, "Server is starting,please try later."): that says nothing about the
+ * config, and must not read as "gone" (which removes the snapshot).
+ */
+const SERVER_STARTING = /starting/i
+const isConfigNotFound = (error: ServerError) =>
+  error.errorCode === CONFIG_NOT_FOUND && !SERVER_STARTING.test(error.message)
 const CONFIG_QUERY_CONFLICT = 400
 /** `NacosException.INVALID_PARAM`: the server's parameter check refused the request. */
 const INVALID_PARAM = 400
@@ -105,7 +113,7 @@ export const make = (connection: Connection.Connection, limits: GrpcLimits): Grp
         Effect.catchTag(
           "ServerError",
           (error): Effect.Effect<Option.Option<RemoteConfig>, ConflictError | ServerError> =>
-            error.errorCode === CONFIG_NOT_FOUND
+            isConfigNotFound(error)
               ? Effect.succeed(Option.none<RemoteConfig>())
               : error.errorCode === CONFIG_QUERY_CONFLICT
                 ? Effect.fail(new ConflictError({ resource: describeKey(key), message: error.message }))

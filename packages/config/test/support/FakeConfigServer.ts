@@ -47,6 +47,8 @@ export class FakeConfigServer {
   readonly httpRequests: Array<string> = []
   /** Answer every listened key as changed, whatever md5 the client sent (a server whose md5 view differs). */
   reportEveryKeyChanged = false
+  /** Answer queries as a server that is still starting does: ErrorResponse 300, the code of "not found". */
+  answerQueriesAsStarting = false
   /** dataIds whose query the server refuses (a server error), until removed. */
   readonly refusedQueries = new Set<string>()
   /** dataIds that make the server refuse every listen request naming them, until removed. */
@@ -149,6 +151,12 @@ export class FakeConfigServer {
     switch (type) {
       case "ConfigQueryRequest": {
         const query = Schema.decodeUnknownSync(QueryBody)(json)
+        if (this.answerQueriesAsStarting) {
+          return {
+            type: "ErrorResponse",
+            body: { resultCode: 500, errorCode: 300, message: "Server is starting,please try later." }
+          }
+        }
         if (this.refusedQueries.has(query.dataId)) {
           return { type: "ConfigQueryResponse", body: { resultCode: 500, errorCode: 500, message: "query refused" } }
         }
