@@ -117,10 +117,11 @@ export class NacosHttp extends Context.Service<
     readonly getText: (options: RequestOptions) => Effect.Effect<string, NacosHttpError>
     /**
      * The `data` of a v2/v3 `{code, message, data}` envelope with `code` 0, decoded with `schema`. Other codes map to
-     * typed errors: 20004/404 → NotFoundError, 20005/409 → ConflictError, 403/10001 → AuthError (after
+     * typed errors: 20004 → NotFoundError, 20005 → ConflictError, 403/10001 → AuthError (after
      * `Auth.onForbidden`), 400/10000/20002 → InvalidArgumentError, anything else → ServerError. An answer without
-     * an envelope maps by its status, except that a bare 404 or 409 is a ServerError: only Nacos' envelope can say
-     * a resource is missing or conflicting, not a proxy or a wrong path.
+     * an envelope maps by its status, except that a bare 404 or 409 (or an envelope-like JSON with `code` 404 or
+     * 409) is a ServerError: only Nacos' own codes can say a resource is missing or conflicting, not a proxy or a
+     * wrong path.
      */
     readonly getEnvelope: <S extends Schema.Constraint>(
       schema: S,
@@ -180,7 +181,7 @@ const decodeEnvelope = Schema.decodeUnknownOption(Schema.fromJsonString(Envelope
 
 const isOk = (status: number): boolean => status >= 200 && status < 300
 
-/** Statuses that, without a v2/v3 envelope, say nothing about Nacos data (see `getEnvelope`). */
+/** Statuses that, without a v2/v3 envelope (or as its `code`), say nothing about Nacos data (see `getEnvelope`). */
 const FOREIGN_STATUSES: ReadonlySet<number> = new Set([404, 409])
 
 // =============================================================================
@@ -438,6 +439,14 @@ export const make = Effect.fnUntraced(function* (): Effect.fn.Return<
       const { code, message, data } = envelope.value
       if (code !== 0) {
         const detail = typeof data === "string" && data !== "" && data !== message ? `: ${data}` : ""
+        // Nacos' envelopes say "not found" / "conflict" as 20004 / 20005; a `code` 404 or 409 is someone else's JSON
+        if (FOREIGN_STATUSES.has(code)) {
+          return yield* new ServerError({
+            errorCode: code,
+            message: `${requestLabel(requestOptions)} at ${response.server}: code ${code} is not a Nacos answer: ${message ?? ""}${detail}`,
+            requestType: requestLabel(requestOptions)
+          })
+        }
         return yield* failureFor(
           code,
           `${requestLabel(requestOptions)}: ${message ?? `code ${code}`}${detail}`,

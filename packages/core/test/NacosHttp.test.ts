@@ -286,6 +286,9 @@ describe("NacosHttp.getEnvelope error mapping", () => {
     { status: 404, body: "Not Found", tag: "ServerError", errorCode: 404 },
     { status: 404, body: "<html><h1>HTTP Status 404 – Not Found</h1></html>", tag: "ServerError", errorCode: 404 },
     { status: 409, body: "Conflict", tag: "ServerError", errorCode: 409 },
+    // a gateway's own JSON that happens to look like an envelope
+    { status: 404, body: envelope(404, "no route matched"), tag: "ServerError", errorCode: 404 },
+    { status: 200, body: envelope(404, "Not Found"), tag: "ServerError", errorCode: 404 },
     { status: 409, body: envelope(20005, "resource conflict"), tag: "ConflictError" },
     { status: 400, body: envelope(20002, "parameter validate error", "dataId is blank"), tag: "InvalidArgumentError" },
     { status: 400, body: envelope(10000, "parameter missing"), tag: "InvalidArgumentError" },
