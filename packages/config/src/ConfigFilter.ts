@@ -26,7 +26,8 @@ export interface ConfigFilterContext {
 
 /**
  * One filter. Both hooks are optional; a failing hook fails the operation (publish is not sent; get/watch
- * deliver nothing for that value).
+ * deliver nothing for that value). What the `beforePublish` chain returns must pass the caller's content rules
+ * (not blank, at most 10 MiB), else the publish fails with an `InvalidArgumentError` for `content`.
  *
  * @category models
  */
