@@ -13,6 +13,9 @@ export default defineConfig({
   resolve,
   ssr,
   test: {
+    // The library's logs (connections, reconnects, fallbacks) are part of a failing test's story and noise
+    // otherwise: vitest keeps each test's console output and prints it only when that test fails.
+    silent: "passed-only",
     projects: [
       ...["core", "config"].map((name) => ({
         resolve,

@@ -32,7 +32,14 @@ const say = (line: string) => process.stdout.write(`[consumer] ${line} (+${elaps
 
 /** The packages a user installs together with ours; nothing of theirs may bring these in. */
 const FORBIDDEN_PACKAGES = ["redis", "ws", "undici"]
-const REQUIRED_TARBALL_FILES = ["LICENSE", "README.md", "package.json", "dist/index.js", "dist/index.d.ts"]
+const REQUIRED_TARBALL_FILES = [
+  "LICENSE",
+  "README.md",
+  "CHANGELOG.md",
+  "package.json",
+  "dist/index.js",
+  "dist/index.d.ts"
+]
 
 class CheckFailed extends Error {}
 const check = (holds: boolean, message: string) => {
