@@ -10,7 +10,9 @@ import * as Schedule from "effect/Schedule"
 /**
  * How long get/publish/remove keep trying gRPC before going over HTTP: the schedule is consulted after each
  * gRPC attempt that failed in transport (an attempt already waits up to `grpc.timeoutMillis` for a connection and
- * retries inside it). Default: no further gRPC attempt — the next one is over HTTP.
+ * retries inside it). Default: no further gRPC attempt — the next one is over HTTP. While the connection knows
+ * gRPC is down (a connect attempt failed, no session since), the schedule is not consulted: calls go straight to
+ * HTTP until a session is back.
  *
  * @category schedules
  */

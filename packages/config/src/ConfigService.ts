@@ -416,7 +416,8 @@ const makeLive = Effect.fnUntraced(function* (
       : withHttpFallback(
           grpc,
           HttpOperations.make(http, publishTimeoutMillis),
-          options.httpFallback ?? ConfigPolicy.httpFallback
+          options.httpFallback ?? ConfigPolicy.httpFallback,
+          connection.available
         )
   const snapshots = Snapshots.make(cache)
   const registry = yield* ListenRegistry.make({

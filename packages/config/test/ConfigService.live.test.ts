@@ -499,18 +499,56 @@ describe("ConfigService live: HTTP fallback", () => {
     })
   )
 
-  it.live("the schedule decides how many gRPC attempts come before HTTP; false never falls back", () =>
+  it.live(
+    "while gRPC is up, the schedule decides how many gRPC attempts come before HTTP; false never falls back",
+    () =>
+      Effect.gen(function* () {
+        const { fake, address, portOffset } = yield* fakeServerWithHttp({ grpc: true })
+        // the session is up, but the server does not answer queries: each gRPC attempt times out
+        fake.stallQueries = true
+        fake.write("late-http", "DEFAULT_GROUP", "x")
+        let attempts = 0
+        const counting = Schedule.recurs(2).pipe(Schedule.tap(() => Effect.sync(() => attempts++)))
+        const config = yield* serviceOf(liveLayer({ address, portOffset, timeoutMillis: 200, httpFallback: counting }))
+        expect(yield* config.get({ dataId: "late-http" })).toBe("x")
+        expect(attempts).toBe(2)
+        expect(fake.httpRequests).toEqual(["GET /nacos/v3/client/cs/config"])
+        const grpcOnly = yield* serviceOf(liveLayer({ address, portOffset, timeoutMillis: 200, httpFallback: false }))
+        expect((yield* Effect.flip(grpcOnly.get({ dataId: "late-http" })))._tag).toBe("TransportError")
+        expect(fake.httpRequests).toHaveLength(1)
+      })
+  )
+
+  it.live("once gRPC is known down, every call goes straight to HTTP (no gRPC wait) until a session is back", () =>
     Effect.gen(function* () {
       const { fake, address, portOffset } = yield* fakeServerWithHttp({ grpc: false })
-      let attempts = 0
-      const counting = Schedule.recurs(2).pipe(Schedule.tap(() => Effect.sync(() => attempts++)))
-      const config = yield* serviceOf(liveLayer({ address, portOffset, timeoutMillis: 200, httpFallback: counting }))
-      yield* config.publish({ dataId: "late-http", content: "x" })
-      expect(attempts).toBe(2)
-      expect(fake.httpRequests).toEqual(["POST /nacos/v1/cs/configs"])
-      const grpcOnly = yield* serviceOf(liveLayer({ address, portOffset, timeoutMillis: 200, httpFallback: false }))
-      expect((yield* Effect.flip(grpcOnly.get({ dataId: "late-http" })))._tag).toBe("TransportError")
-      expect(fake.httpRequests).toHaveLength(1)
+      fake.write("down", "DEFAULT_GROUP", "v1")
+      // consulted after each gRPC attempt that failed in transport: counts the calls that tried gRPC first
+      let grpcTries = 0
+      const counting = Schedule.recurs(1).pipe(Schedule.tap(() => Effect.sync(() => grpcTries++)))
+      const config = yield* serviceOf(liveLayer({ address, portOffset, timeoutMillis: 300, httpFallback: counting }))
+      // the first call may start before the first connect attempt has failed
+      expect(yield* config.get({ dataId: "down" })).toBe("v1")
+      grpcTries = 0
+      const httpBefore = fake.httpRequests.length
+      for (let call = 0; call < 3; call++) expect(yield* config.get({ dataId: "down" })).toBe("v1")
+      yield* config.publish({ dataId: "down", content: "v2" })
+      expect(grpcTries).toBe(0)
+      expect(fake.httpRequests.slice(httpBefore)).toEqual([
+        "GET /nacos/v3/client/cs/config",
+        "GET /nacos/v3/client/cs/config",
+        "GET /nacos/v3/client/cs/config",
+        "POST /nacos/v1/cs/configs"
+      ])
+      // gRPC comes back: once a session is up, calls use it again
+      yield* Effect.promise(() => fake.nacos.start(fake.httpPort + portOffset))
+      yield* eventually(
+        Effect.andThen(
+          config.get({ dataId: "down" }),
+          Effect.sync(() => fake.received("ConfigQueryRequest").length)
+        ),
+        (queries) => queries > 0
+      )
     })
   )
 })

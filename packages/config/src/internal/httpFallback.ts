@@ -1,6 +1,8 @@
 /**
  * gRPC first, HTTP when gRPC cannot be reached: each operation is retried over gRPC while it fails in transport
- * and the schedule allows; once the schedule gives up, the same operation goes over HTTP. A server's answer
+ * and the schedule allows; once the schedule gives up, the same operation goes over HTTP. While the connection
+ * knows gRPC is down (a connect attempt failed and no session came up since), operations go straight to HTTP — one
+ * HTTP round trip per call instead of a wait for a session first — until a session is back. A server's answer
  * (found, not found, conflict, refused) is final and never triggers the fallback, and neither does a publish that
  * was sent but not answered (`UnconfirmedPublish`: the server may have applied it; the service checks).
  */
@@ -15,13 +17,21 @@ const viaHttp = <A, E, R, A2, E2, R2>(
   name: string,
   grpc: Effect.Effect<A, E | TransportError, R>,
   http: Effect.Effect<A2, E2, R2>,
-  schedule: Schedule.Schedule<unknown>
+  schedule: Schedule.Schedule<unknown>,
+  grpcAvailable: Effect.Effect<boolean>
 ) =>
-  grpc.pipe(
-    Effect.retry({ schedule, while: (error) => isTransportError(error) }),
-    Effect.catchIf(isTransportError, (error) =>
-      Effect.logDebug(`config ${name}: gRPC unavailable (${error.message}); using HTTP`).pipe(Effect.andThen(http))
-    )
+  Effect.flatMap(grpcAvailable, (available) =>
+    // the connection has already warned (once, naming host:port) that gRPC is down
+    available
+      ? grpc.pipe(
+          Effect.retry({ schedule, while: (error) => isTransportError(error) }),
+          Effect.catchIf(isTransportError, (error) =>
+            Effect.logDebug(`config ${name}: gRPC unavailable (${error.message}); using HTTP`).pipe(
+              Effect.andThen(http)
+            )
+          )
+        )
+      : http
   )
 
 const isTransportError = (error: unknown): error is TransportError => Predicate.isTagged(error, "TransportError")
@@ -29,11 +39,16 @@ const isTransportError = (error: unknown): error is TransportError => Predicate.
 export const withHttpFallback = (
   grpc: ConfigOperations,
   http: ConfigOperations,
-  schedule: Schedule.Schedule<unknown>
+  schedule: Schedule.Schedule<unknown>,
+  /** `Connection.available`: false while gRPC is known down. */
+  grpcAvailable: Effect.Effect<boolean>
 ): ConfigOperations => ({
   // the HTTP client API ignores `tag` (it answers the formal config): a tag query has no HTTP fallback
   query: (key, tag) =>
-    tag === undefined ? viaHttp("get", grpc.query(key, tag), http.query(key, tag), schedule) : grpc.query(key, tag),
-  publish: (key, request) => viaHttp("publish", grpc.publish(key, request), http.publish(key, request), schedule),
-  remove: (key, tag) => viaHttp("remove", grpc.remove(key, tag), http.remove(key, tag), schedule)
+    tag === undefined
+      ? viaHttp("get", grpc.query(key, tag), http.query(key, tag), schedule, grpcAvailable)
+      : grpc.query(key, tag),
+  publish: (key, request) =>
+    viaHttp("publish", grpc.publish(key, request), http.publish(key, request), schedule, grpcAvailable),
+  remove: (key, tag) => viaHttp("remove", grpc.remove(key, tag), http.remove(key, tag), schedule, grpcAvailable)
 })

@@ -53,11 +53,16 @@ export class FakeConfigServer {
   readonly refusedQueries = new Set<string>()
   /** dataIds that make the server refuse every listen request naming them, until removed. */
   readonly refusedListens = new Set<string>()
+  /** Hold every gRPC query unanswered (a server that is up but does not answer), until cleared. */
+  stallQueries = false
   private httpServer: http.Server | undefined
   httpPort = 0
 
   constructor() {
-    this.nacos = new FakeNacosServer({ onRequest: (type, json, peer) => this.answer(type, json, peer) })
+    this.nacos = new FakeNacosServer({
+      onRequest: (type, json, peer) => this.answer(type, json, peer),
+      stall: (type) => this.stallQueries && type === "ConfigQueryRequest"
+    })
   }
 
   /** Starts gRPC only (the client must use `grpc.portOffset: 0`). */
