@@ -28,6 +28,7 @@ import * as Schema from "effect/Schema"
 import { Auth, type AuthResource } from "./Auth.ts"
 import { describeHttpClientError, networkErrorOf } from "./internal/httpClientErrorText.ts"
 import { withSecretHeadersRedacted } from "./internal/login.ts"
+import { scrubSecrets } from "./internal/scrubSecrets.ts"
 import { CLIENT_VERSION } from "./internal/version.ts"
 import {
   AuthError,
@@ -139,8 +140,9 @@ const UNREADABLE_ANSWER_CODE = -1
 
 const MAX_ERROR_BODY_CHARS = 300
 
+/** The start of a server's answer for an error message, with anything token-like taken out (servers echo). */
 const excerpt = (text: string): string => {
-  const trimmed = text.trim()
+  const trimmed = scrubSecrets(text.trim())
   return trimmed.length > MAX_ERROR_BODY_CHARS ? `${trimmed.slice(0, MAX_ERROR_BODY_CHARS)}…` : trimmed
 }
 
@@ -436,9 +438,10 @@ export const make = Effect.fnUntraced(function* (): Effect.fn.Return<
           requestOptions
         )
       }
-      const { code, message, data } = envelope.value
+      const { code, data } = envelope.value
+      const message = envelope.value.message == null ? envelope.value.message : scrubSecrets(envelope.value.message)
       if (code !== 0) {
-        const detail = typeof data === "string" && data !== "" && data !== message ? `: ${data}` : ""
+        const detail = typeof data === "string" && data !== "" && data !== message ? `: ${excerpt(data)}` : ""
         // Nacos' envelopes say "not found" / "conflict" as 20004 / 20005; a `code` 404 or 409 is someone else's JSON
         if (FOREIGN_STATUSES.has(code)) {
           return yield* new ServerError({

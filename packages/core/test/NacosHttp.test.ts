@@ -330,6 +330,22 @@ describe("NacosHttp.getEnvelope error mapping", () => {
   })
 })
 
+describe("NacosHttp: no secret from a server's answer reaches an error", () => {
+  const jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJuYWNvcyJ9.c2lnbmF0dXJl"
+  it.effect.each([
+    { status: 500, body: `{"accessToken":"${jwt}","oops":true}` },
+    { status: 200, body: `not an envelope accessToken=${jwt}` },
+    { status: 400, body: envelope(20002, `bad token ${jwt}`, `password=hunter2 and ${jwt}`) }
+  ])("HTTP $status", ({ status, body }) => {
+    const servers = makeFakeServers(() => ({ status, body }))
+    return Effect.gen(function* () {
+      const error = yield* Effect.flip(http.use((client) => client.getEnvelope(ConfigData, getConfig)))
+      assert.notInclude(error.message, jwt)
+      assert.notInclude(error.message, "hunter2")
+    }).pipe(Effect.provide(httpLayer(servers)))
+  })
+})
+
 describe("NacosHttp.getText", () => {
   it.effect("maps non-2xx statuses; 403 reports to Auth", () => {
     const answers = [
