@@ -1,0 +1,133 @@
+/**
+ * Instances in memory with the server's semantics: one ephemeral publish per service (replaced by every register,
+ * cleared by a deregister), persistent instances keyed by ip:port:cluster, server-side filtering (clusters,
+ * disabled instances never returned, `healthyOnly`), generated instance ids, and subscribers told when a
+ * service's instances change.
+ */
+
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as SubscriptionRef from "effect/SubscriptionRef"
+import type { Instance, ServiceInfo } from "../NamingModels.ts"
+import type { NamingBackend, OutgoingInstance } from "./backend.ts"
+import { instanceKey } from "./registrations.ts"
+import { groupedName, type ServiceKey } from "./serviceKey.ts"
+
+interface StoredService {
+  readonly key: ServiceKey
+  ephemeral: ReadonlyArray<OutgoingInstance>
+  readonly persistent: Map<string, OutgoingInstance>
+}
+
+export const make = Effect.fnUntraced(function* (namespace: string): Effect.fn.Return<NamingBackend> {
+  const services = new Map<string, StoredService>()
+  const views = new Map<string, SubscriptionRef.SubscriptionRef<Option.Option<ServiceInfo>>>()
+
+  const stored = (key: ServiceKey) => {
+    const id = groupedName(key)
+    const existing = services.get(id)
+    if (existing !== undefined) return existing
+    const created: StoredService = { key, ephemeral: [], persistent: new Map() }
+    services.set(id, created)
+    return created
+  }
+
+  const toInstance = (key: ServiceKey, instance: OutgoingInstance, ephemeral: boolean): Instance => ({
+    ...instance,
+    ephemeral,
+    metadata: { ...instance.metadata },
+    serviceName: key.serviceName,
+    // the server's generated id (`DefaultInstanceIdGenerator`)
+    instanceId: `${instance.ip}#${instance.port}#${instance.clusterName}#${groupedName(key)}`
+  })
+
+  /** Every enabled instance (the server never returns disabled ones over gRPC). */
+  const serviceInfo = (key: ServiceKey, now: number): ServiceInfo => {
+    const service = services.get(groupedName(key))
+    const hosts =
+      service === undefined
+        ? []
+        : [
+            ...service.ephemeral.map((instance) => toInstance(key, instance, true)),
+            ...[...service.persistent.values()].map((instance) => toInstance(key, instance, false))
+          ].filter((instance) => instance.enabled)
+    return {
+      name: key.serviceName,
+      groupName: key.groupName,
+      clusters: "",
+      hosts,
+      lastRefTime: now,
+      reachProtectionThreshold: false
+    }
+  }
+
+  const changed = (key: ServiceKey) =>
+    Effect.gen(function* () {
+      const view = views.get(groupedName(key))
+      if (view === undefined) return
+      yield* SubscriptionRef.set(view, Option.some(serviceInfo(key, yield* Clock.currentTimeMillis)))
+    })
+
+  const publish = (key: ServiceKey, instances: ReadonlyArray<OutgoingInstance>) =>
+    Effect.suspend(() => {
+      stored(key).ephemeral = instances.map((instance) => ({ ...instance, ephemeral: true }))
+      return changed(key)
+    })
+
+  const view = (key: ServiceKey) =>
+    Effect.gen(function* () {
+      const id = groupedName(key)
+      const existing = views.get(id)
+      if (existing !== undefined) return existing
+      const created = yield* SubscriptionRef.make(Option.some(serviceInfo(key, yield* Clock.currentTimeMillis)))
+      views.set(id, created)
+      return created
+    })
+
+  return {
+    namespace,
+    register: (key, instance) => publish(key, [instance]),
+    batchRegister: publish,
+    deregister: (key) => publish(key, []),
+    registerPersistent: (key, instance) =>
+      Effect.suspend(() => {
+        stored(key).persistent.set(instanceKey(instance), { ...instance, ephemeral: false })
+        return changed(key)
+      }),
+    deregisterPersistent: (key, instance) =>
+      Effect.suspend(() => {
+        stored(key).persistent.delete(instanceKey(instance))
+        return changed(key)
+      }),
+    query: (key, clusters, healthyOnly) =>
+      Effect.map(Clock.currentTimeMillis, (now) => {
+        const all = serviceInfo(key, now)
+        const wanted = new Set(clusters)
+        return {
+          ...all,
+          clusters: [...wanted].sort().join(","),
+          hosts: all.hosts.filter(
+            (host) => (wanted.size === 0 || wanted.has(host.clusterName)) && (!healthyOnly || host.healthy)
+          )
+        }
+      }),
+    listServices: (_namespace, groupName, pageNo, pageSize) =>
+      Effect.sync(() => {
+        const names = [...services.values()]
+          .filter(
+            (service) =>
+              service.key.groupName === groupName && (service.ephemeral.length > 0 || service.persistent.size > 0)
+          )
+          .map((service) => service.key.serviceName)
+          .sort()
+        return { count: names.length, services: names.slice((pageNo - 1) * pageSize, pageNo * pageSize) }
+      }),
+    watchService: view,
+    subscribedView: (key) =>
+      Effect.suspend(() => {
+        const existing = views.get(groupedName(key))
+        return existing === undefined ? Effect.succeedNone : SubscriptionRef.get(existing)
+      })
+  } satisfies NamingBackend
+})

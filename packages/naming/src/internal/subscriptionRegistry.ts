@@ -1,0 +1,217 @@
+/**
+ * The subscribe machinery of the live service (reference §6.5, verification N11/N12/N17).
+ *
+ * One entry per subscribed service, shared through an RcMap by every subscriber of that service: the first one
+ * sends `SubscribeServiceRequest(subscribe=true, clusters="")` (all clusters; each subscriber filters its own),
+ * the last one leaving sends `subscribe=false`. `NotifySubscriberRequest` pushes update the entry and are acked
+ * at once. After every reconnect each entry is subscribed again and the answer applied, so whatever changed while
+ * disconnected reaches the subscribers (the Java client discards that answer and waits for a push; the diff makes
+ * applying it harmless).
+ *
+ * Local files: every server view is written through to the snapshot; with `loadCacheAtStart` a new entry shows
+ * the snapshot until the server answers; while a failover file exists for the service (and the failover switch
+ * is on) the entry shows the file instead of the server, checked on `failoverCheck`.
+ */
+
+import type { Cache, Connection } from "@effect-nacos/core"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as RcMap from "effect/RcMap"
+import type * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as SubscriptionRef from "effect/SubscriptionRef"
+import type { ServiceInfo } from "../NamingModels.ts"
+import { subscribeRequest } from "./grpcOperations.ts"
+import { groupedName, makeKey, type ServiceKey } from "./serviceKey.ts"
+import { fromJavaJson, NotifySubscriberRequest, toJavaJson, toServiceInfo } from "./wire.ts"
+
+export interface SubscriptionRegistryOptions {
+  readonly namespace: string
+  readonly connection: Connection.Connection
+  readonly cache: Cache.NacosCache["Service"]
+  readonly loadCacheAtStart: boolean
+  readonly retry: Schedule.Schedule<unknown>
+  readonly failoverCheck: Schedule.Schedule<unknown>
+}
+
+export interface SubscriptionRegistry {
+  readonly watchService: (
+    key: ServiceKey
+  ) => Effect.Effect<SubscriptionRef.SubscriptionRef<Option.Option<ServiceInfo>>, never, Scope.Scope>
+  readonly subscribedView: (key: ServiceKey) => Effect.Effect<Option.Option<ServiceInfo>>
+}
+
+interface Subscribed {
+  readonly key: ServiceKey
+  readonly view: SubscriptionRef.SubscriptionRef<Option.Option<ServiceInfo>>
+  /** The server's last answer, shown again when a failover file goes away. */
+  server: Option.Option<ServiceInfo>
+  fromFailover: boolean
+  fromServer: boolean
+}
+
+/** Same instances, same order-insensitive content: nothing for a subscriber to see. */
+const sameView = (left: ServiceInfo, right: ServiceInfo) => {
+  if (left.hosts.length !== right.hosts.length) return false
+  const canonical = (service: ServiceInfo) =>
+    service.hosts
+      .map((host) => JSON.stringify(host, Object.keys(host).sort()))
+      .sort()
+      .join("\n")
+  return canonical(left) === canonical(right)
+}
+
+export const make = Effect.fnUntraced(function* (
+  options: SubscriptionRegistryOptions
+): Effect.fn.Return<SubscriptionRegistry, never, Scope.Scope> {
+  const { namespace, connection, cache } = options
+  const entries = new Map<string, Subscribed>()
+  let snapshotFailing = false
+
+  const show = (entry: Subscribed, service: ServiceInfo) =>
+    Effect.gen(function* () {
+      const current = yield* SubscriptionRef.get(entry.view)
+      if (Option.isSome(current) && sameView(current.value, service)) return
+      yield* SubscriptionRef.set(entry.view, Option.some(service))
+    })
+
+  const writeSnapshot = (key: ServiceKey, service: ServiceInfo) =>
+    cache.writeServiceSnapshot(namespace, groupedName(key), toJavaJson(service)).pipe(
+      Effect.matchEffect({
+        onSuccess: () =>
+          Effect.sync(() => {
+            snapshotFailing = false
+          }),
+        onFailure: (error) =>
+          Effect.suspend(() => {
+            const first = !snapshotFailing
+            snapshotFailing = true
+            const message = `naming snapshot not updated (${error.message})`
+            return first ? Effect.logWarning(message) : Effect.logDebug(message)
+          })
+      })
+    )
+
+  const readFailover = (key: ServiceKey) =>
+    Effect.map(cache.readServiceFailover(namespace, groupedName(key)), (json) =>
+      Option.flatMap(json, (text) => Option.fromNullishOr(fromJavaJson(text, key)))
+    )
+
+  /** A server view: remembered, written through, shown unless a failover file overrides it. */
+  const applyServer = (entry: Subscribed, service: ServiceInfo) =>
+    Effect.gen(function* () {
+      if (entries.get(groupedName(entry.key)) !== entry) return
+      const previous = entry.server
+      entry.server = Option.some(service)
+      entry.fromServer = true
+      if (Option.isNone(previous) || !sameView(previous.value, service)) yield* writeSnapshot(entry.key, service)
+      const failover = yield* readFailover(entry.key)
+      if (Option.isSome(failover)) {
+        entry.fromFailover = true
+        return yield* show(entry, failover.value)
+      }
+      entry.fromFailover = false
+      yield* show(entry, service)
+    })
+
+  const subscribe = (entry: Subscribed) =>
+    subscribeRequest(connection, entry.key, true).pipe(
+      Effect.flatMap((service) => applyServer(entry, service)),
+      Effect.tapError((error) =>
+        Effect.logDebug(`naming subscribe of ${entry.key.serviceName} failed, retrying (${error.message})`)
+      ),
+      Effect.retry(options.retry),
+      Effect.catch((error) =>
+        Effect.logWarning(`naming subscribe of ${entry.key.serviceName} gave up (${error.message})`)
+      )
+    )
+
+  const checkFailover = Effect.suspend(() =>
+    Effect.forEach(
+      [...entries.values()],
+      (entry) =>
+        Effect.gen(function* () {
+          const failover = yield* readFailover(entry.key)
+          if (Option.isSome(failover)) {
+            entry.fromFailover = true
+            return yield* show(entry, failover.value)
+          }
+          if (entry.fromFailover && Option.isSome(entry.server)) {
+            entry.fromFailover = false
+            yield* show(entry, entry.server.value)
+          }
+        }),
+      { discard: true }
+    )
+  )
+
+  yield* checkFailover.pipe(Effect.repeat(options.failoverCheck), Effect.forkScoped)
+
+  yield* connection.handlePush("NotifySubscriberRequest", NotifySubscriberRequest, "NotifySubscriberResponse", (push) =>
+    Effect.gen(function* () {
+      const wire = push.serviceInfo
+      if (wire === null || wire === undefined) return {}
+      const service = toServiceInfo(wire, { serviceName: "", groupName: "" })
+      const entry = entries.get(groupedName(makeKey(namespace, service.name, service.groupName)))
+      // a host list of null means "nothing known" (Java ignores it); an empty list is a real empty push
+      if (entry !== undefined && wire.hosts !== null && wire.hosts !== undefined) {
+        yield* applyServer(entry, { ...service, name: entry.key.serviceName, groupName: entry.key.groupName })
+      }
+      return {}
+    })
+  )
+
+  yield* connection.reconnected.pipe(
+    Stream.runForEach(() =>
+      Effect.forEach([...entries.values()], subscribe, { concurrency: 16, discard: true }).pipe(Effect.forkScoped)
+    ),
+    Effect.forkScoped
+  )
+
+  const services = yield* RcMap.make({
+    lookup: (id: string) =>
+      Effect.acquireRelease(
+        Effect.gen(function* () {
+          const [groupName = "", serviceName = ""] = id.split("@@")
+          const key = makeKey(namespace, serviceName, groupName)
+          const entry: Subscribed = {
+            key,
+            view: yield* SubscriptionRef.make(Option.none<ServiceInfo>()),
+            server: Option.none(),
+            fromFailover: false,
+            fromServer: false
+          }
+          entries.set(id, entry)
+          const failover = yield* readFailover(key)
+          if (Option.isSome(failover)) {
+            entry.fromFailover = true
+            yield* show(entry, failover.value)
+          } else if (options.loadCacheAtStart) {
+            const snapshot = yield* cache.readServiceSnapshot(namespace, id)
+            const cached = Option.flatMap(snapshot, (json) => Option.fromNullishOr(fromJavaJson(json, key)))
+            if (Option.isSome(cached) && !entry.fromServer) yield* show(entry, cached.value)
+          }
+          yield* Effect.forkScoped(subscribe(entry))
+          return entry
+        }),
+        (entry) =>
+          Effect.suspend(() => {
+            entries.delete(groupedName(entry.key))
+            return subscribeRequest(connection, entry.key, false).pipe(
+              Effect.timeout("3 seconds"),
+              Effect.catchCause(() => Effect.void)
+            )
+          })
+      )
+  })
+
+  return {
+    watchService: (key) => Effect.map(RcMap.get(services, groupedName(key)), (entry) => entry.view),
+    subscribedView: (key) =>
+      Effect.suspend(() => {
+        const entry = entries.get(groupedName(key))
+        return entry === undefined ? Effect.succeedNone : SubscriptionRef.get(entry.view)
+      })
+  }
+})

@@ -1,0 +1,48 @@
+import { describe, expect, it } from "@effect/vitest"
+import { NamingService } from "@effect-nacos/naming"
+import * as Effect from "effect/Effect"
+import { describeNamingBehaviour, shows, startSubscriber } from "./support/behaviour.ts"
+
+describeNamingBehaviour("layerMemory", { layer: () => NamingService.layerMemory() })
+
+describe("NamingService.layerMemory", () => {
+  it.live("each layer build is a fresh store", () =>
+    Effect.gen(function* () {
+      yield* Effect.flatMap(Effect.service(NamingService.NamingService), (naming) =>
+        naming.registerInstance({ serviceName: "fresh", ip: "10.0.0.1", port: 1 })
+      ).pipe(Effect.provide(NamingService.layerMemory()))
+      const found = yield* Effect.flatMap(Effect.service(NamingService.NamingService), (naming) =>
+        naming.listInstances({ serviceName: "fresh" })
+      ).pipe(Effect.provide(NamingService.layerMemory()))
+      expect(found).toEqual([])
+    })
+  )
+
+  it.live("the layer's emptyPush option is every subscriber's default", () =>
+    Effect.gen(function* () {
+      const naming = yield* NamingService.NamingService
+      yield* naming.registerInstance({ serviceName: "deliver", ip: "10.0.0.1", port: 1 })
+      const subscriber = yield* startSubscriber(naming, { serviceName: "deliver" })
+      yield* subscriber.until(shows("10.0.0.1:1"))
+      yield* naming.deregisterInstance({ serviceName: "deliver", ip: "10.0.0.1", port: 1 })
+      expect(yield* subscriber.next).toMatchObject({ _tag: "InstancesChanged", service: { hosts: [] } })
+    }).pipe(Effect.provide(NamingService.layerMemory({ emptyPush: "deliver" })))
+  )
+
+  it.live("a persistent instance is kept apart from the ephemeral ones", () =>
+    Effect.gen(function* () {
+      const naming = yield* NamingService.NamingService
+      yield* naming.registerInstance({ serviceName: "mixed", ip: "10.0.0.1", port: 1, ephemeral: false })
+      yield* naming.registerInstance({ serviceName: "mixed", ip: "10.0.0.2", port: 2 })
+      const found = yield* naming.listInstances({ serviceName: "mixed" })
+      expect(found.map((instance) => [instance.ip, instance.ephemeral]).sort()).toEqual([
+        ["10.0.0.1", false],
+        ["10.0.0.2", true]
+      ])
+      yield* naming.deregisterInstance({ serviceName: "mixed", ip: "10.0.0.2", port: 2 })
+      expect((yield* naming.listInstances({ serviceName: "mixed" })).map((instance) => instance.ip)).toEqual([
+        "10.0.0.1"
+      ])
+    }).pipe(Effect.provide(NamingService.layerMemory()))
+  )
+})

@@ -1,0 +1,397 @@
+/**
+ * The behaviour every NamingService layer must show, run against `layerMemory`, the live layer on the fake server
+ * (unit tests) and the live layer on the real Nacos server (conformance).
+ *
+ * The real server applies registrations asynchronously: a query right after a register may not see it yet, so
+ * reads after writes wait until the expected value shows (`eventually`), which costs nothing on the other layers.
+ */
+import { randomUUID } from "node:crypto"
+import { describe, expect, it } from "@effect/vitest"
+import { InvalidArgumentError } from "@effect-nacos/core"
+import { type Instance, type NamingModels, NamingService, type ServiceEvent } from "@effect-nacos/naming"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import type * as Layer from "effect/Layer"
+import * as Queue from "effect/Queue"
+import * as Random from "effect/Random"
+import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+
+/** A name no other test (or run) uses. */
+export const uniqueName = (label: string) => `${label}-${randomUUID().slice(0, 8)}`
+
+/** Generous bound for anything a test waits for: a missing feature fails the test instead of hanging it. */
+export const WAIT = Duration.seconds(20)
+
+/** Retries `effect` until it succeeds with a value `accept` takes, within {@link WAIT}. */
+export const eventually = <A, E, R>(effect: Effect.Effect<A, E, R>, accept: (value: A) => boolean = () => true) =>
+  effect.pipe(
+    Effect.filterOrFail(accept, (value) => `not yet: ${JSON.stringify(value)}`),
+    Effect.retry(Schedule.spaced("50 millis")),
+    Effect.timeoutOrElse({ duration: WAIT, orElse: () => Effect.die("the expected value never showed") })
+  )
+
+export interface Subscriber {
+  /** The next event, failing the test if none comes within {@link WAIT}. */
+  readonly next: Effect.Effect<ServiceEvent>
+  /** Events until (and including) the first one `stop` accepts. */
+  readonly until: (stop: (event: ServiceEvent) => boolean) => Effect.Effect<ReadonlyArray<ServiceEvent>>
+  readonly fiber: Fiber.Fiber<void, unknown>
+}
+
+/** Runs `naming.subscribe(params)` in the background, collecting its events. */
+export const startSubscriber = (naming: NamingService.Service, params: NamingModels.SubscribeParams) =>
+  Effect.gen(function* () {
+    const queue = yield* Queue.unbounded<ServiceEvent>()
+    const fiber = yield* naming.subscribe(params).pipe(
+      Stream.runForEach((event) => Queue.offer(queue, event)),
+      Effect.forkScoped
+    )
+    const next = Queue.take(queue).pipe(
+      Effect.timeoutOrElse({ duration: WAIT, orElse: () => Effect.die(`no event for ${params.serviceName}`) })
+    )
+    const until = (stop: (event: ServiceEvent) => boolean) =>
+      Effect.gen(function* () {
+        const seen: Array<ServiceEvent> = []
+        while (true) {
+          const event = yield* next
+          seen.push(event)
+          if (stop(event)) return seen
+        }
+      })
+    return { next, until, fiber } satisfies Subscriber
+  })
+
+export const addresses = (instances: ReadonlyArray<Instance>) =>
+  instances.map((instance) => `${instance.ip}:${instance.port}`).sort()
+
+/** An event that shows exactly these ip:port addresses. */
+export const shows =
+  (...expected: ReadonlyArray<string>) =>
+  (event: ServiceEvent) =>
+    event._tag === "InstancesChanged" &&
+    JSON.stringify(addresses(event.service.hosts)) === JSON.stringify([...expected].sort())
+
+/** Pearson's chi-square statistic of observed counts against expected proportions. */
+export const chiSquare = (observed: ReadonlyArray<number>, weights: ReadonlyArray<number>) => {
+  const draws = observed.reduce((sum, count) => sum + count, 0)
+  const total = weights.reduce((sum, weight) => sum + weight, 0)
+  return observed.reduce((sum, count, index) => {
+    const expected = (draws * (weights[index] ?? 0)) / total
+    return sum + (count - expected) ** 2 / expected
+  }, 0)
+}
+
+export interface BehaviourOptions {
+  /** Builds a fresh service (and whatever it needs) for one test. */
+  readonly layer: () => Layer.Layer<NamingService.NamingService>
+  readonly timeout?: number
+}
+
+type TestBody = (naming: NamingService.Service) => Effect.Effect<void, unknown, Scope.Scope>
+
+export const describeNamingBehaviour = (label: string, options: BehaviourOptions) =>
+  describe(`NamingService behaviour: ${label}`, () => {
+    const test = (name: string, body: TestBody) =>
+      it.live(
+        name,
+        () => Effect.flatMap(Effect.service(NamingService.NamingService), body).pipe(Effect.provide(options.layer())),
+        options.timeout ?? 60_000
+      )
+
+    test("register then subscribe sees the instance, with its fields", (naming) =>
+      Effect.gen(function* () {
+        const serviceName = uniqueName("register")
+        yield* naming.registerInstance({ serviceName, ip: "10.0.0.1", port: 8080, weight: 2, metadata: { zone: "a" } })
+        const subscriber = yield* startSubscriber(naming, { serviceName })
+        const [event] = yield* subscriber.until(shows("10.0.0.1:8080"))
+        expect(event).toMatchObject({
+          _tag: "InstancesChanged",
+          service: { name: serviceName, groupName: "DEFAULT_GROUP" }
+        })
+        if (event?._tag !== "InstancesChanged") return
+        expect(event.added).toHaveLength(1)
+        expect(event.service.hosts[0]).toMatchObject({
+          ip: "10.0.0.1",
+          port: 8080,
+          weight: 2,
+          healthy: true,
+          enabled: true,
+          ephemeral: true,
+          clusterName: "DEFAULT",
+          serviceName,
+          metadata: { zone: "a" }
+        })
+      }))
+
+    test("a subscriber sees instances come and go, with the diff", (naming) =>
+      Effect.gen(function* () {
+        const serviceName = uniqueName("diff")
+        const subscriber = yield* startSubscriber(naming, { serviceName })
+        yield* naming.registerInstance({ serviceName, ip: "10.0.0.1", port: 1 })
+        yield* subscriber.until(shows("10.0.0.1:1"))
+        yield* naming.registerInstance({ serviceName, ip: "10.0.0.2", port: 2 })
+        const added = (yield* subscriber.until(shows("10.0.0.1:1", "10.0.0.2:2"))).at(-1)
+        expect(added?._tag === "InstancesChanged" && addresses(added.added)).toEqual(["10.0.0.2:2"])
+        yield* naming.deregisterInstance({ serviceName, ip: "10.0.0.1", port: 1 })
+        const removed = (yield* subscriber.until(shows("10.0.0.2:2"))).at(-1)
+        expect(removed?._tag === "InstancesChanged" && addresses(removed.removed)).toEqual(["10.0.0.1:1"])
+        yield* naming.updateInstance({ serviceName, ip: "10.0.0.2", port: 2, weight: 5 })
+        const modified = yield* subscriber.until(
+          (event) => event._tag === "InstancesChanged" && event.modified.length > 0
+        )
+        const last = modified.at(-1)
+        expect(last?._tag === "InstancesChanged" && last.modified.map((instance) => instance.weight)).toEqual([5])
+      }))
+
+    test("batch register and batch deregister", (naming) =>
+      Effect.gen(function* () {
+        const serviceName = uniqueName("batch")
+        const instances = [1, 2, 3].map((n) => ({ ip: `10.0.1.${n}`, port: 9000 + n }))
+        yield* naming.batchRegisterInstances({ serviceName, instances })
+        const all = yield* eventually(
+          naming.listInstances({ serviceName, subscribe: false }),
+          (found) => found.length === 3
+        )
+        expect(addresses(all)).toEqual(["10.0.1.1:9001", "10.0.1.2:9002", "10.0.1.3:9003"])
+        yield* naming.batchDeregisterInstances({ serviceName, instances: instances.slice(0, 2) })
+        const rest = yield* eventually(
+          naming.listInstances({ serviceName, subscribe: false }),
+          (found) => found.length === 1
+        )
+        expect(addresses(rest)).toEqual(["10.0.1.3:9003"])
+        yield* naming.batchDeregisterInstances({ serviceName, instances: instances.slice(2) })
+        yield* eventually(naming.listInstances({ serviceName, subscribe: false }), (found) => found.length === 0)
+      }))
+
+    test("instances of one service registered one by one are all kept", (naming) =>
+      Effect.gen(function* () {
+        const serviceName = uniqueName("several")
+        yield* naming.registerInstance({ serviceName, ip: "10.0.2.1", port: 1 })
+        yield* naming.registerInstance({ serviceName, ip: "10.0.2.2", port: 2 })
+        // the same ip/port/cluster again replaces, it does not add
+        yield* naming.registerInstance({ serviceName, ip: "10.0.2.2", port: 2, weight: 3 })
+        const found = yield* eventually(
+          naming.listInstances({ serviceName, subscribe: false }),
+          (instances) => instances.length === 2 && instances.some((instance) => instance.weight === 3)
+        )
+        expect(addresses(found)).toEqual(["10.0.2.1:1", "10.0.2.2:2"])
+      }))
+
+    test("listInstances: healthyOnly and clusters", (naming) =>
+      Effect.gen(function* () {
+        const serviceName = uniqueName("filters")
+        yield* naming.batchRegisterInstances({
+          serviceName,
+          instances: [
+            { ip: "10.0.3.1", port: 1, clusterName: "east" },
+            { ip: "10.0.3.2", port: 2, clusterName: "west", healthy: false },
+            { ip: "10.0.3.3", port: 3, clusterName: "west" }
+          ]
+        })
+        yield* eventually(naming.listInstances({ serviceName, subscribe: false }), (found) => found.length === 3)
+        const healthy = yield* naming.listInstances({ serviceName, healthyOnly: true, subscribe: false })
+        expect(addresses(healthy)).toEqual(["10.0.3.1:1", "10.0.3.3:3"])
+        const west = yield* naming.listInstances({ serviceName, clusters: ["west"], subscribe: false })
+        expect(addresses(west)).toEqual(["10.0.3.2:2", "10.0.3.3:3"])
+        const westHealthy = yield* naming.listInstances({
+          serviceName,
+          clusters: ["west"],
+          healthyOnly: true,
+          subscribe: false
+        })
+        expect(addresses(westHealthy)).toEqual(["10.0.3.3:3"])
+        const east = yield* naming.getService({ serviceName, clusters: ["east"] })
+        expect(east).toMatchObject({ name: serviceName, groupName: "DEFAULT_GROUP" })
+        expect(addresses(east.hosts)).toEqual(["10.0.3.1:1"])
+        // the same answers from a live subscription
+        const subscriber = yield* startSubscriber(naming, { serviceName, clusters: ["west"] })
+        yield* subscriber.until(shows("10.0.3.2:2", "10.0.3.3:3"))
+        expect(addresses(yield* naming.listInstances({ serviceName, clusters: ["west"], healthyOnly: true }))).toEqual([
+          "10.0.3.3:3"
+        ])
+      }))
+
+    test("selectInstances by metadata (all / any), health and ip", (naming) =>
+      Effect.gen(function* () {
+        const serviceName = uniqueName("select")
+        yield* naming.batchRegisterInstances({
+          serviceName,
+          instances: [
+            { ip: "10.0.4.1", port: 1, metadata: { zone: "a", tier: "gold" } },
+            { ip: "10.0.4.2", port: 2, metadata: { zone: "a", tier: "silver" } },
+            { ip: "192.168.4.3", port: 3, metadata: { zone: "b" }, healthy: false }
+          ]
+        })
+        yield* eventually(naming.listInstances({ serviceName, subscribe: false }), (found) => found.length === 3)
+        const select = (selector: NamingModels.InstanceSelector) =>
+          Effect.map(naming.selectInstances({ serviceName }, selector), addresses)
+        expect(yield* select({ metadata: { entries: { zone: "a", tier: "gold" } } })).toEqual(["10.0.4.1:1"])
+        expect(yield* select({ metadata: { entries: { tier: "gold", zone: "b" }, match: "any" } })).toEqual([
+          "10.0.4.1:1",
+          "192.168.4.3:3"
+        ])
+        expect(yield* select({ healthy: true })).toEqual(["10.0.4.1:1", "10.0.4.2:2"])
+        expect(yield* select({ ip: (ip) => ip.startsWith("192.168.") })).toEqual(["192.168.4.3:3"])
+      }))
+
+    test("an instance's metadata round-trips exactly", (naming) =>
+      Effect.gen(function* () {
+        const serviceName = uniqueName("metadata")
+        const metadata = { "app.version": "1.2.3", empty: "", unicode: "zürich ✓", json: '{"a":[1,2]}' }
+        yield* naming.registerInstance({ serviceName, ip: "10.0.5.1", port: 80, metadata })
+        const [found] = yield* eventually(
+          naming.listInstances({ serviceName, subscribe: false }),
+          (instances) => instances.length === 1
+        )
+        expect(found?.metadata).toEqual(metadata)
+      }))
+
+    test("listServices pages through 30 services of a group and says the total", (naming) =>
+      Effect.gen(function* () {
+        const groupName = uniqueName("PAGING")
+        const names = Array.from({ length: 30 }, (_, index) => `svc-${String(index).padStart(2, "0")}`)
+        yield* Effect.forEach(
+          names,
+          (serviceName) => naming.registerInstance({ serviceName, groupName, ip: "10.0.6.1", port: 1 }),
+          {
+            concurrency: 8,
+            discard: true
+          }
+        )
+        yield* eventually(naming.listServices({ groupName, pageSize: 10 }), (page) => page.count === 30)
+        const pages = yield* Effect.forEach([1, 2, 3, 4], (pageNo) =>
+          naming.listServices({ groupName, pageNo, pageSize: 10 })
+        )
+        expect(pages.map((page) => page.services.length)).toEqual([10, 10, 10, 0])
+        expect(pages.flatMap((page) => page.services).sort()).toEqual(names)
+        expect(pages.every((page) => page.count === 30)).toBe(true)
+      }))
+
+    test("selectOneHealthyInstance picks by weight, never a zero weight or an unhealthy one", (naming) =>
+      Effect.gen(function* () {
+        const serviceName = uniqueName("weights")
+        const weights = [1, 3, 6]
+        yield* naming.batchRegisterInstances({
+          serviceName,
+          instances: [
+            ...weights.map((weight, index) => ({ ip: `10.0.7.${index + 1}`, port: 1, weight })),
+            { ip: "10.0.7.9", port: 1, weight: 0 },
+            { ip: "10.0.7.8", port: 1, weight: 50, healthy: false }
+          ]
+        })
+        // draws answered from a live subscription, not 3000 queries
+        const subscriber = yield* startSubscriber(naming, { serviceName })
+        yield* subscriber.until((event) => event._tag === "InstancesChanged" && event.service.hosts.length === 5)
+        const counts = new Map<string, number>()
+        yield* Effect.forEach(
+          Array.from({ length: 3000 }),
+          () =>
+            Effect.map(naming.selectOneHealthyInstance({ serviceName }), (instance) =>
+              counts.set(instance.ip, (counts.get(instance.ip) ?? 0) + 1)
+            ),
+          { discard: true }
+        ).pipe(Random.withSeed("naming-weights"))
+        expect([...counts.keys()].sort()).toEqual(["10.0.7.1", "10.0.7.2", "10.0.7.3"])
+        const observed = weights.map((_, index) => counts.get(`10.0.7.${index + 1}`) ?? 0)
+        // 2 degrees of freedom: 13.82 is the 0.1% critical value
+        expect(chiSquare(observed, weights)).toBeLessThan(13.82)
+      }))
+
+    test("selectOneHealthyInstance of a service without instances fails with NotFoundError", (naming) =>
+      Effect.gen(function* () {
+        const error = yield* Effect.flip(naming.selectOneHealthyInstance({ serviceName: uniqueName("nobody") }))
+        expect(error._tag).toBe("NotFoundError")
+      }))
+
+    test("the last deregister: a protect subscriber keeps its view and signals, a deliver one sees empty", (naming) =>
+      Effect.gen(function* () {
+        const serviceName = uniqueName("empty")
+        yield* naming.registerInstance({ serviceName, ip: "10.0.8.1", port: 1 })
+        const protect = yield* startSubscriber(naming, { serviceName })
+        const deliver = yield* startSubscriber(naming, { serviceName, emptyPush: "deliver" })
+        yield* protect.until(shows("10.0.8.1:1"))
+        yield* deliver.until(shows("10.0.8.1:1"))
+        yield* naming.deregisterInstance({ serviceName, ip: "10.0.8.1", port: 1 })
+        const signal = yield* protect.next
+        expect(signal._tag).toBe("EmptyPushIgnored")
+        expect(signal._tag === "EmptyPushIgnored" && addresses(signal.service.hosts)).toEqual(["10.0.8.1:1"])
+        const empty = yield* deliver.next
+        expect(empty._tag === "InstancesChanged" && [empty.service.hosts.length, addresses(empty.removed)]).toEqual([
+          0,
+          ["10.0.8.1:1"]
+        ])
+        // and the protect subscriber resumes with the next real view
+        yield* naming.registerInstance({ serviceName, ip: "10.0.8.2", port: 2 })
+        const back = yield* protect.until((event) => event._tag === "InstancesChanged")
+        const resumed = back.at(-1)
+        expect(resumed?._tag === "InstancesChanged" && [addresses(resumed.added), addresses(resumed.removed)]).toEqual([
+          ["10.0.8.2:2"],
+          ["10.0.8.1:1"]
+        ])
+      }))
+
+    test("closing one subscriber never affects another of the same service", (naming) =>
+      Effect.gen(function* () {
+        const serviceName = uniqueName("two-subscribers")
+        const first = yield* startSubscriber(naming, { serviceName })
+        const second = yield* startSubscriber(naming, { serviceName })
+        yield* naming.registerInstance({ serviceName, ip: "10.0.9.1", port: 1 })
+        yield* first.until(shows("10.0.9.1:1"))
+        yield* second.until(shows("10.0.9.1:1"))
+        yield* Fiber.interrupt(first.fiber)
+        yield* naming.registerInstance({ serviceName, ip: "10.0.9.2", port: 2 })
+        yield* second.until(shows("10.0.9.1:1", "10.0.9.2:2"))
+      }))
+
+    test("onChange calls the handler with every event until its scope closes", (naming) =>
+      Effect.gen(function* () {
+        const serviceName = uniqueName("on-change")
+        const seen = yield* Queue.unbounded<ServiceEvent>()
+        yield* naming.onChange({ serviceName }, (event) => Queue.offer(seen, event))
+        yield* naming.registerInstance({ serviceName, ip: "10.0.10.1", port: 1 })
+        while (true) {
+          const event = yield* Queue.take(seen).pipe(
+            Effect.timeoutOrElse({ duration: WAIT, orElse: () => Effect.die("no event") })
+          )
+          if (shows("10.0.10.1:1")(event)) break
+        }
+      }))
+
+    test("updateInstance of an ephemeral instance this client did not register fails with NotFoundError", (naming) =>
+      Effect.gen(function* () {
+        const error = yield* Effect.flip(
+          naming.updateInstance({ serviceName: uniqueName("update"), ip: "10.0.11.1", port: 1 })
+        )
+        expect(error._tag).toBe("NotFoundError")
+      }))
+
+    test("invalid input fails with InvalidArgumentError naming the field, before anything is sent", (naming) =>
+      Effect.gen(function* () {
+        const field = (effect: Effect.Effect<unknown, { readonly _tag: string }>) =>
+          Effect.map(Effect.flip(effect), (error) => (error instanceof InvalidArgumentError ? error.field : error._tag))
+        const base = { serviceName: "valid", ip: "10.0.0.1", port: 80 }
+        expect(yield* field(naming.registerInstance({ ...base, serviceName: "" }))).toBe("serviceName")
+        expect(yield* field(naming.registerInstance({ ...base, serviceName: "a@@b" }))).toBe("serviceName")
+        expect(yield* field(naming.registerInstance({ ...base, groupName: "bad group" }))).toBe("groupName")
+        expect(yield* field(naming.registerInstance({ ...base, clusterName: "under_score" }))).toBe("clusterName")
+        expect(yield* field(naming.registerInstance({ ...base, port: 0 }))).toBe("port")
+        expect(yield* field(naming.registerInstance({ ...base, port: 65536 }))).toBe("port")
+        expect(yield* field(naming.registerInstance({ ...base, weight: 10001 }))).toBe("weight")
+        expect(yield* field(naming.registerInstance({ ...base, weight: -1 }))).toBe("weight")
+        expect(yield* field(naming.registerInstance({ ...base, ip: "" }))).toBe("ip")
+        expect(yield* field(naming.registerInstance({ ...base, metadata: { big: "x".repeat(2000) } }))).toBe("metadata")
+        expect(
+          yield* field(
+            naming.batchRegisterInstances({ serviceName: "valid", instances: [{ ip: "10.0.0.1", port: -5 }] })
+          )
+        ).toBe("instances.0.port")
+        expect(yield* field(naming.listInstances({ serviceName: "valid", clusters: ["a,b"] }))).toBe("clusters.0")
+        expect(yield* field(naming.listServices({ pageSize: 0 }))).toBe("pageSize")
+        const subscribed = yield* Effect.flip(Stream.runDrain(naming.subscribe({ serviceName: " " })))
+        expect(subscribed).toMatchObject({ _tag: "InvalidArgumentError", field: "serviceName" })
+        expect(yield* naming.listInstances({ serviceName: "valid", subscribe: false })).toEqual([])
+      }))
+  })
