@@ -75,16 +75,18 @@ export const make = Effect.fnUntraced(function* (options: {
     )
 
   const redo = lock.withPermits(1)(
-    Effect.forEach(
-      [...services.values()],
-      (registered) =>
-        send(registered.key, [...registered.instances.values()], undefined).pipe(
-          Effect.retry(options.retry),
-          Effect.catch((error) =>
-            Effect.logWarning(`naming redo: ${describeKey(registered.key)} not re-registered (${error.message})`)
-          )
-        ),
-      { concurrency: 8, discard: true }
+    Effect.suspend(() =>
+      Effect.forEach(
+        [...services.values()],
+        (registered) =>
+          send(registered.key, [...registered.instances.values()], undefined).pipe(
+            Effect.retry(options.retry),
+            Effect.catch((error) =>
+              Effect.logWarning(`naming redo: ${describeKey(registered.key)} not re-registered (${error.message})`)
+            )
+          ),
+        { concurrency: 8, discard: true }
+      )
     )
   )
 
