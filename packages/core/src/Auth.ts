@@ -2,6 +2,7 @@
  * Identity for requests: nothing, a username/password login token, access-key signatures, or both.
  *
  * @since 0.1.0
+ * @module
  */
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
@@ -30,6 +31,7 @@ import { ServerList } from "./ServerList.ts"
  * `{ module: "config" }` alone signs the bare timestamp (the batch listen).
  *
  * @category models
+ * @since 0.1.0
  */
 export interface AuthResource {
   readonly module: "config" | "naming" | "ai" | "internal"
@@ -41,6 +43,7 @@ export interface AuthResource {
 
 /**
  * @category services
+ * @since 0.1.0
  */
 export class Auth extends Context.Service<
   Auth,
@@ -66,18 +69,24 @@ export class Auth extends Context.Service<
  * After a 403 the client logs in again only if its last login finished at least this long ago, as the Java client
  * does (`SecurityProxy#reLogin`, `reLoginWindow`): a token the server has just issued and still rejects means "no
  * permission", and logging in again for every such request would flood the server.
+ *
+ * @since 0.1.0
  */
 export const RE_LOGIN_WINDOW_MILLIS = 60_000
 
 /**
  * A failed login is retried (in the background) after this pause, and for this long callers get the same failure
  * rather than starting a login each (the Java client's 5 s security refresh tick).
+ *
+ * @since 0.1.0
  */
 export const LOGIN_RETRY_MILLIS = 5_000
 
 /**
  * A token is used for at least this long, whatever ttl the server announced (the Java client checks its token only
  * on its 5 s security tick): a zero or tiny ttl must not turn every request into a login.
+ *
+ * @since 0.1.0
  */
 export const MIN_TOKEN_LIFETIME_MILLIS = LOGIN_RETRY_MILLIS
 
@@ -96,6 +105,7 @@ const refreshWindowSeconds = (tokenTtlSeconds: number): Effect.Effect<number> =>
  * No identity: for servers with auth disabled.
  *
  * @category layers
+ * @since 0.1.0
  */
 export const layerNone: Layer.Layer<Auth> = Layer.succeed(
   Auth,
@@ -262,6 +272,7 @@ const makeUsernamePassword = Effect.fnUntraced(function* (credentials: {
  * Fails to build with `InvalidArgumentError` when the options carry no username/password.
  *
  * @category layers
+ * @since 0.1.0
  */
 export const layerUsernamePassword: Layer.Layer<
   Auth,
@@ -304,6 +315,7 @@ const makeAccessKey = (
  * Fails to build with `InvalidArgumentError` when the options carry no access key.
  *
  * @category layers
+ * @since 0.1.0
  */
 export const layerAccessKey: Layer.Layer<Auth, InvalidArgumentError, NacosOptions> = Layer.effect(
   Auth,
@@ -333,6 +345,7 @@ const bothIdentities = (token: Auth["Service"], signatures: Auth["Service"]): Au
  * credentials are set, both when both are set (as the Java client, which applies every auth plugin), else none.
  *
  * @category layers
+ * @since 0.1.0
  */
 export const layer: Layer.Layer<Auth, never, NacosOptions | ServerList | HttpClient.HttpClient> = Layer.unwrap(
   Effect.gen(function* () {

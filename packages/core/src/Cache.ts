@@ -3,6 +3,7 @@
  * (last known good, served when the server cannot be reached).
  *
  * @since 0.1.0
+ * @module
  */
 import { createHash, randomUUID } from "node:crypto"
 import * as Context from "effect/Context"
@@ -19,6 +20,7 @@ import { NacosOptions, type ResolvedNacosOptions } from "./NacosOptions.ts"
  * A config's coordinates. `namespace` is the tenant (`public` by default).
  *
  * @category models
+ * @since 0.1.0
  */
 export interface ConfigKey {
   readonly namespace: string
@@ -30,6 +32,7 @@ export interface ConfigKey {
  * Content and, for encrypted configs, the data key that goes with it.
  *
  * @category models
+ * @since 0.1.0
  */
 export interface CachedConfig {
   readonly content: string
@@ -41,6 +44,7 @@ export interface CachedConfig {
  * cache directory). The message names the file; it never holds the content.
  *
  * @category errors
+ * @since 0.1.0
  */
 export class CacheWriteError extends Schema.TaggedError<CacheWriteError>()("CacheWriteError", {
   message: Schema.String,
@@ -53,6 +57,7 @@ export class CacheWriteError extends Schema.TaggedError<CacheWriteError>()("Cach
  * current, retries later, and decides how loud to be.
  *
  * @category services
+ * @since 0.1.0
  */
 export class NacosCache extends Context.Service<
   NacosCache,
@@ -84,6 +89,7 @@ const MAX_ENV_NAME_LENGTH = 50
  * The naming failover switch file (Java `UtilAndComs.FAILOVER_SWITCH`); a line `1` turns failover on, `0` off.
  *
  * @category layout
+ * @since 0.1.0
  */
 export const NAMING_FAILOVER_SWITCH_FILE = "00-00---000-VIPSRV_FAILOVER_SWITCH-000---00-00"
 
@@ -92,6 +98,7 @@ export const NAMING_FAILOVER_SWITCH_FILE = "00-00---000-VIPSRV_FAILOVER_SWITCH-0
  * md5 hex of the whole name, so distinct long names stay distinct.
  *
  * @category layout
+ * @since 0.1.0
  */
 export const simplifyEnvName = (name: string): string =>
   name.length > MAX_ENV_NAME_LENGTH
@@ -106,6 +113,7 @@ export const simplifyEnvName = (name: string): string =>
  * then shortened by {@link simplifyEnvName}.
  *
  * @category layout
+ * @since 0.1.0
  */
 export const configEnvName = (
   options: Pick<ResolvedNacosOptions, "serverAddresses" | "endpoint" | "namespace">
@@ -124,6 +132,7 @@ export const configEnvName = (
  * writes a space as `+`. Naming cache file names use it (`group@@service` → `group%40%40service`).
  *
  * @category layout
+ * @since 0.1.0
  */
 export const javaUrlEncode = (value: string): string =>
   encodeURIComponent(value)
@@ -186,6 +195,7 @@ const parseFailoverSwitch = (content: string): boolean =>
  * Where the files live: `{cacheDir}/config/{envName}_nacos/…` and `{cacheDir}/naming/{namespace}/…`.
  *
  * @category models
+ * @since 0.1.0
  */
 export interface DiskCacheOptions {
   readonly cacheDir: string
@@ -198,6 +208,7 @@ export interface DiskCacheOptions {
  * target directory and are renamed into place, so a reader never sees half a file.
  *
  * @category constructors
+ * @since 0.1.0
  */
 export const makeDisk = Effect.fnUntraced(function* (
   options: DiskCacheOptions
@@ -308,6 +319,7 @@ export const makeDisk = Effect.fnUntraced(function* (
  * + `NodePath.layer`) from `@effect/platform-node`.
  *
  * @category layers
+ * @since 0.1.0
  */
 export const layer: Layer.Layer<NacosCache, never, NacosOptions | FileSystem.FileSystem | Path.Path> = Layer.effect(
   NacosCache,
@@ -326,6 +338,7 @@ export const layer: Layer.Layer<NacosCache, never, NacosOptions | FileSystem.Fil
  * given (the usual intent of seeding them), off otherwise.
  *
  * @category models
+ * @since 0.1.0
  */
 export interface MemoryCacheSeed {
   readonly configFailover?: ReadonlyArray<{ readonly key: ConfigKey; readonly value: CachedConfig }> | undefined
@@ -343,6 +356,7 @@ export interface MemoryCacheSeed {
  * The hand a test uses to play the user who maintains failover files, next to an in-memory {@link NacosCache}.
  *
  * @category services
+ * @since 0.1.0
  */
 export class NacosCacheMemory extends Context.Service<
   NacosCacheMemory,
@@ -363,6 +377,7 @@ const serviceMapKey = (namespace: string, groupedName: string): string => JSON.s
  * control hand. Nothing is shared between two calls.
  *
  * @category constructors
+ * @since 0.1.0
  */
 export const makeMemory = Effect.fnUntraced(function* (seed: MemoryCacheSeed = {}) {
   const configKeyOk = (key: ConfigKey) => Option.isSome(configSegments("snapshot", key))
@@ -430,6 +445,7 @@ export const makeMemory = Effect.fnUntraced(function* (seed: MemoryCacheSeed = {
  * ```
  *
  * @category layers
+ * @since 0.1.0
  */
 export const layerMemory = (seed?: MemoryCacheSeed): Layer.Layer<NacosCache | NacosCacheMemory> =>
   Layer.effectContext(
@@ -446,6 +462,7 @@ export const layerMemory = (seed?: MemoryCacheSeed): Layer.Layer<NacosCache | Na
  * A cache that keeps nothing: reads are `None`, writes do nothing.
  *
  * @category constructors
+ * @since 0.1.0
  */
 export const disabled: NacosCache["Service"] = {
   readConfigFailover: () => Effect.succeedNone,
@@ -461,5 +478,6 @@ export const disabled: NacosCache["Service"] = {
  * No local files at all: every read is `None`, every write does nothing.
  *
  * @category layers
+ * @since 0.1.0
  */
 export const layerDisabled: Layer.Layer<NacosCache> = Layer.sync(NacosCache, () => disabled)

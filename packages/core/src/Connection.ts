@@ -3,6 +3,7 @@
  * push handlers, and the observable state of a lifecycle that reconnects by itself.
  *
  * @since 0.1.0
+ * @module
  */
 import * as Data from "effect/Data"
 import type * as Effect from "effect/Effect"
@@ -14,10 +15,18 @@ import type { AuthResource } from "./Auth.ts"
 import type { AuthError, InvalidArgumentError, NotSupportedError, ServerError, TransportError } from "./NacosError.ts"
 import type { ServerAddress } from "./ServerAddress.ts"
 
-/** Abilities negotiated with the server (`SetupAckRequest.abilityTable`); a missing key means "not supported". */
+/**
+ * Abilities negotiated with the server (`SetupAckRequest.abilityTable`); a missing key means "not supported".
+ *
+ * @since 0.1.0
+ */
 export type Abilities = Readonly<Record<string, boolean>>
 
-/** A live session with one server. */
+/**
+ * A live session with one server.
+ *
+ * @since 0.1.0
+ */
 export interface Session {
   readonly server: ServerAddress
   readonly connectionId: string
@@ -29,6 +38,7 @@ export interface Session {
  * the reconnect schedule ended without a session; every request fails at once from then on.
  *
  * @category models
+ * @since 0.1.0
  */
 export type ConnectionState = Data.TaggedEnum<{
   Connecting: {}
@@ -38,12 +48,14 @@ export type ConnectionState = Data.TaggedEnum<{
   Closed: {}
 }>
 
+/** @since 0.1.0 */
 export const ConnectionState = Data.taggedEnum<ConnectionState>()
 
 /**
  * What a service asks for when it opens its connection.
  *
  * @category models
+ * @since 0.1.0
  */
 export interface ConnectionSpec {
   /** The `module` label: the server ties listen state and ephemeral instances to the module's connection. */
@@ -58,6 +70,7 @@ export interface ConnectionSpec {
 
 /**
  * @category models
+ * @since 0.1.0
  */
 export interface RequestOptions {
   /** Overall budget for the call (waiting for a connection, retries included). Default: the gRPC timeout option. */
@@ -70,7 +83,11 @@ export interface RequestOptions {
   readonly retry?: boolean | undefined
 }
 
-/** Base fields of every Nacos response. */
+/**
+ * Base fields of every Nacos response.
+ *
+ * @since 0.1.0
+ */
 export interface ResponseBase {
   readonly resultCode?: number | undefined
   readonly errorCode?: number | undefined
@@ -82,17 +99,21 @@ export interface ResponseBase {
  * the others are final answers.
  *
  * @category errors
+ * @since 0.1.0
  */
 export type RequestError = TransportError | ServerError | AuthError | InvalidArgumentError
 
 /**
  * Handles one kind of server push. The returned record is the body of the paired response (the core adds
  * `requestId` and `resultCode`); keep the handler fast — hand slow work to a fiber or queue.
+ *
+ * @since 0.1.0
  */
 export type PushHandler<A> = (push: A) => Effect.Effect<Record<string, unknown>>
 
 /**
  * @category models
+ * @since 0.1.0
  */
 export interface Connection {
   readonly module: ConnectionSpec["module"]

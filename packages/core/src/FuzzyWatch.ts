@@ -17,6 +17,7 @@
  * pattern (500) — fail the Stream with a `ServerError` carrying errorCode 50310 / 50311.
  *
  * @since 0.1.0
+ * @module
  */
 import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
@@ -34,6 +35,7 @@ import type { AuthError, InvalidArgumentError, NotSupportedError, ServerError, T
  * (`FUZZY_WATCH_PATTERN_OVER_LIMIT`).
  *
  * @category constants
+ * @since 0.1.0
  */
 export const PATTERN_OVER_LIMIT = 50310
 
@@ -42,16 +44,22 @@ export const PATTERN_OVER_LIMIT = 50310
  * (`FUZZY_WATCH_PATTERN_MATCH_COUNT_OVER_LIMIT`).
  *
  * @category constants
+ * @since 0.1.0
  */
 export const MATCH_COUNT_OVER_LIMIT = 50311
 
-/** The server ability fuzzy watch needs (`SetupAckRequest.abilityTable`). */
+/**
+ * The server ability fuzzy watch needs (`SetupAckRequest.abilityTable`).
+ *
+ * @since 0.1.0
+ */
 export const ABILITY = "fuzzyWatch"
 
 /**
  * A pattern: the namespace (exact) and the group and name patterns (`*`, `x*`, `*x`, `*x*` or a literal).
  *
  * @category models
+ * @since 0.1.0
  */
 export interface PatternParts {
   readonly namespace: string
@@ -63,6 +71,7 @@ export interface PatternParts {
  * A key's coordinates as the server matches them against a pattern.
  *
  * @category models
+ * @since 0.1.0
  */
 export interface KeyCoordinates {
   readonly namespace: string
@@ -74,20 +83,29 @@ export interface KeyCoordinates {
  * How a module's wire keys read (`dataId+group+tenant` for config, `namespace@@group@@service` for naming).
  *
  * @category models
+ * @since 0.1.0
  */
 export interface KeyCodec<K> {
   /** The key's coordinates and its public form; `undefined` for a string that is not one of this module's keys. */
   readonly parse: (wireKey: string) => (KeyCoordinates & { readonly key: K }) | undefined
 }
 
-/** A `*FuzzyWatchSyncRequest` push, read. */
+/**
+ * A `*FuzzyWatchSyncRequest` push, read.
+ *
+ * @since 0.1.0
+ */
 export interface SyncNotice {
   readonly pattern: string
   readonly syncType: string
   readonly changes: ReadonlyArray<{ readonly key: string; readonly changedType: string }>
 }
 
-/** A `*FuzzyWatchChangeNotifyRequest` push, read: it names no pattern, so it is matched against every watch. */
+/**
+ * A `*FuzzyWatchChangeNotifyRequest` push, read: it names no pattern, so it is matched against every watch.
+ *
+ * @since 0.1.0
+ */
 export interface ChangeNotice {
   readonly key: string
   readonly changedType: string
@@ -98,6 +116,7 @@ export interface ChangeNotice {
  * its paired response.
  *
  * @category models
+ * @since 0.1.0
  */
 export interface PushSpec<A> {
   readonly register: (
@@ -110,6 +129,7 @@ export interface PushSpec<A> {
  * A push type decoded with `schema` and read into the mechanism's form with `read`.
  *
  * @category constructors
+ * @since 0.1.0
  */
 export const pushSpec = <S extends Schema.Codec<unknown, unknown>, A>(options: {
   readonly pushType: string
@@ -127,6 +147,7 @@ export const pushSpec = <S extends Schema.Codec<unknown, unknown>, A>(options: {
  * What a module tells the mechanism about its wire.
  *
  * @category models
+ * @since 0.1.0
  */
 export interface Protocol<K> {
   /** For messages and `NotSupportedError`: e.g. "config fuzzy watch". */
@@ -150,6 +171,7 @@ export interface Protocol<K> {
  * The first element of every watch: the keys the pattern matches.
  *
  * @category models
+ * @since 0.1.0
  */
 export interface Snapshot<K> {
   readonly _tag: "Snapshot"
@@ -160,6 +182,7 @@ export interface Snapshot<K> {
  * A key the pattern now matches (created, or created while disconnected).
  *
  * @category models
+ * @since 0.1.0
  */
 export interface Added<K> {
   readonly _tag: "Added"
@@ -170,6 +193,7 @@ export interface Added<K> {
  * A key the pattern no longer matches (deleted, or deleted while disconnected).
  *
  * @category models
+ * @since 0.1.0
  */
 export interface Removed<K> {
   readonly _tag: "Removed"
@@ -178,6 +202,7 @@ export interface Removed<K> {
 
 /**
  * @category models
+ * @since 0.1.0
  */
 export type Event<K> = Snapshot<K> | Added<K> | Removed<K>
 
@@ -187,11 +212,13 @@ export type Event<K> = Snapshot<K> | Added<K> | Removed<K>
  * that cannot be sent (`InvalidArgumentError`). A connection lost later does not fail it: it is watched again.
  *
  * @category errors
+ * @since 0.1.0
  */
 export type WatchError = ServerError | AuthError | NotSupportedError | TransportError | InvalidArgumentError
 
 /**
  * @category models
+ * @since 0.1.0
  */
 export interface FuzzyWatcher<K> {
   readonly watch: (pattern: PatternParts) => Stream.Stream<Event<K>, WatchError>
@@ -199,6 +226,7 @@ export interface FuzzyWatcher<K> {
 
 /**
  * @category models
+ * @since 0.1.0
  */
 export interface Options {
   /** Every pattern is watched again on this schedule as a safety net (default {@link resync}: 3 minutes, as Java). */
@@ -211,6 +239,7 @@ export interface Options {
  * The Java client's full re-sync interval (`FUZZY_LISTEN_ALL_SYNC_INTERNAL`).
  *
  * @category schedules
+ * @since 0.1.0
  */
 export const resync: Schedule.Schedule<unknown> = Schedule.spaced("3 minutes")
 
@@ -219,6 +248,7 @@ export const resync: Schedule.Schedule<unknown> = Schedule.spaced("3 minutes")
  * connection, so make it once per connection) for as long as the scope lives.
  *
  * @category constructors
+ * @since 0.1.0
  */
 export const make: <K>(
   connection: Connection,
@@ -230,6 +260,7 @@ export const make: <K>(
  * Why a group or name pattern cannot be sent (`undefined` when it can): `*`, `x*`, `*x`, `*x*` or a literal.
  *
  * @category validation
+ * @since 0.1.0
  */
 export const wildcardProblem: (part: string) => string | undefined = Pattern.wildcardProblem
 
@@ -238,6 +269,7 @@ export const wildcardProblem: (part: string) => string | undefined = Pattern.wil
  * rule of the text between the wildcards (described by `rule`).
  *
  * @category validation
+ * @since 0.1.0
  */
 export const patternSchema = (options: {
   readonly literal: RegExp
@@ -254,6 +286,7 @@ export const patternSchema = (options: {
  * Whether the server would count `key` as matched by `pattern`.
  *
  * @category matching
+ * @since 0.1.0
  */
 export const matches = (pattern: PatternParts, key: KeyCoordinates): boolean =>
   pattern.namespace === key.namespace &&
@@ -264,6 +297,7 @@ export const matches = (pattern: PatternParts, key: KeyCoordinates): boolean =>
  * The pattern as sent: `namespace>>groupPattern>>namePattern`.
  *
  * @category matching
+ * @since 0.1.0
  */
 export const patternText = (pattern: PatternParts): string =>
   Pattern.join(pattern.namespace, pattern.groupPattern, pattern.namePattern)

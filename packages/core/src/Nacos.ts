@@ -5,6 +5,7 @@
  * layers.
  *
  * @since 0.1.0
+ * @module
  */
 import type * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
@@ -24,7 +25,11 @@ import * as NacosOptions from "./NacosOptions.ts"
 import * as ServerList from "./ServerList.ts"
 import * as Transport from "./Transport.ts"
 
-/** Everything the service layers (config, naming, AI) need. */
+/**
+ * Everything the service layers (config, naming, AI) need.
+ *
+ * @since 0.1.0
+ */
 export type NacosServices =
   | NacosOptions.NacosOptions
   | ServerList.ServerList
@@ -33,13 +38,18 @@ export type NacosServices =
   | Transport.Transport
   | NacosHttp.NacosHttp
 
-/** The platform pieces {@link layer} provides by default. */
+/**
+ * The platform pieces {@link layer} provides by default.
+ *
+ * @since 0.1.0
+ */
 export type NacosPlatform = HttpClient.HttpClient | FileSystem.FileSystem | Path.Path
 
 /**
  * The client stack over given options, leaving the platform (HTTP client, file system) to the caller.
  *
  * @category layers
+ * @since 0.1.0
  */
 export const fromOptionsLayer = <E, R>(
   options: Layer.Layer<NacosOptions.NacosOptions, E, R>
@@ -58,6 +68,7 @@ export const fromOptionsLayer = <E, R>(
 
 /**
  * @category layers
+ * @since 0.1.0
  */
 export const layerWithoutPlatform = (
   options: NacosOptions.NacosOptionsInput
@@ -76,6 +87,7 @@ export const layerWithoutPlatform = (
  * to https addresses, but cannot use a custom CA or client certificate.
  *
  * @category layers
+ * @since 0.1.0
  */
 export const httpClientLayer: Layer.Layer<HttpClient.HttpClient, InvalidArgumentError, NacosOptions.NacosOptions> =
   Layer.effect(
@@ -100,6 +112,7 @@ export const httpClientLayer: Layer.Layer<HttpClient.HttpClient, InvalidArgument
  * `NodePath.layer` from `@effect/platform-node` with {@link layerWithoutPlatform}.
  *
  * @category layers
+ * @since 0.1.0
  */
 export const platformLayer: Layer.Layer<NacosPlatform, InvalidArgumentError, NacosOptions.NacosOptions> =
   Layer.mergeAll(httpClientLayer, NodeFileSystem.layer)
@@ -118,6 +131,7 @@ const withPlatform = <E, R>(
  * program.pipe(Effect.provide(ConfigService.layer), Effect.provide(Nacos.layer({ serverAddr: "127.0.0.1:8848" })))
  * ```
  * @category layers
+ * @since 0.1.0
  */
 export const layer = (
   options: NacosOptions.NacosOptionsInput
@@ -127,6 +141,7 @@ export const layer = (
  * The whole client stack from the `NACOS_*` environment (see `NacosOptions.layerConfig`).
  *
  * @category layers
+ * @since 0.1.0
  */
 export const layerConfig: Layer.Layer<NacosServices, InvalidArgumentError | TransportError | Config.ConfigError> =
   withPlatform(NacosOptions.layerConfig)

@@ -5,6 +5,7 @@
  * `errorCode` and message; nothing here ever carries a token, password or secret key.
  *
  * @since 0.1.0
+ * @module
  */
 import * as Schema from "effect/Schema"
 
@@ -13,6 +14,7 @@ import * as Schema from "effect/Schema"
  * Retrying (or waiting for the connection to come back) may help.
  *
  * @category errors
+ * @since 0.1.0
  */
 export class TransportError extends Schema.TaggedError<TransportError>()("TransportError", {
   message: Schema.String,
@@ -27,6 +29,7 @@ export class TransportError extends Schema.TaggedError<TransportError>()("Transp
  * The server answered with a failure (`resultCode` 500 on gRPC, a non-zero `code` or an error status on HTTP).
  *
  * @category errors
+ * @since 0.1.0
  */
 export class ServerError extends Schema.TaggedError<ServerError>()("ServerError", {
   errorCode: Schema.Number,
@@ -43,6 +46,7 @@ export class ServerError extends Schema.TaggedError<ServerError>()("ServerError"
  * Authentication or authorization failed: wrong credentials, an expired or missing token (errorCode 403).
  *
  * @category errors
+ * @since 0.1.0
  */
 export class AuthError extends Schema.TaggedError<AuthError>()("AuthError", {
   message: Schema.String,
@@ -53,6 +57,7 @@ export class AuthError extends Schema.TaggedError<AuthError>()("AuthError", {
  * The requested resource does not exist.
  *
  * @category errors
+ * @since 0.1.0
  */
 export class NotFoundError extends Schema.TaggedError<NotFoundError>()("NotFoundError", {
   resource: Schema.String,
@@ -63,6 +68,7 @@ export class NotFoundError extends Schema.TaggedError<NotFoundError>()("NotFound
  * A compare-and-set or concurrent modification was rejected by the server.
  *
  * @category errors
+ * @since 0.1.0
  */
 export class ConflictError extends Schema.TaggedError<ConflictError>()("ConflictError", {
   resource: Schema.String,
@@ -73,6 +79,7 @@ export class ConflictError extends Schema.TaggedError<ConflictError>()("Conflict
  * Input rejected before anything was sent (or by the server's parameter check); names the offending field.
  *
  * @category errors
+ * @since 0.1.0
  */
 export class InvalidArgumentError extends Schema.TaggedError<InvalidArgumentError>()("InvalidArgumentError", {
   field: Schema.String,
@@ -83,6 +90,7 @@ export class InvalidArgumentError extends Schema.TaggedError<InvalidArgumentErro
  * The connected server lacks an ability this feature needs (negotiated in `SetupAckRequest`).
  *
  * @category errors
+ * @since 0.1.0
  */
 export class NotSupportedError extends Schema.TaggedError<NotSupportedError>()("NotSupportedError", {
   feature: Schema.String,
@@ -94,6 +102,7 @@ export class NotSupportedError extends Schema.TaggedError<NotSupportedError>()("
  * Any effect-nacos error.
  *
  * @category errors
+ * @since 0.1.0
  */
 export type NacosError =
   | TransportError

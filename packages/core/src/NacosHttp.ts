@@ -14,6 +14,7 @@
  * saying the outcome is unknown instead of being sent again.
  *
  * @since 0.1.0
+ * @module
  */
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
@@ -46,6 +47,7 @@ import { ServerList } from "./ServerList.ts"
  * A query or form value; `undefined` leaves the parameter out.
  *
  * @category models
+ * @since 0.1.0
  */
 export type ParamValue = string | number | boolean | undefined
 
@@ -53,6 +55,7 @@ export type ParamValue = string | number | boolean | undefined
  * One HTTP call.
  *
  * @category models
+ * @since 0.1.0
  */
 export interface RequestOptions {
   readonly method: "GET" | "POST" | "PUT" | "DELETE"
@@ -78,6 +81,7 @@ export interface RequestOptions {
  * A server's answer, whatever its status.
  *
  * @category models
+ * @since 0.1.0
  */
 export interface NacosHttpResponse {
   readonly status: number
@@ -92,6 +96,7 @@ export interface NacosHttpResponse {
  * What a checked call (`requestOk`, `getText`, `getEnvelope`) fails with.
  *
  * @category errors
+ * @since 0.1.0
  */
 export type NacosHttpError =
   | TransportError
@@ -103,6 +108,7 @@ export type NacosHttpError =
 
 /**
  * @category services
+ * @since 0.1.0
  */
 export class NacosHttp extends Context.Service<
   NacosHttp,
@@ -263,6 +269,7 @@ const definedParams = (params: Readonly<Record<string, ParamValue>>): Array<read
 
 /**
  * @category constructors
+ * @since 0.1.0
  */
 export const make = Effect.fnUntraced(function* (): Effect.fn.Return<
   NacosHttp["Service"],
@@ -473,6 +480,7 @@ export const make = Effect.fnUntraced(function* (): Effect.fn.Return<
 
 /**
  * @category layers
+ * @since 0.1.0
  */
 export const layer: Layer.Layer<NacosHttp, never, NacosOptions | ServerList | Auth | HttpClient.HttpClient> =
   Layer.effect(NacosHttp, make())

@@ -5,6 +5,7 @@
  * TLS, app name). Invalid options fail at layer build with an `InvalidArgumentError` naming the field.
  *
  * @since 0.1.0
+ * @module
  */
 import * as os from "node:os"
 import * as path from "node:path"
@@ -27,7 +28,11 @@ const Secret = Schema.Union([Schema.String, Schema.Redacted(Schema.String)])
 const NonNegativeMillis = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
 const PositiveMillis = Schema.Int.check(Schema.isGreaterThan(0))
 
-/** Access key credentials, possibly short-lived (STS). */
+/**
+ * Access key credentials, possibly short-lived (STS).
+ *
+ * @since 0.1.0
+ */
 export interface Credentials {
   readonly accessKey: string
   readonly secretKey: Redacted.Redacted<string>
@@ -37,6 +42,8 @@ export interface Credentials {
 /**
  * Supplies access-key credentials on demand (e.g. rotating STS credentials). Called for every signed request;
  * cache inside if fetching is expensive.
+ *
+ * @since 0.1.0
  */
 export type CredentialsProvider = () => Effect.Effect<Credentials>
 
@@ -48,6 +55,7 @@ const CredentialsProviderSchema = Schema.declare((u: unknown): u is CredentialsP
  * What users pass to `Nacos.layer`. Every field but `serverAddr` (or `endpoint`) is optional.
  *
  * @category models
+ * @since 0.1.0
  */
 export const NacosOptionsSchema = Schema.Struct({
   /** `host`, `host:port`, `http(s)://host:port`; a comma list or an array. */
@@ -101,10 +109,16 @@ export const NacosOptionsSchema = Schema.Struct({
   )
 })
 
-/** @category models */
+/**
+ * @category models
+ * @since 0.1.0
+ */
 export type NacosOptionsInput = typeof NacosOptionsSchema.Type
 
-/** @category models */
+/**
+ * @category models
+ * @since 0.1.0
+ */
 export interface GrpcOptions {
   readonly timeoutMillis: number
   readonly portOffset: number
@@ -116,7 +130,10 @@ export interface GrpcOptions {
   readonly retryTimes: number
 }
 
-/** @category models */
+/**
+ * @category models
+ * @since 0.1.0
+ */
 export interface TlsOptions {
   readonly caFile?: string | undefined
   readonly certFile?: string | undefined
@@ -127,6 +144,7 @@ export interface TlsOptions {
  * Options after validation and defaults.
  *
  * @category models
+ * @since 0.1.0
  */
 export interface ResolvedNacosOptions {
   readonly serverAddresses: ReadonlyArray<ServerAddress.ServerAddress>
@@ -148,10 +166,12 @@ export interface ResolvedNacosOptions {
   readonly tls: Option.Option<TlsOptions>
 }
 
+/** @since 0.1.0 */
 export const DEFAULT_NAMESPACE = "public"
 // the server's parameter check: `^[\w-]+`, at most 64 characters
 const NAMESPACE_PATTERN = /^[\w-]+$/
 
+/** @since 0.1.0 */
 export const defaultGrpcOptions: GrpcOptions = {
   timeoutMillis: 3000,
   portOffset: 1000,
@@ -202,6 +222,7 @@ const normalizeContextPath = (raw: string | undefined): string => {
  * Validates user input and applies defaults.
  *
  * @category constructors
+ * @since 0.1.0
  */
 export const resolve = Effect.fnUntraced(function* (
   input: unknown
@@ -292,6 +313,7 @@ export const resolve = Effect.fnUntraced(function* (
  * The resolved options, read by every other layer.
  *
  * @category services
+ * @since 0.1.0
  */
 export class NacosOptions extends Context.Service<NacosOptions, ResolvedNacosOptions>()(
   "@effect-nacos/core/NacosOptions"
@@ -301,6 +323,7 @@ export class NacosOptions extends Context.Service<NacosOptions, ResolvedNacosOpt
  * Options from a plain object.
  *
  * @category layers
+ * @since 0.1.0
  */
 export const layer = (input: NacosOptionsInput): Layer.Layer<NacosOptions, InvalidArgumentError> =>
   Layer.effect(NacosOptions, resolve(input))
@@ -319,6 +342,7 @@ export const layer = (input: NacosOptionsInput): Layer.Layer<NacosOptions, Inval
  * in the message, the variable (`NACOS_GRPC_TIMEOUT_MS`). `Config.ConfigError` only when the provider itself fails.
  *
  * @category layers
+ * @since 0.1.0
  */
 export const layerConfig: Layer.Layer<NacosOptions, InvalidArgumentError | Config.ConfigError> = Layer.effect(
   NacosOptions,

@@ -2,6 +2,7 @@
  * Every retry, reconnect and poll cadence of the client, as named Schedules users can replace.
  *
  * @since 0.1.0
+ * @module
  */
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -13,6 +14,7 @@ import * as Schedule from "effect/Schedule"
  * Full jitter spreads a fleet of clients that lost the same server, so they do not reconnect in lock-step.
  *
  * @category schedules
+ * @since 0.1.0
  */
 export const exponentialFullJitter = (options: {
   readonly base: Duration.Input
@@ -32,6 +34,7 @@ export const exponentialFullJitter = (options: {
  * Reconnect cadence: full-jitter backoff from 100 ms capped at 5 s (the Java client's ceiling), forever.
  *
  * @category schedules
+ * @since 0.1.0
  */
 export const reconnect: Schedule.Schedule<Duration.Duration> = exponentialFullJitter({
   base: "100 millis",
@@ -42,6 +45,7 @@ export const reconnect: Schedule.Schedule<Duration.Duration> = exponentialFullJi
  * ServerCheck answered "server is starting" (errorCode 300): retry every second for up to 30 s, like the Go client.
  *
  * @category schedules
+ * @since 0.1.0
  */
 export const serverStarting: Schedule.Schedule<unknown> = Schedule.spaced("1 second").pipe(
   Schedule.upTo({ duration: "30 seconds" })
@@ -52,6 +56,7 @@ export const serverStarting: Schedule.Schedule<unknown> = Schedule.spaced("1 sec
  * The request's own timeout bounds the whole attempt sequence.
  *
  * @category schedules
+ * @since 0.1.0
  */
 export const requestRetry = (times: number): Schedule.Schedule<unknown> =>
   exponentialFullJitter({ base: "50 millis", cap: "500 millis" }).pipe(Schedule.upTo({ times }))

@@ -5,12 +5,16 @@
  * The gRPC port is derived from it (HTTP port + the port offset), exactly as the Java client does.
  *
  * @since 0.1.0
+ * @module
  */
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { InvalidArgumentError } from "./NacosError.ts"
 
-/** @category models */
+/**
+ * @category models
+ * @since 0.1.0
+ */
 export class ServerAddress extends Schema.Class<ServerAddress>("@effect-nacos/core/ServerAddress")({
   scheme: Schema.Literals(["http", "https"]),
   host: Schema.String,
@@ -31,7 +35,11 @@ export class ServerAddress extends Schema.Class<ServerAddress>("@effect-nacos/co
   }
 }
 
-/** The Nacos default HTTP port when an address names none. */
+/**
+ * The Nacos default HTTP port when an address names none.
+ *
+ * @since 0.1.0
+ */
 export const DEFAULT_PORT = 8848
 
 const HOST_PATTERN = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)$/
@@ -40,6 +48,7 @@ const HOST_PATTERN = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z
  * How addresses are read.
  *
  * @category models
+ * @since 0.1.0
  */
 export interface ParseOptions {
   /**
@@ -54,6 +63,7 @@ export interface ParseOptions {
  * empty, a bad host, a port outside 1..65535, an unknown scheme, `http://` while TLS is required.
  *
  * @category constructors
+ * @since 0.1.0
  */
 export const parse = (
   input: string,
@@ -114,6 +124,7 @@ export const parse = (
  * Parses a comma-separated list (or an array of entries, each of which may itself be a comma list).
  *
  * @category constructors
+ * @since 0.1.0
  */
 export const parseList = (
   input: string | ReadonlyArray<string>,

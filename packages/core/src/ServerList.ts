@@ -6,6 +6,7 @@
  * every new gRPC channel resolves them again (re-resolution on reconnect comes for free).
  *
  * @since 0.1.0
+ * @module
  */
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
@@ -25,6 +26,7 @@ import * as ServerAddressModule from "./ServerAddress.ts"
 
 /**
  * @category services
+ * @since 0.1.0
  */
 export class ServerList extends Context.Service<
   ServerList,
@@ -52,12 +54,17 @@ export class ServerList extends Context.Service<
  * of waiting, like the Java client's 5 attempts), so a dead address server fails the build instead of hanging it.
  *
  * @category schedules
+ * @since 0.1.0
  */
 export const endpointInitialRetry: Schedule.Schedule<unknown> = Schedule.exponential("100 millis", 2).pipe(
   Schedule.upTo({ times: 4 })
 )
 
-/** One address-server request may take this long before it counts as failed. */
+/**
+ * One address-server request may take this long before it counts as failed.
+ *
+ * @since 0.1.0
+ */
 export const ENDPOINT_REQUEST_TIMEOUT = Duration.seconds(3)
 
 // =============================================================================
@@ -90,6 +97,7 @@ const distinct = (addresses: ReadonlyArray<ServerAddress>): ReadonlyArray<Server
  * and `find` always see the latest published list.
  *
  * @category constructors
+ * @since 0.1.0
  */
 export const fromRef = (ref: SubscriptionRef.SubscriptionRef<ReadonlyArray<ServerAddress>>): ServerList["Service"] =>
   ServerList.of({
@@ -122,6 +130,7 @@ export const fromRef = (ref: SubscriptionRef.SubscriptionRef<ReadonlyArray<Serve
  * A fixed list that never changes.
  *
  * @category layers
+ * @since 0.1.0
  */
 export const layerStatic = (addresses: ReadonlyArray<ServerAddress>): Layer.Layer<ServerList, InvalidArgumentError> =>
   Layer.effect(
@@ -198,6 +207,7 @@ const fetchServerList = (
  * The address-server URL for an endpoint: `http(s)://{host:port}{contextPath}/serverlist`.
  *
  * @category constructors
+ * @since 0.1.0
  */
 export const endpointUrl = (endpoint: { readonly address: ServerAddress; readonly contextPath: string }): string =>
   `${endpoint.address.httpBase}${endpoint.contextPath}/serverlist`
@@ -213,6 +223,7 @@ export const endpointUrl = (endpoint: { readonly address: ServerAddress; readonl
  * {@link endpointInitialRetry}.
  *
  * @category layers
+ * @since 0.1.0
  */
 export const layerEndpoint = (
   endpoint: {
@@ -260,6 +271,7 @@ export const layerEndpoint = (
  * list (see {@link layerEndpoint}).
  *
  * @category layers
+ * @since 0.1.0
  */
 export const layer: Layer.Layer<
   ServerList,

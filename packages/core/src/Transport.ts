@@ -3,6 +3,7 @@
  * state and ephemeral registrations to the connection that made them.
  *
  * @since 0.1.0
+ * @module
  */
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -18,6 +19,7 @@ import { ServerList } from "./ServerList.ts"
 
 /**
  * @category services
+ * @since 0.1.0
  */
 export class Transport extends Context.Service<
   Transport,
@@ -32,6 +34,7 @@ export class Transport extends Context.Service<
 
 /**
  * @category models
+ * @since 0.1.0
  */
 export interface TransportOptions {
   /** Delay between failed connect attempts; default {@link Policy.reconnect} (full jitter, 100 ms … 5 s). */
@@ -42,6 +45,7 @@ export interface TransportOptions {
  * The gRPC transport.
  *
  * @category layers
+ * @since 0.1.0
  */
 export const layerGrpc = (
   transportOptions: TransportOptions = {}
@@ -63,5 +67,6 @@ export const layerGrpc = (
  * The gRPC transport with default policies.
  *
  * @category layers
+ * @since 0.1.0
  */
 export const layer: Layer.Layer<Transport, never, NacosOptions | ServerList | Auth> = layerGrpc()
