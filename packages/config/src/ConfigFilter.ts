@@ -6,6 +6,7 @@
  * SDK): the content is stored encrypted and the `encryptedDataKey` travels next to it, as in the Java KMS plugin.
  *
  * @since 0.1.0
+ * @module
  */
 
 import type { InvalidArgumentError } from "@effect-nacos/core"
@@ -15,6 +16,7 @@ import * as Effect from "effect/Effect"
  * The config a filter sees and returns. `encryptedDataKey` is passed through unless a filter replaces it.
  *
  * @category models
+ * @since 0.1.0
  */
 export interface ConfigFilterContext {
   readonly dataId: string
@@ -30,6 +32,7 @@ export interface ConfigFilterContext {
  * (not blank, at most 10 MiB), else the publish fails with an `InvalidArgumentError` for `content`.
  *
  * @category models
+ * @since 0.1.0
  */
 export interface ConfigFilter {
   /** For logs and errors. */
@@ -49,6 +52,7 @@ export interface ConfigFilter {
  * both back.
  *
  * @category models
+ * @since 0.1.0
  */
 export interface ConfigCipher {
   readonly encrypt: (
@@ -63,6 +67,7 @@ export interface ConfigCipher {
  * The prefix that marks a dataId as encrypted (Java `CIPHER_PREFIX`).
  *
  * @category constants
+ * @since 0.1.0
  */
 export const CIPHER_PREFIX = "cipher-"
 
@@ -71,6 +76,7 @@ export const CIPHER_PREFIX = "cipher-"
  * by someone else in clear) is passed through unchanged.
  *
  * @category constructors
+ * @since 0.1.0
  */
 export const cipher = (implementation: ConfigCipher): ConfigFilter => ({
   name: "cipher",
@@ -94,6 +100,7 @@ const byOrder = (filters: ReadonlyArray<ConfigFilter>): ReadonlyArray<ConfigFilt
  * Runs every `beforePublish` hook, lowest order first.
  *
  * @category combinators
+ * @since 0.1.0
  */
 export const applyBeforePublish = (
   filters: ReadonlyArray<ConfigFilter>,
@@ -109,6 +116,7 @@ export const applyBeforePublish = (
  * Runs every `afterGet` hook, highest order first (undoing `beforePublish` in reverse).
  *
  * @category combinators
+ * @since 0.1.0
  */
 export const applyAfterGet = (
   filters: ReadonlyArray<ConfigFilter>,

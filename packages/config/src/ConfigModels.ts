@@ -5,6 +5,7 @@
  * would reject is refused before anything is sent, with an `InvalidArgumentError` naming the field.
  *
  * @since 0.1.0
+ * @module
  */
 import * as Schema from "effect/Schema"
 
@@ -12,6 +13,7 @@ import * as Schema from "effect/Schema"
  * The group used when none (or an empty one) is given, as in every Nacos SDK.
  *
  * @category constants
+ * @since 0.1.0
  */
 export const DEFAULT_GROUP = "DEFAULT_GROUP"
 
@@ -30,6 +32,7 @@ const nacosName = (maxLength: number) =>
  * A dataId: 1..256 characters of `[A-Za-z0-9-_.:]`.
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const DataId = nacosName(256)
 
@@ -37,6 +40,7 @@ export const DataId = nacosName(256)
  * A group: 1..128 characters of `[A-Za-z0-9-_.:]`. Omitted or empty means {@link DEFAULT_GROUP}.
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const Group = Schema.String.check(
   Schema.isMaxLength(128, { message: "must be at most 128 characters" }),
@@ -47,6 +51,7 @@ export const Group = Schema.String.check(
  * A gray-release tag: 1..16 characters of `[A-Za-z0-9-_.:]` (the server publishes it as gray rule `tag_<tag>`).
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const Tag = nacosName(16)
 
@@ -54,8 +59,10 @@ export const Tag = nacosName(16)
  * Content types the server knows; anything else is stored as `text`.
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const ConfigType = Schema.Literals(["text", "json", "xml", "yaml", "html", "properties", "toml"])
+/** @since 0.1.0 */
 export type ConfigType = typeof ConfigType.Type
 
 /** The server's content limit (`PropertyUtil.maxContent`). */
@@ -68,6 +75,7 @@ const MAX_CONTENT_BYTES = 10 * 1024 * 1024
  * `beforePublish` filter is checked the same way.
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const ConfigContent = Schema.String.check(
   Schema.makeFilter((content: string) => content.trim() !== "" || "must not be blank"),
@@ -88,23 +96,27 @@ const listItem = (maxLength: number) =>
  * Identifies one config in the client's namespace.
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const ConfigKeyParams = Schema.Struct({
   dataId: DataId,
   group: Schema.optionalKey(Group)
 })
+/** @since 0.1.0 */
 export type ConfigKeyParams = typeof ConfigKeyParams.Type
 
 /**
  * `get` / `getInfo`: `tag` asks for the content of that tag's gray release.
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const GetConfigParams = Schema.Struct({
   dataId: DataId,
   group: Schema.optionalKey(Group),
   tag: Schema.optionalKey(Tag)
 })
+/** @since 0.1.0 */
 export type GetConfigParams = typeof GetConfigParams.Type
 
 /**
@@ -118,6 +130,7 @@ export type GetConfigParams = typeof GetConfigParams.Type
  * - `encryptedDataKey`: stored as given; normally set by a cipher filter (see `ConfigFilter.cipher`).
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const PublishConfigParams = Schema.Struct({
   dataId: DataId,
@@ -143,18 +156,21 @@ export const PublishConfigParams = Schema.Struct({
   ),
   encryptedDataKey: Schema.optionalKey(Schema.String)
 })
+/** @since 0.1.0 */
 export type PublishConfigParams = typeof PublishConfigParams.Type
 
 /**
  * `remove`: deletes the config, or only its `tag` gray release.
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const RemoveConfigParams = Schema.Struct({
   dataId: DataId,
   group: Schema.optionalKey(Group),
   tag: Schema.optionalKey(Tag)
 })
+/** @since 0.1.0 */
 export type RemoveConfigParams = typeof RemoveConfigParams.Type
 
 /**
@@ -162,8 +178,10 @@ export type RemoveConfigParams = typeof RemoveConfigParams.Type
  * (served when the server could not be asked).
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const ConfigSource = Schema.Literals(["failover", "server", "snapshot"])
+/** @since 0.1.0 */
 export type ConfigSource = typeof ConfigSource.Type
 
 /**
@@ -171,6 +189,7 @@ export type ConfigSource = typeof ConfigSource.Type
  * filters such as decryption). `beta`/`tag` say a gray release was served instead of the formal config.
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const ConfigInfo = Schema.Struct({
   dataId: Schema.String,
@@ -185,6 +204,7 @@ export const ConfigInfo = Schema.Struct({
   tag: Schema.optionalKey(Schema.String),
   source: ConfigSource
 })
+/** @since 0.1.0 */
 export type ConfigInfo = typeof ConfigInfo.Type
 
 const eventKey = { dataId: Schema.String, group: Schema.String, namespace: Schema.String }
@@ -196,6 +216,7 @@ const eventKey = { dataId: Schema.String, group: Schema.String, namespace: Schem
  * - `Deleted`: the config was removed while watched.
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const ConfigEvent = Schema.TaggedUnion({
   Changed: {
@@ -209,5 +230,7 @@ export const ConfigEvent = Schema.TaggedUnion({
   Absent: eventKey,
   Deleted: eventKey
 })
+/** @since 0.1.0 */
 export type ConfigEvent = typeof ConfigEvent.Type
+/** @since 0.1.0 */
 export type ConfigChanged = Extract<ConfigEvent, { readonly _tag: "Changed" }>

@@ -2,6 +2,7 @@
  * The config service's cadences, as named Schedules users can replace (through `ConfigService.layerWith`).
  *
  * @since 0.1.0
+ * @module
  */
 
 import { Policy } from "@effect-nacos/core"
@@ -15,6 +16,7 @@ import * as Schedule from "effect/Schedule"
  * HTTP until a session is back.
  *
  * @category schedules
+ * @since 0.1.0
  */
 export const httpFallback: Schedule.Schedule<unknown> = Schedule.recurs(0)
 
@@ -23,6 +25,7 @@ export const httpFallback: Schedule.Schedule<unknown> = Schedule.recurs(0)
  * differs is re-read. The Java client does this every 3 minutes.
  *
  * @category schedules
+ * @since 0.1.0
  */
 export const fullSync: Schedule.Schedule<unknown> = Schedule.spaced("3 minutes")
 
@@ -31,6 +34,7 @@ export const fullSync: Schedule.Schedule<unknown> = Schedule.spaced("3 minutes")
  * 200 ms capped at 5 s, forever — watches resume by themselves when the server is back.
  *
  * @category schedules
+ * @since 0.1.0
  */
 export const listenRetry: Schedule.Schedule<unknown> = Policy.exponentialFullJitter({
   base: "200 millis",

@@ -10,6 +10,7 @@
  * - gRPC is the transport; when it cannot be reached within its policy, get/publish/remove go over HTTP.
  *
  * @since 0.1.0
+ * @module
  */
 
 import {
@@ -69,6 +70,7 @@ import { validate, validateValue } from "./internal/validation.ts"
  * What `get` / `getInfo` can fail with.
  *
  * @category errors
+ * @since 0.1.0
  */
 export type GetConfigError =
   | NotFoundError
@@ -82,6 +84,7 @@ export type GetConfigError =
  * What `publish` can fail with; a compare-and-set mismatch is a `ConflictError`.
  *
  * @category errors
+ * @since 0.1.0
  */
 export type PublishConfigError = ConflictError | InvalidArgumentError | TransportError | ServerError | AuthError
 
@@ -89,11 +92,13 @@ export type PublishConfigError = ConflictError | InvalidArgumentError | Transpor
  * What `remove` can fail with.
  *
  * @category errors
+ * @since 0.1.0
  */
 export type RemoveConfigError = InvalidArgumentError | TransportError | ServerError | AuthError
 
 /**
  * @category models
+ * @since 0.1.0
  */
 export interface Service {
   /**
@@ -138,6 +143,7 @@ export interface Service {
 
 /**
  * @category models
+ * @since 0.1.0
  */
 export interface ConfigServiceOptions {
   /** Applied after get (and to watch events) and before publish. */
@@ -165,6 +171,7 @@ export interface ConfigServiceOptions {
  * idle, 9.9 MiB in more than 13 s under a load average of 12; this leaves room for a busy server.
  *
  * @category constants
+ * @since 0.1.0
  */
 export const DEFAULT_PUBLISH_TIMEOUT_MILLIS_PER_MIB = 2000
 
@@ -436,6 +443,7 @@ const makeLive = Effect.fnUntraced(function* (
 
 /**
  * @category models
+ * @since 0.1.0
  */
 export interface MemoryOptions {
   /** Default `public`. */
@@ -458,6 +466,7 @@ const makeMemory = (options: MemoryOptions): Effect.Effect<Service> =>
  * What the live layers need: `Nacos.layer(options)` provides all of it.
  *
  * @category models
+ * @since 0.1.0
  */
 export type LiveDependencies = Transport.Transport | Cache.NacosCache | NacosOptions.NacosOptions | NacosHttp.NacosHttp
 
@@ -480,6 +489,7 @@ export type LiveDependencies = Transport.Transport | Cache.NacosCache | NacosOpt
  * ```
  *
  * @category services
+ * @since 0.1.0
  */
 export class ConfigService extends Context.Service<ConfigService, Service>()("@effect-nacos/config/ConfigService") {}
 
@@ -488,6 +498,7 @@ export class ConfigService extends Context.Service<ConfigService, Service>()("@e
  * HTTP fallback, the local files and the listen machinery, all released with the layer.
  *
  * @category layers
+ * @since 0.1.0
  */
 export const layerWith = (options: ConfigServiceOptions = {}): Layer.Layer<ConfigService, never, LiveDependencies> =>
   Layer.effect(ConfigService, makeLive(options))
@@ -496,6 +507,7 @@ export const layerWith = (options: ConfigServiceOptions = {}): Layer.Layer<Confi
  * The live service with default policies.
  *
  * @category layers
+ * @since 0.1.0
  */
 export const layer: Layer.Layer<ConfigService, never, LiveDependencies> = layerWith()
 
@@ -505,6 +517,7 @@ export const layer: Layer.Layer<ConfigService, never, LiveDependencies> = layerW
  * a fresh store.
  *
  * @category layers
+ * @since 0.1.0
  */
 export const layerMemory = (options: MemoryOptions = {}): Layer.Layer<ConfigService> =>
   Layer.effect(ConfigService, makeMemory(options))
