@@ -7,6 +7,7 @@
  * @since 0.1.0
  * @module
  */
+import { FuzzyWatch } from "@effect-nacos/core"
 import * as Schema from "effect/Schema"
 
 /**
@@ -234,3 +235,51 @@ export const ConfigEvent = Schema.TaggedUnion({
 export type ConfigEvent = typeof ConfigEvent.Type
 /** @since 0.1.0 */
 export type ConfigChanged = Extract<ConfigEvent, { readonly _tag: "Changed" }>
+
+/** A fuzzy-watch pattern part: `*`, `x*`, `*x`, `*x*` or a literal, the text in the dataId/group characters. */
+const configPattern = (maxLength: number) =>
+  FuzzyWatch.patternSchema({ literal: NAME_PATTERN, rule: NAME_RULE, maxLength })
+
+/**
+ * `watchConfigs`: the configs of the client's namespace whose group and dataId match. Each pattern is `*` (any),
+ * `x*` (starts with), `*x` (ends with), `*x*` (contains) or a literal; no other use of `*` (the server would
+ * match nothing).
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
+export const WatchConfigsParams = Schema.Struct({
+  groupPattern: configPattern(128),
+  dataIdPattern: configPattern(256)
+})
+/** @since 0.1.0 */
+export type WatchConfigsParams = typeof WatchConfigsParams.Type
+
+/**
+ * A config's coordinates, as fuzzy watch reports them.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
+export const ConfigCoordinates = Schema.Struct(eventKey)
+/** @since 0.1.0 */
+export type ConfigCoordinates = typeof ConfigCoordinates.Type
+
+/**
+ * What `watchConfigs` emits:
+ * - `Snapshot`: first event only — every config the pattern matches once the server finished its initial sync
+ *   (possibly none);
+ * - `Added`: a config now matches (created; or created while the connection was down);
+ * - `Removed`: a config no longer matches (deleted; or deleted while the connection was down).
+ * Content changes of a matched config are not reported: `watch` that config for those.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
+export const ConfigKeysEvent = Schema.TaggedUnion({
+  Snapshot: { configs: Schema.Array(ConfigCoordinates) },
+  Added: eventKey,
+  Removed: eventKey
+})
+/** @since 0.1.0 */
+export type ConfigKeysEvent = typeof ConfigKeysEvent.Type

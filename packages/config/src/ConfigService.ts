@@ -17,6 +17,7 @@ import {
   type AuthError,
   Cache,
   type ConflictError,
+  type FuzzyWatch,
   type InvalidArgumentError,
   NacosHttp,
   NacosOptions,
@@ -40,9 +41,11 @@ import {
   type ConfigEvent,
   type ConfigInfo,
   ConfigKeyParams,
+  type ConfigKeysEvent,
   GetConfigParams,
   PublishConfigParams,
-  RemoveConfigParams
+  RemoveConfigParams,
+  WatchConfigsParams
 } from "./ConfigModels.ts"
 import * as ConfigPolicy from "./ConfigPolicy.ts"
 import {
@@ -54,6 +57,7 @@ import {
 } from "./internal/backend.ts"
 import type { ConfigKey } from "./internal/configKey.ts"
 import { describeKey, makeKey, md5Of } from "./internal/configKey.ts"
+import * as ConfigFuzzyWatch from "./internal/fuzzyWatch.ts"
 import * as GrpcOperations from "./internal/grpcOperations.ts"
 import { withHttpFallback } from "./internal/httpFallback.ts"
 import * as HttpOperations from "./internal/httpOperations.ts"
@@ -97,6 +101,17 @@ export type PublishConfigError = ConflictError | InvalidArgumentError | Transpor
 export type RemoveConfigError = InvalidArgumentError | TransportError | ServerError | AuthError
 
 /**
+ * What `watchConfigs` can fail with: a pattern refused before sending (`InvalidArgumentError`), a server without
+ * fuzzy watch (`NotSupportedError`) or none reachable to ask (`TransportError`), or the server's refusal —
+ * `ServerError` 50310 (it watches as many patterns as it allows, 20 by default over all its clients) or 50311 (the
+ * pattern matches more than 500 configs).
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export type WatchConfigsError = FuzzyWatch.WatchError
+
+/**
  * @category models
  * @since 0.1.0
  */
@@ -135,6 +150,14 @@ export interface Service {
     params: ConfigKeyParams,
     handler: (event: ConfigEvent) => Effect.Effect<void, unknown, R>
   ) => Effect.Effect<void, InvalidArgumentError, Scope.Scope | R>
+  /**
+   * Fuzzy watch: the configs of the namespace whose group and dataId match the patterns (`*`, `x*`, `*x`, `*x*`
+   * or a literal). First a `Snapshot` of the matched configs (once the server finished its initial sync), then
+   * `Added` / `Removed` as configs are created and deleted — also those created or deleted while the connection
+   * was down, found when it comes back. All watchers of one pattern share one server-side watch; the last one
+   * leaving cancels it. Needs a server with the `fuzzyWatch` ability (Nacos 3.x).
+   */
+  readonly watchConfigs: (params: WatchConfigsParams) => Stream.Stream<ConfigKeysEvent, WatchConfigsError>
 }
 
 // =============================================================================
@@ -393,7 +416,31 @@ const makeService = (
       )
     })
 
-  return { get, getInfo, publish, remove, watch, listen }
+  const watchConfigs = (params: WatchConfigsParams): Stream.Stream<ConfigKeysEvent, WatchConfigsError> =>
+    Stream.unwrap(
+      Effect.map(validate(WatchConfigsParams, params), (valid) =>
+        backend
+          .watchConfigs({ namespace, groupPattern: valid.groupPattern, namePattern: valid.dataIdPattern })
+          .pipe(
+            Stream.map(
+              (event): ConfigKeysEvent =>
+                event._tag === "Snapshot"
+                  ? {
+                      _tag: "Snapshot",
+                      configs: event.keys.map(({ dataId, group, namespace }) => ({ dataId, group, namespace }))
+                    }
+                  : {
+                      _tag: event._tag,
+                      dataId: event.key.dataId,
+                      group: event.key.group,
+                      namespace: event.key.namespace
+                    }
+            )
+          )
+      )
+    )
+
+  return { get, getInfo, publish, remove, watch, listen, watchConfigs }
 }
 
 /** The live service over the module's own gRPC connection. */
@@ -408,7 +455,8 @@ const makeLive = Effect.fnUntraced(function* (
     module: "config",
     tenant: nacosOptions.namespace,
     labels: { taskId: "0" },
-    abilities: {}
+    // as the Java client announces (`SdkClientAbilities`); 3.1.0 pushes fuzzy-watch syncs without it too
+    abilities: { fuzzyWatch: true }
   })
   const perMiB = options.publishTimeoutMillisPerMiB ?? DEFAULT_PUBLISH_TIMEOUT_MILLIS_PER_MIB
   const publishTimeoutMillis = (requestBytes: number) =>
@@ -437,7 +485,13 @@ const makeLive = Effect.fnUntraced(function* (
     retrySchedule: options.listenRetrySchedule ?? ConfigPolicy.listenRetry,
     queryConcurrency: options.queryConcurrency ?? 32
   })
-  const backend: ConfigBackend = { namespace: nacosOptions.namespace, ...operations, watchKey: registry.watchKey }
+  const fuzzyWatcher = yield* ConfigFuzzyWatch.make(connection)
+  const backend: ConfigBackend = {
+    namespace: nacosOptions.namespace,
+    ...operations,
+    watchKey: registry.watchKey,
+    watchConfigs: fuzzyWatcher.watch
+  }
   return makeService(backend, cache, snapshots, options.filters)
 })
 

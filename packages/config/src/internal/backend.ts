@@ -4,11 +4,19 @@
  * service's job, so every backend gets them the same way.
  */
 
-import type { AuthError, ConflictError, InvalidArgumentError, ServerError, TransportError } from "@effect-nacos/core"
+import type {
+  AuthError,
+  ConflictError,
+  FuzzyWatch,
+  InvalidArgumentError,
+  ServerError,
+  TransportError
+} from "@effect-nacos/core"
 import * as Data from "effect/Data"
 import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
+import type * as Stream from "effect/Stream"
 import type * as SubscriptionRef from "effect/SubscriptionRef"
 import type { ConfigEvent, PublishConfigParams } from "../ConfigModels.ts"
 import type { ConfigKey } from "./configKey.ts"
@@ -62,6 +70,13 @@ export interface ConfigBackend extends ConfigOperations {
   readonly watchKey: (
     key: ConfigKey
   ) => Effect.Effect<SubscriptionRef.SubscriptionRef<Option.Option<ConfigEvent>>, never, Scope.Scope>
+  /**
+   * The keys a fuzzy-watch pattern matches: a `Snapshot` first, then `Added` / `Removed`. Any number of callers
+   * of one pattern share one server-side watch.
+   */
+  readonly watchConfigs: (
+    pattern: FuzzyWatch.PatternParts
+  ) => Stream.Stream<FuzzyWatch.Event<ConfigKey>, FuzzyWatch.WatchError>
 }
 
 /** The fields a config's key and content give every result and event. */

@@ -3,14 +3,16 @@
  * gray releases beside the formal config, and watchers told only when the formal config's md5 moves.
  */
 
-import { ConflictError } from "@effect-nacos/core"
+import { ConflictError, FuzzyWatch } from "@effect-nacos/core"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as PubSub from "effect/PubSub"
+import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import type { ConfigEvent } from "../ConfigModels.ts"
 import { type ConfigBackend, changedEvent, keyEvent, type RemoteConfig } from "./backend.ts"
-import { describeKey, keyString, makeKey, md5Of } from "./configKey.ts"
+import { type ConfigKey, describeKey, keyString, makeKey, md5Of } from "./configKey.ts"
 
 /** A config to start with. */
 export interface MemorySeed {
@@ -27,6 +29,8 @@ export const make = Effect.fnUntraced(function* (
   const formal = new Map<string, RemoteConfig>()
   const grays = new Map<string, Map<string, RemoteConfig>>()
   const watchers = new Map<string, SubscriptionRef.SubscriptionRef<Option.Option<ConfigEvent>>>()
+  /** Formal configs created or deleted, for the fuzzy watches. */
+  const keyChanges = yield* PubSub.unbounded<{ readonly added: boolean; readonly key: ConfigKey }>()
   const startedAt = yield* Clock.currentTimeMillis
   for (const config of seed) {
     const id = keyString(makeKey(namespace, config.dataId, config.group))
@@ -85,6 +89,7 @@ export const make = Effect.fnUntraced(function* (
           return
         }
         formal.set(id, config)
+        if (current === undefined) yield* PubSub.publish(keyChanges, { added: true, key })
         if (current?.md5 !== config.md5) yield* notify(id, changedEvent(key, config))
       }),
     remove: (key, tag) =>
@@ -95,7 +100,10 @@ export const make = Effect.fnUntraced(function* (
           return
         }
         grays.delete(id)
-        if (formal.delete(id)) yield* notify(id, keyEvent("Deleted", key))
+        if (formal.delete(id)) {
+          yield* PubSub.publish(keyChanges, { added: false, key })
+          yield* notify(id, keyEvent("Deleted", key))
+        }
       }),
     watchKey: (key) =>
       Effect.gen(function* () {
@@ -108,6 +116,34 @@ export const make = Effect.fnUntraced(function* (
         )
         watchers.set(id, ref)
         return ref
-      })
+      }),
+    // as the server: the matched set first, then one event per key created or deleted (no limits in memory)
+    watchConfigs: (pattern) =>
+      Stream.unwrap(
+        Effect.gen(function* () {
+          const subscription = yield* PubSub.subscribe(keyChanges)
+          const matched = new Map<string, ConfigKey>()
+          for (const id of formal.keys()) {
+            const [dataId = "", group = "", keyNamespace = ""] = id.split("+")
+            const key: ConfigKey = { dataId, group, namespace: keyNamespace }
+            if (FuzzyWatch.matches(pattern, { namespace: keyNamespace, group, name: dataId })) matched.set(id, key)
+          }
+          const snapshot: FuzzyWatch.Event<ConfigKey> = { _tag: "Snapshot", keys: [...matched.values()] }
+          const later = Stream.fromSubscription(subscription).pipe(
+            Stream.map(({ added, key }): ReadonlyArray<FuzzyWatch.Event<ConfigKey>> => {
+              const id = keyString(key)
+              if (!FuzzyWatch.matches(pattern, { namespace: key.namespace, group: key.group, name: key.dataId })) {
+                return []
+              }
+              if (added === matched.has(id)) return []
+              if (added) matched.set(id, key)
+              else matched.delete(id)
+              return [{ _tag: added ? "Added" : "Removed", key }]
+            }),
+            Stream.flattenIterable
+          )
+          return Stream.concat(Stream.make(snapshot), later)
+        })
+      )
   } satisfies ConfigBackend
 })
