@@ -1,0 +1,222 @@
+/**
+ * NamingService against the real Nacos server (3.1.0 here), auth off and auth on: the shared behaviour suite (the
+ * same one layerMemory and the fake-server unit tests run), then what only a real deployment shows — two clients,
+ * instance lifetimes across a client's close, and a connection cut under registrations and subscriptions.
+ */
+
+import { randomUUID } from "node:crypto"
+import * as net from "node:net"
+import * as os from "node:os"
+import * as path from "node:path"
+import { describe, expect, it } from "@effect/vitest"
+import { NamingService } from "@effect-nacos/naming"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Scope from "effect/Scope"
+import {
+  addresses,
+  describeNamingBehaviour,
+  eventually,
+  shows,
+  startSubscriber,
+  uniqueName
+} from "../../packages/naming/test/support/behaviour.ts"
+import { type ConformanceServer, nacosLayer, servers } from "../support.ts"
+
+// =============================================================================
+// A TCP proxy that can cut connections (as in config.test.ts)
+// =============================================================================
+
+/** Forwards a local port to a server port; `cut()` destroys every connection and refuses new ones until `restore()`. */
+class CuttingProxy {
+  private server: net.Server | undefined
+  private readonly sockets = new Set<net.Socket>()
+  private readonly targetPort: number
+  port = 0
+
+  constructor(targetPort: number) {
+    this.targetPort = targetPort
+  }
+
+  async listen(port = 0): Promise<this> {
+    const server = net.createServer((client) => {
+      const upstream = net.connect(this.targetPort, "127.0.0.1")
+      for (const socket of [client, upstream]) {
+        this.sockets.add(socket)
+        socket.on("close", () => this.sockets.delete(socket))
+        socket.on("error", () => socket.destroy())
+      }
+      client.pipe(upstream)
+      upstream.pipe(client)
+      client.on("close", () => upstream.destroy())
+      upstream.on("close", () => client.destroy())
+    })
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject)
+      server.listen(port, "127.0.0.1", () => resolve())
+    })
+    const address = server.address()
+    if (address === null || typeof address === "string") throw new Error("proxy has no TCP port")
+    this.port = address.port
+    this.server = server
+    return this
+  }
+
+  async cut(): Promise<void> {
+    const server = this.server
+    this.server = undefined
+    for (const socket of this.sockets) socket.destroy()
+    this.sockets.clear()
+    if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()))
+  }
+
+  async restore(): Promise<void> {
+    await this.listen(this.port)
+  }
+}
+
+/** A proxy for gRPC on a port above the server's HTTP port, so `grpc.portOffset` can route gRPC through it. */
+const grpcProxyFor = (server: ConformanceServer) =>
+  Effect.gen(function* () {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const proxy = yield* Effect.acquireRelease(
+        Effect.promise(() => new CuttingProxy(server.grpcPort).listen()),
+        (opened) => Effect.promise(() => opened.cut())
+      )
+      if (proxy.port > server.httpPort) return { proxy, portOffset: proxy.port - server.httpPort }
+      yield* Effect.promise(() => proxy.cut())
+    }
+    return yield* Effect.die("no free port above the server's HTTP port")
+  })
+
+// =============================================================================
+// Layers
+// =============================================================================
+
+const tempCacheDir = () => path.join(os.tmpdir(), `effect-nacos-naming-conformance-${randomUUID()}`)
+
+type Overrides = Parameters<typeof nacosLayer>[1]
+
+const namingLayer = (server: ConformanceServer, overrides: Overrides = {}) =>
+  NamingService.layerWith().pipe(
+    Layer.provide(nacosLayer(server, { cacheDir: tempCacheDir(), ...overrides })),
+    Layer.orDie
+  )
+
+/** A client for the rest of the test, or until `close`. */
+const client = (server: ConformanceServer, overrides: Overrides = {}) =>
+  Effect.gen(function* () {
+    const scope = yield* Scope.make()
+    yield* Effect.addFinalizer(() => Scope.close(scope, Exit.void))
+    const context = yield* Layer.buildWithScope(namingLayer(server, overrides), scope)
+    return { naming: Context.get(context, NamingService.NamingService), close: Scope.close(scope, Exit.void) }
+  })
+
+// =============================================================================
+// Tests
+// =============================================================================
+
+const profiles = (): ReadonlyArray<readonly [string, ConformanceServer]> => {
+  const { authOff, authOn } = servers()
+  return [
+    ["auth off", authOff],
+    ["auth on", authOn]
+  ]
+}
+
+for (const [label, server] of profiles()) {
+  describeNamingBehaviour(`real Nacos, ${label}`, { layer: () => namingLayer(server), timeout: 90_000 })
+
+  describe(`NamingService on the real Nacos server (3.1.0 here), ${label}`, () => {
+    it.live(
+      "two clients: a registration by one reaches the other's subscription, and so does its deregistration",
+      () =>
+        Effect.gen(function* () {
+          const registering = yield* client(server)
+          const watching = yield* client(server)
+          const serviceName = uniqueName("two-clients")
+          const subscriber = yield* startSubscriber(watching.naming, { serviceName, emptyPush: "deliver" })
+          yield* registering.naming.registerInstance({ serviceName, ip: "10.20.0.1", port: 8080 })
+          // bounded by the suite's wait; the latency itself is measured in bench/naming.ts
+          yield* subscriber.until(shows("10.20.0.1:8080"))
+          yield* registering.naming.deregisterInstance({ serviceName, ip: "10.20.0.1", port: 8080 })
+          const gone = yield* subscriber.until(shows())
+          const last = gone.at(-1)
+          expect(last?._tag === "InstancesChanged" && addresses(last.removed)).toEqual(["10.20.0.1:8080"])
+        }),
+      90_000
+    )
+
+    it.live(
+      "a persistent instance survives its client's close; an ephemeral one disappears for the other client",
+      () =>
+        Effect.gen(function* () {
+          const registering = yield* client(server)
+          const other = yield* client(server)
+          const ephemeralName = uniqueName("ephemeral")
+          const persistentName = uniqueName("persistent")
+          yield* registering.naming.registerInstance({ serviceName: ephemeralName, ip: "10.21.0.1", port: 1 })
+          yield* registering.naming.registerInstance({
+            serviceName: persistentName,
+            ip: "10.21.0.2",
+            port: 2,
+            ephemeral: false
+          })
+          const subscriber = yield* startSubscriber(other.naming, { serviceName: ephemeralName, emptyPush: "deliver" })
+          yield* subscriber.until(shows("10.21.0.1:1"))
+          yield* eventually(
+            other.naming.listInstances({ serviceName: persistentName, subscribe: false }),
+            (found) => found.length === 1
+          )
+          yield* registering.close
+          yield* subscriber.until(shows())
+          const kept = yield* other.naming.listInstances({ serviceName: persistentName, subscribe: false })
+          expect(kept).toMatchObject([{ ip: "10.21.0.2", port: 2, ephemeral: false }])
+          yield* other.naming.deregisterInstance({
+            serviceName: persistentName,
+            ip: "10.21.0.2",
+            port: 2,
+            ephemeral: false
+          })
+          yield* eventually(
+            other.naming.listInstances({ serviceName: persistentName, subscribe: false }),
+            (found) => found.length === 0
+          )
+        }),
+      90_000
+    )
+
+    it.live(
+      "after the connection is cut, registrations and subscriptions come back by themselves and a change made during the cut is delivered",
+      () =>
+        Effect.gen(function* () {
+          const { proxy, portOffset } = yield* grpcProxyFor(server)
+          const cutClient = yield* client(server, { grpc: { portOffset, timeoutMillis: 3000 } })
+          const observer = yield* client(server)
+          const registered = uniqueName("cut-registered")
+          const watched = uniqueName("cut-watched")
+          yield* cutClient.naming.registerInstance({ serviceName: registered, ip: "10.22.0.1", port: 1 })
+          const cutSubscriber = yield* startSubscriber(cutClient.naming, { serviceName: watched, emptyPush: "deliver" })
+          yield* cutSubscriber.next
+          const observing = yield* startSubscriber(observer.naming, { serviceName: registered, emptyPush: "deliver" })
+          yield* observing.until(shows("10.22.0.1:1"))
+
+          yield* Effect.promise(() => proxy.cut())
+          // the server drops the cut client's ephemeral instance with its connection
+          yield* observing.until(shows())
+          // a change the cut client cannot be told about now
+          yield* observer.naming.registerInstance({ serviceName: watched, ip: "10.22.1.1", port: 1 })
+          yield* Effect.promise(() => proxy.restore())
+
+          yield* observing.until(shows("10.22.0.1:1"))
+          yield* cutSubscriber.until(shows("10.22.1.1:1"))
+          // pushes reach the re-subscribed client again
+          yield* observer.naming.registerInstance({ serviceName: watched, ip: "10.22.1.2", port: 2 })
+          yield* cutSubscriber.until(shows("10.22.1.1:1", "10.22.1.2:2"))
+        }),
+      120_000
+    )
+  })
+}
