@@ -208,6 +208,31 @@ export const ConfigInfo = Schema.Struct({
 /** @since 0.1.0 */
 export type ConfigInfo = typeof ConfigInfo.Type
 
+/**
+ * A config the in-memory service (`ConfigService.layerMemory`) holds from the start, in the `namespace` of its
+ * options.
+ *
+ * @example
+ * ```ts
+ * import { ConfigService } from "@effect-nacos/config"
+ *
+ * const ConfigTest = ConfigService.layerMemory({
+ *   configs: [{ dataId: "app.yaml", content: "greeting: hello", type: "yaml" }]
+ * })
+ * ```
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface MemorySeed {
+  readonly dataId: string
+  /** Default `DEFAULT_GROUP`. */
+  readonly group?: string | undefined
+  readonly content: string
+  /** Default `text`. */
+  readonly type?: string | undefined
+}
+
 const eventKey = { dataId: Schema.String, group: Schema.String, namespace: Schema.String }
 
 /**

@@ -43,6 +43,7 @@ import {
   ConfigKeyParams,
   type ConfigKeysEvent,
   GetConfigParams,
+  type MemorySeed,
   PublishConfigParams,
   RemoveConfigParams,
   WatchConfigsParams
@@ -503,7 +504,7 @@ export interface MemoryOptions {
   /** Default `public`. */
   readonly namespace?: string | undefined
   /** Configs present from the start. */
-  readonly configs?: ReadonlyArray<MemoryBackend.MemorySeed> | undefined
+  readonly configs?: ReadonlyArray<MemorySeed> | undefined
   readonly filters?: ReadonlyArray<ConfigFilter> | undefined
 }
 

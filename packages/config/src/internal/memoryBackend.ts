@@ -10,17 +10,9 @@ import * as Option from "effect/Option"
 import * as PubSub from "effect/PubSub"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
-import type { ConfigEvent } from "../ConfigModels.ts"
+import type { ConfigEvent, MemorySeed } from "../ConfigModels.ts"
 import { type ConfigBackend, changedEvent, keyEvent, type RemoteConfig } from "./backend.ts"
 import { type ConfigKey, describeKey, keyString, makeKey, md5Of } from "./configKey.ts"
-
-/** A config to start with. */
-export interface MemorySeed {
-  readonly dataId: string
-  readonly group?: string | undefined
-  readonly content: string
-  readonly type?: string | undefined
-}
 
 export const make = Effect.fnUntraced(function* (
   namespace: string,
