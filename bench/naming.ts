@@ -1,0 +1,193 @@
+/**
+ * NamingService benchmark: prints one JSON object.
+ *
+ *   NACOS_SERVER_ADDR=127.0.0.1:8848 [NACOS_USERNAME=… NACOS_PASSWORD=…] node --conditions=@effect-nacos/source --expose-gc bench/naming.ts
+ *
+ * - register → another client's subscribe latency (p50 / p99, 100 samples);
+ * - time to register 1000 instances of one service, one by one vs one batch;
+ * - time and heap to subscribe 1000 services (each one's first event);
+ * - `selectOneHealthyInstance` ops/s on a 1000-instance service (answered from a live subscription).
+ *
+ * Without NACOS_SERVER_ADDR it runs on the in-memory layer (and says so in the output): useful only to see the
+ * client's own overhead.
+ */
+import { randomUUID } from "node:crypto"
+import { Nacos } from "@effect-nacos/core"
+import { NamingService } from "@effect-nacos/naming"
+import { Clock, Context, Deferred, Effect, Fiber, Layer, Queue, References, Stream } from "effect"
+
+const serverAddr = process.env.NACOS_SERVER_ADDR?.trim() ?? ""
+const run = `bench-${randomUUID().slice(0, 8)}`
+
+/** A fresh client (its own gRPC connection) for the rest of the benchmark. */
+const liveClient = Effect.map(
+  Layer.build(NamingService.layerWith({}).pipe(Layer.provide(Layer.fresh(Nacos.layerConfig)), Layer.orDie)),
+  (context) => Context.get(context, NamingService.NamingService)
+)
+
+/** Registering and subscribing clients: two connections on a server; one shared store in memory. */
+const clients = Effect.gen(function* () {
+  if (serverAddr !== "") return { registering: yield* liveClient, subscribing: yield* liveClient }
+  const memory = yield* Effect.map(Layer.build(NamingService.layerMemory()), (context) =>
+    Context.get(context, NamingService.NamingService)
+  )
+  return { registering: memory, subscribing: memory }
+})
+
+const now = Effect.map(Clock.currentTimeNanos, (nanos) => Number(nanos) / 1e6)
+
+const percentile = (sorted: ReadonlyArray<number>, p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN
+
+const round2 = (value: number) => Math.round(value * 100) / 100
+
+const registerToSubscribeLatency = (
+  registering: NamingService.Service,
+  subscribing: NamingService.Service,
+  samples: number
+) =>
+  Effect.gen(function* () {
+    const serviceName = `${run}-latency`
+    const ports = yield* Queue.unbounded<ReadonlyArray<number>>()
+    const first = yield* Deferred.make<void>()
+    const watching = yield* subscribing.subscribe({ serviceName, emptyPush: "deliver" }).pipe(
+      Stream.runForEach((event) =>
+        Deferred.succeed(first, undefined).pipe(
+          Effect.andThen(
+            Queue.offer(
+              ports,
+              event.service.hosts.map((host) => host.port)
+            )
+          )
+        )
+      ),
+      Effect.forkScoped
+    )
+    yield* Deferred.await(first)
+    const latencies: Array<number> = []
+    for (let i = 0; i < samples; i++) {
+      const port = 1000 + i
+      const started = yield* now
+      yield* registering.registerInstance({ serviceName, ip: "10.99.0.1", port })
+      while (!(yield* Queue.take(ports)).includes(port)) {
+        // an older view still in flight
+      }
+      latencies.push((yield* now) - started)
+      yield* registering.deregisterInstance({ serviceName, ip: "10.99.0.1", port })
+    }
+    yield* Fiber.interrupt(watching)
+    const sorted = [...latencies].sort((a, b) => a - b)
+    return {
+      samples,
+      p50Millis: round2(percentile(sorted, 50)),
+      p99Millis: round2(percentile(sorted, 99)),
+      maxMillis: round2(sorted.at(-1) ?? 0)
+    }
+  })
+
+const instances = (count: number) => Array.from({ length: count }, (_, i) => ({ ip: "10.98.0.1", port: 1 + i }))
+
+const registerMany = (naming: NamingService.Service, count: number) =>
+  Effect.gen(function* () {
+    const single = `${run}-single`
+    const startedSingle = yield* now
+    // one by one: each register re-sends this client's whole set for the service (the server's one publish
+    // per service per connection), so this is the cost of growing a set instance by instance
+    for (const instance of instances(count)) yield* naming.registerInstance({ serviceName: single, ...instance })
+    const singleMillis = (yield* now) - startedSingle
+    yield* naming.batchDeregisterInstances({ serviceName: single, instances: instances(count) })
+    const batch = `${run}-batch`
+    const startedBatch = yield* now
+    yield* naming.batchRegisterInstances({ serviceName: batch, instances: instances(count) })
+    const batchMillis = (yield* now) - startedBatch
+    return { instances: count, oneByOneMillis: round2(singleMillis), batchMillis: round2(batchMillis), batch }
+  })
+
+/** `global.gc` exists only under `--expose-gc`; without it the heap figure includes garbage. */
+const gcAvailable = typeof Reflect.get(globalThis, "gc") === "function"
+const gc = () => {
+  const collect: unknown = Reflect.get(globalThis, "gc")
+  if (typeof collect === "function") collect()
+}
+
+const subscribeMany = (naming: NamingService.Service, services: number) =>
+  Effect.gen(function* () {
+    gc()
+    const heapBefore = process.memoryUsage().heapUsed
+    const started = yield* now
+    const seen = yield* Deferred.make<void>()
+    let firstEvents = 0
+    yield* Effect.forEach(
+      Array.from({ length: services }, (_, i) => `${run}-subscribe-${i}`),
+      (serviceName) =>
+        naming.subscribe({ serviceName }).pipe(
+          Stream.take(1),
+          Stream.runForEach(() =>
+            Effect.suspend(() => (++firstEvents === services ? Deferred.succeed(seen, undefined) : Effect.void))
+          ),
+          Effect.andThen(Effect.never),
+          Effect.forkScoped
+        ),
+      { discard: true }
+    )
+    yield* Deferred.await(seen)
+    const millis = (yield* now) - started
+    gc()
+    const heapAfter = process.memoryUsage().heapUsed
+    return {
+      services,
+      millis: round2(millis),
+      heapDeltaMiB: round2((heapAfter - heapBefore) / (1024 * 1024)),
+      heapMeasuredAfterGc: gcAvailable
+    }
+  })
+
+const selectThroughput = (naming: NamingService.Service, serviceName: string, count: number, draws: number) =>
+  Effect.gen(function* () {
+    const ready = yield* Deferred.make<void>()
+    yield* naming.subscribe({ serviceName }).pipe(
+      Stream.runForEach((event) =>
+        event.service.hosts.length === count ? Deferred.succeed(ready, undefined) : Effect.void
+      ),
+      Effect.forkScoped
+    )
+    yield* Deferred.await(ready)
+    const started = yield* now
+    for (let i = 0; i < draws; i++) yield* naming.selectOneHealthyInstance({ serviceName })
+    const millis = (yield* now) - started
+    return { instances: count, draws, millis: round2(millis), perSecond: Math.round((draws / millis) * 1000) }
+  })
+
+const program = Effect.gen(function* () {
+  const { registering, subscribing } = yield* clients
+  const latency = yield* registerToSubscribeLatency(registering, subscribing, 100)
+  const { batch, ...registration } = yield* registerMany(registering, 1000)
+  const select = yield* selectThroughput(subscribing, batch, 1000, 10_000)
+  const subscriptions = yield* subscribeMany(subscribing, 1000)
+  return {
+    target: serverAddr === "" ? "memory (NACOS_SERVER_ADDR not set)" : serverAddr,
+    node: process.version,
+    registerToSubscribeLatency: latency,
+    register: registration,
+    subscribe: subscriptions,
+    selectOneHealthyInstance: select
+  }
+})
+
+program
+  .pipe(
+    Effect.scoped,
+    // the JSON is the output: keep connection logs out of it
+    Effect.provideService(References.MinimumLogLevel, "Warn"),
+    Effect.runPromise
+  )
+  .then(
+    (result) => {
+      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
+      process.exit(0)
+    },
+    (error: unknown) => {
+      process.stderr.write(`${String(error)}\n`)
+      process.exit(1)
+    }
+  )
