@@ -121,31 +121,123 @@ export interface Service {
    * The content of a config: failover file → server → snapshot. A config the server does not have fails with
    * `NotFoundError` (and its snapshot is removed). With `tag`, the content of that tag's gray release, from the
    * server only.
+   *
+   * @example
+   * ```ts
+   * import { ConfigService } from "@effect-nacos/config"
+   * import { Effect } from "effect"
+   *
+   * const port = Effect.gen(function* () {
+   *   const config = yield* ConfigService.ConfigService
+   *   const yaml = yield* config.get({ dataId: "app.yaml" }) // group: DEFAULT_GROUP
+   *   return /port: (\d+)/.exec(yaml)?.[1]
+   * }).pipe(Effect.catchTag("NotFoundError", () => Effect.succeed("8080")))
+   * ```
    */
   readonly get: (params: GetConfigParams) => Effect.Effect<string, GetConfigError>
-  /** `get`, with md5, type, encryptedDataKey, lastModified, beta/tag and where it came from. */
+  /**
+   * `get`, with md5, type, encryptedDataKey, lastModified, beta/tag and where it came from.
+   *
+   * @example
+   * ```ts
+   * import { ConfigService } from "@effect-nacos/config"
+   * import { Effect } from "effect"
+   *
+   * const program = Effect.gen(function* () {
+   *   const config = yield* ConfigService.ConfigService
+   *   const info = yield* config.getInfo({ dataId: "app.yaml", group: "orders" })
+   *   // source: "failover" (a file you put there), "server", or "snapshot" (the server could not be reached)
+   *   yield* Effect.log(`${info.dataId} md5=${info.md5} from ${info.source}`)
+   * })
+   * ```
+   */
   readonly getInfo: (params: GetConfigParams) => Effect.Effect<ConfigInfo, GetConfigError>
   /**
    * Creates or overwrites a config (or its tag / beta gray release). Sent once: when the answer is lost (timeout,
    * connection cut after sending) it is not re-sent, the server's md5 is checked instead — a match is success,
    * anything else a `TransportError` saying the outcome is unknown. The time allowed grows with the size (see
    * {@link ConfigServiceOptions.publishTimeoutMillisPerMiB}).
+   *
+   * The server answers a read from a cache it refreshes right after a publish (about 100 ms on Nacos 3.1): a `get`
+   * just after `publish` may still return the previous content, from this client or any other. Watchers are told
+   * once the new content is readable. To read your own write, retry until it shows (see the example) or `watch`.
+   *
+   * @example
+   * ```ts
+   * import { ConfigService } from "@effect-nacos/config"
+   * import { Effect, Schedule } from "effect"
+   *
+   * const program = Effect.gen(function* () {
+   *   const config = yield* ConfigService.ConfigService
+   *   yield* config.publish({ dataId: "app.yaml", content: "port: 8080", type: "yaml" })
+   *   // compare-and-set: fails with ConflictError when the server's md5 is not casMd5 any more
+   *   const { md5 } = yield* config.getInfo({ dataId: "app.yaml" })
+   *   yield* config.publish({ dataId: "app.yaml", content: "port: 8081", type: "yaml", casMd5: md5 })
+   *   // the read-after-write lag: retry until the new content shows
+   *   yield* config.get({ dataId: "app.yaml" }).pipe(
+   *     Effect.filterOrFail((content) => content === "port: 8081"),
+   *     Effect.retry({ schedule: Schedule.spaced("100 millis"), times: 20 })
+   *   )
+   * })
+   * ```
    */
   readonly publish: (params: PublishConfigParams) => Effect.Effect<void, PublishConfigError>
   /**
    * Deletes a config (or only its tag gray release); deleting the config deletes its snapshot too. Deleting a
    * missing config succeeds. (Nacos 3.1 fails every tag removal with a server-side NullPointerException; the
    * ServerError says so.)
+   *
+   * @example
+   * ```ts
+   * import { ConfigService } from "@effect-nacos/config"
+   * import { Effect } from "effect"
+   *
+   * const program = Effect.gen(function* () {
+   *   const config = yield* ConfigService.ConfigService
+   *   yield* config.remove({ dataId: "app.yaml" })
+   *   yield* config.remove({ dataId: "app.yaml" }) // already gone: succeeds as well
+   * })
+   * ```
    */
   readonly remove: (params: RemoveConfigParams) => Effect.Effect<void, RemoveConfigError>
   /**
    * The config's current value (`Changed`, or `Absent`), then every change and `Deleted` on removal. The stream
    * never ends by itself; the server-side listen stops when the last watcher of the key closes.
+   *
+   * @example
+   * ```ts
+   * import { ConfigService } from "@effect-nacos/config"
+   * import { Effect, Stream } from "effect"
+   *
+   * const program = Effect.gen(function* () {
+   *   const config = yield* ConfigService.ConfigService
+   *   yield* config.watch({ dataId: "app.yaml" }).pipe(
+   *     Stream.runForEach((event) =>
+   *       event._tag === "Changed" ? Effect.log(`now: ${event.content}`) : Effect.log(event._tag) // Absent | Deleted
+   *     ),
+   *     Effect.forkScoped // the watch (and the server-side listen) ends with the scope
+   *   )
+   * })
+   * ```
    */
   readonly watch: (params: ConfigKeyParams) => Stream.Stream<ConfigEvent, InvalidArgumentError>
   /**
    * The callback form of `watch`, for code coming from the other SDKs: `handler` runs for every event (one at a
    * time) until the scope closes. A failing handler is logged and does not stop later events.
+   *
+   * @example
+   * ```ts
+   * import { ConfigService } from "@effect-nacos/config"
+   * import { Effect } from "effect"
+   *
+   * const program = Effect.scoped(
+   *   Effect.gen(function* () {
+   *     const config = yield* ConfigService.ConfigService
+   *     yield* config.listen({ dataId: "app.yaml" }, (event) => Effect.log(event._tag))
+   *     yield* Effect.never // listening until this scope closes
+   *   })
+   * )
+   * ```
    */
   readonly listen: <R>(
     params: ConfigKeyParams,
@@ -420,24 +512,22 @@ const makeService = (
   const watchConfigs = (params: WatchConfigsParams): Stream.Stream<ConfigKeysEvent, WatchConfigsError> =>
     Stream.unwrap(
       Effect.map(validate(WatchConfigsParams, params), (valid) =>
-        backend
-          .watchConfigs({ namespace, groupPattern: valid.groupPattern, namePattern: valid.dataIdPattern })
-          .pipe(
-            Stream.map(
-              (event): ConfigKeysEvent =>
-                event._tag === "Snapshot"
-                  ? {
-                      _tag: "Snapshot",
-                      configs: event.keys.map(({ dataId, group, namespace }) => ({ dataId, group, namespace }))
-                    }
-                  : {
-                      _tag: event._tag,
-                      dataId: event.key.dataId,
-                      group: event.key.group,
-                      namespace: event.key.namespace
-                    }
-            )
+        backend.watchConfigs({ namespace, groupPattern: valid.groupPattern, namePattern: valid.dataIdPattern }).pipe(
+          Stream.map(
+            (event): ConfigKeysEvent =>
+              event._tag === "Snapshot"
+                ? {
+                    _tag: "Snapshot",
+                    configs: event.keys.map(({ dataId, group, namespace }) => ({ dataId, group, namespace }))
+                  }
+                : {
+                    _tag: event._tag,
+                    dataId: event.key.dataId,
+                    group: event.key.group,
+                    namespace: event.key.namespace
+                  }
           )
+        )
       )
     )
 
@@ -533,6 +623,8 @@ export type LiveDependencies = Transport.Transport | Cache.NacosCache | NacosOpt
  * @example
  * ```ts
  * import { ConfigService } from "@effect-nacos/config"
+ * import { Nacos } from "@effect-nacos/core"
+ * import { Effect, Stream } from "effect"
  *
  * const program = Effect.gen(function* () {
  *   const config = yield* ConfigService.ConfigService
