@@ -1,0 +1,180 @@
+/**
+ * Naming fuzzy watch over the module's connection: the naming wire (protocol reference §6.1 as corrected by the
+ * 3.1.0 verification N16) for core's shared mechanism, and the `watchServices` front end with its models.
+ *
+ * Keys are service keys `namespace@@group@@service`. A service is added when it gets its first instance (or exists
+ * on the server when the watch starts — the server matches every service it holds, even one whose instances are
+ * gone), removed when its last one goes. The server ignores the request's `namespace` field (the namespace is the
+ * pattern's first part); it is sent anyway, as Java does.
+ */
+
+import { type Connection, FuzzyWatch, type InvalidArgumentError } from "@effect-nacos/core"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import type { ServiceKey } from "./serviceKey.ts"
+import { validate } from "./validation.ts"
+
+const nullable = <S extends Schema.Top>(schema: S) => Schema.optional(Schema.NullOr(schema))
+
+/** `NamingFuzzyWatchSyncRequest`: the initial set in batches of 10, then a finish mark; or a re-sync difference. */
+export const NamingFuzzyWatchSyncRequest = Schema.Struct({
+  groupKeyPattern: Schema.String,
+  syncType: Schema.String,
+  contexts: nullable(Schema.Array(Schema.Struct({ serviceKey: Schema.String, changedType: Schema.String })))
+})
+
+/** `NamingFuzzyWatchChangeNotifyRequest`: one service came (`ADD_SERVICE`) or went (`DELETE_SERVICE`). */
+export const NamingFuzzyWatchChangeNotifyRequest = Schema.Struct({
+  serviceKey: Schema.String,
+  changedType: Schema.String
+})
+
+/** `NamingUtils.getServiceKey`: `namespace@@group@@service` (a service name never contains `@@`). */
+export const parseServiceKey = (serviceKey: string): ServiceKey | undefined => {
+  const [namespace, groupName, ...rest] = serviceKey.split("@@")
+  const serviceName = rest.join("@@")
+  if (namespace === undefined || namespace === "" || groupName === undefined || groupName === "" || serviceName === "")
+    return undefined
+  return { namespace, groupName, serviceName }
+}
+
+const GROUP_LITERAL = /^[a-zA-Z0-9\-_:.]+$/
+const SERVICE_LITERAL = /^(?!@)(?!.*@@)[^\s\u4E00-\u9FA5]+$/
+
+/**
+ * `watchServices`: the services whose group and name match. Each pattern is `*` (any), `x*` (starts with), `*x`
+ * (ends with), `*x*` (contains) or a literal; no other use of `*`. `namespace` defaults to the client's.
+ *
+ * @category schemas
+ */
+export const WatchServicesParams = Schema.Struct({
+  namespace: Schema.optionalKey(
+    Schema.String.check(
+      Schema.isNonEmpty({ message: "must not be empty" }),
+      Schema.makeFilter(
+        (namespace: string) => /^[\w-]+$/.test(namespace) || "may contain only letters, digits, _ and -"
+      )
+    )
+  ),
+  groupPattern: FuzzyWatch.patternSchema({
+    literal: GROUP_LITERAL,
+    rule: "may contain only ASCII letters, digits and - _ : . besides its wildcards",
+    maxLength: 128
+  }),
+  servicePattern: FuzzyWatch.patternSchema({
+    literal: SERVICE_LITERAL,
+    rule: "must not start with @, contain @@, whitespace or CJK ideographs",
+    maxLength: 512
+  })
+})
+export type WatchServicesParams = typeof WatchServicesParams.Type
+
+const serviceFields = { namespace: Schema.String, groupName: Schema.String, serviceName: Schema.String }
+
+/**
+ * A service's coordinates, as fuzzy watch reports them.
+ *
+ * @category schemas
+ */
+export const ServiceCoordinates = Schema.Struct(serviceFields)
+export type ServiceCoordinates = typeof ServiceCoordinates.Type
+
+/**
+ * What `watchServices` emits: first a `Snapshot` of the services the pattern matches (once the server finished its
+ * initial sync), then `Added` (a service got its first instance) / `Removed` (it lost its last) — also for changes
+ * made while the connection was down, found when it comes back.
+ *
+ * @category schemas
+ */
+export const ServiceKeysEvent = Schema.TaggedUnion({
+  Snapshot: { services: Schema.Array(ServiceCoordinates) },
+  Added: serviceFields,
+  Removed: serviceFields
+})
+export type ServiceKeysEvent = typeof ServiceKeysEvent.Type
+
+export const protocol: FuzzyWatch.Protocol<ServiceKey> = {
+  feature: "naming fuzzy watch",
+  requestType: "NamingFuzzyWatchRequest",
+  requestFields: (pattern) => ({ namespace: pattern.namespace }),
+  // as Java (`NamingGrpcClientProxy#requestToServer`): signed over the namespace only
+  resource: (pattern) => ({ module: "naming", namespace: pattern.namespace }),
+  syncPush: FuzzyWatch.pushSpec({
+    pushType: "NamingFuzzyWatchSyncRequest",
+    responseType: "NamingFuzzyWatchSyncResponse",
+    schema: NamingFuzzyWatchSyncRequest,
+    read: (push) => ({
+      pattern: push.groupKeyPattern,
+      syncType: push.syncType,
+      changes: (push.contexts ?? []).map((context) => ({ key: context.serviceKey, changedType: context.changedType }))
+    })
+  }),
+  changePush: FuzzyWatch.pushSpec({
+    pushType: "NamingFuzzyWatchChangeNotifyRequest",
+    responseType: "NamingFuzzyWatchChangeNotifyResponse",
+    schema: NamingFuzzyWatchChangeNotifyRequest,
+    read: (push) => ({ key: push.serviceKey, changedType: push.changedType })
+  }),
+  addedTypes: ["ADD_SERVICE"],
+  removedTypes: ["DELETE_SERVICE"],
+  keys: {
+    parse: (wireKey) => {
+      const key = parseServiceKey(wireKey)
+      return key === undefined
+        ? undefined
+        : { namespace: key.namespace, group: key.groupName, name: key.serviceName, key }
+    }
+  }
+}
+
+/**
+ * What `watchServices` can fail with (see `FuzzyWatch.WatchError`): a pattern refused before sending, no
+ * `fuzzyWatch` ability, no server to ask, or the server's limits (`ServerError` 50310 / 50311).
+ *
+ * @category errors
+ */
+export type WatchServicesError = FuzzyWatch.WatchError | InvalidArgumentError
+
+export interface NamingFuzzyWatch {
+  readonly watchServices: (params: WatchServicesParams) => Stream.Stream<ServiceKeysEvent, WatchServicesError>
+}
+
+const toEvent = (event: FuzzyWatch.Event<ServiceKey>): ServiceKeysEvent =>
+  event._tag === "Snapshot"
+    ? {
+        _tag: "Snapshot",
+        services: event.keys.map(({ namespace, groupName, serviceName }) => ({ namespace, groupName, serviceName }))
+      }
+    : {
+        _tag: event._tag,
+        namespace: event.key.namespace,
+        groupName: event.key.groupName,
+        serviceName: event.key.serviceName
+      }
+
+/**
+ * The naming front end on `connection` (once per connection: it owns the two push types); `namespace` is the
+ * client's, used when a watch names none.
+ */
+export const make = Effect.fnUntraced(function* (
+  connection: Connection.Connection,
+  namespace: string,
+  options?: FuzzyWatch.Options
+): Effect.fn.Return<NamingFuzzyWatch, never, Scope.Scope> {
+  const watcher = yield* FuzzyWatch.make(connection, protocol, options)
+  const watchServices = (params: WatchServicesParams) =>
+    Stream.unwrap(
+      Effect.map(validate(WatchServicesParams, params), (valid) =>
+        watcher
+          .watch({
+            namespace: valid.namespace ?? namespace,
+            groupPattern: valid.groupPattern,
+            namePattern: valid.servicePattern
+          })
+          .pipe(Stream.map(toEvent))
+      )
+    )
+  return { watchServices }
+})
