@@ -298,4 +298,51 @@ describe("NamingService on the fake server", () => {
       yield* subscriber.until(shows("10.9.0.1:1"))
     })
   )
+
+  it.live("a redo the server refuses is retried until it takes", () =>
+    Effect.gen(function* () {
+      const fake = yield* fakeServer()
+      const { naming } = yield* client(fake, { redoRetrySchedule: Schedule.spaced("50 millis") })
+      const serviceName = uniqueName("redo-retry")
+      yield* naming.registerInstance({ serviceName, ip: "10.10.0.1", port: 1 })
+      fake.refuseRegistrations = 3
+      fake.dropConnections()
+      yield* eventually(
+        Effect.sync(() => fake.instancesOf(serviceName)),
+        (instances) => instances.length === 1
+      )
+      expect(fake.refuseRegistrations).toBe(0)
+      expect(typesOf(fake, "InstanceRequest")).toEqual(Array.from({ length: 5 }, () => "registerInstance"))
+    })
+  )
+
+  it.live("invalid input sends nothing", () =>
+    Effect.gen(function* () {
+      const fake = yield* fakeServer()
+      const { naming } = yield* client(fake)
+      const base = { serviceName: "valid", ip: "10.11.0.1", port: 80 }
+      const failures = yield* Effect.forEach(
+        [
+          naming.registerInstance({ ...base, clusterName: "under_score" }),
+          naming.registerInstance({ ...base, port: 0, ephemeral: false }),
+          naming.deregisterInstance({ ...base, ip: " " }),
+          naming.batchRegisterInstances({
+            serviceName: "valid",
+            instances: [{ ip: "10.11.0.1", port: 1, weight: 1e6 }]
+          }),
+          naming.getService({ serviceName: "@bad" })
+        ],
+        (effect) => Effect.map(Effect.flip(effect), (error) => error._tag)
+      )
+      expect(failures).toEqual(Array.from({ length: 5 }, () => "InvalidArgumentError"))
+      for (const type of [
+        "InstanceRequest",
+        "PersistentInstanceRequest",
+        "BatchInstanceRequest",
+        "ServiceQueryRequest"
+      ]) {
+        expect(fake.received(type)).toEqual([])
+      }
+    })
+  )
 })

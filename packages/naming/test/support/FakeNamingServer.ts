@@ -56,6 +56,8 @@ export class FakeNamingServer {
   readonly services = new Map<string, StoredService>()
   /** requestIds of the NotifySubscriberRequest pushes sent. */
   readonly pushes: Array<string> = []
+  /** How many more Instance/BatchInstance requests to refuse with a server error (as a struggling server). */
+  refuseRegistrations = 0
 
   constructor(options: { readonly persistentAbility?: boolean } = {}) {
     this.nacos = new FakeNacosServer({
@@ -169,6 +171,10 @@ export class FakeNamingServer {
   }
 
   private answer(type: string, json: unknown, peer: string) {
+    if ((type === "InstanceRequest" || type === "BatchInstanceRequest") && this.refuseRegistrations > 0) {
+      this.refuseRegistrations--
+      return { type: "ErrorResponse", body: { resultCode: 500, errorCode: 500, message: "refused by test" } }
+    }
     switch (type) {
       case "InstanceRequest": {
         const request = Schema.decodeUnknownSync(InstanceRequest)(json)
