@@ -361,10 +361,75 @@ export interface MemoryCacheSeed {
 export class NacosCacheMemory extends Context.Service<
   NacosCacheMemory,
   {
+    /**
+     * Puts a config failover file in place: `get` serves it before asking the server, `watch` emits it.
+     *
+     * @example
+     * ```ts
+     * import { Cache } from "@effect-nacos/core"
+     * import { Effect } from "effect"
+     *
+     * const serveFromFailover = Effect.gen(function* () {
+     *   const files = yield* Cache.NacosCacheMemory
+     *   const key = { namespace: "public", group: "DEFAULT_GROUP", dataId: "app.yaml" }
+     *   yield* files.putConfigFailover(key, { content: "port: 9090" })
+     * })
+     * ```
+     */
     readonly putConfigFailover: (key: ConfigKey, value: CachedConfig) => Effect.Effect<void>
+    /**
+     * Takes a config failover file away: the server is the source again.
+     *
+     * @example
+     * ```ts
+     * import { Cache } from "@effect-nacos/core"
+     * import { Effect } from "effect"
+     *
+     * const backToServer = Effect.flatMap(Cache.NacosCacheMemory, (files) =>
+     *   files.removeConfigFailover({ namespace: "public", group: "DEFAULT_GROUP", dataId: "app.yaml" })
+     * )
+     * ```
+     */
     readonly removeConfigFailover: (key: ConfigKey) => Effect.Effect<void>
+    /**
+     * Puts a service failover file (a `ServiceInfo` JSON) in place, used while the failover switch is on.
+     *
+     * @example
+     * ```ts
+     * import { Cache } from "@effect-nacos/core"
+     * import { Effect } from "effect"
+     *
+     * const pinOrders = Effect.flatMap(Cache.NacosCacheMemory, (files) =>
+     *   files.putServiceFailover("public", "DEFAULT_GROUP@@orders", JSON.stringify({ name: "orders", hosts: [] }))
+     * )
+     * ```
+     */
     readonly putServiceFailover: (namespace: string, groupedName: string, json: string) => Effect.Effect<void>
+    /**
+     * Takes a service failover file away.
+     *
+     * @example
+     * ```ts
+     * import { Cache } from "@effect-nacos/core"
+     * import { Effect } from "effect"
+     *
+     * const unpinOrders = Effect.flatMap(Cache.NacosCacheMemory, (files) =>
+     *   files.removeServiceFailover("public", "DEFAULT_GROUP@@orders")
+     * )
+     * ```
+     */
     readonly removeServiceFailover: (namespace: string, groupedName: string) => Effect.Effect<void>
+    /**
+     * The Java client's failover switch file for naming: service failover files are read only while it is on.
+     *
+     * @example
+     * ```ts
+     * import { Cache } from "@effect-nacos/core"
+     * import { Effect } from "effect"
+     *
+     * const failoverOff = Effect.flatMap(Cache.NacosCacheMemory, (files) => files.setServiceFailoverSwitch(false))
+     * ```
+     */
     readonly setServiceFailoverSwitch: (on: boolean) => Effect.Effect<void>
   }
 >()("@effect-nacos/core/Cache/NacosCacheMemory") {}
@@ -438,10 +503,13 @@ export const makeMemory = Effect.fnUntraced(function* (seed: MemoryCacheSeed = {
  *
  * @example
  * ```ts
+ * import { Cache } from "@effect-nacos/core"
+ * import { Effect } from "effect"
+ *
  * const test = Effect.gen(function* () {
- *   const control = yield* NacosCacheMemory
+ *   const control = yield* Cache.NacosCacheMemory
  *   yield* control.putConfigFailover({ namespace: "public", group: "DEFAULT_GROUP", dataId: "a" }, { content: "x" })
- * }).pipe(Effect.provide(layerMemory()))
+ * }).pipe(Effect.provide(Cache.layerMemory()))
  * ```
  *
  * @category layers

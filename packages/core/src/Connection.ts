@@ -117,9 +117,37 @@ export type PushHandler<A> = (push: A) => Effect.Effect<Record<string, unknown>>
  */
 export interface Connection {
   readonly module: ConnectionSpec["module"]
-  /** The lifecycle state: current value first, then every change. */
+  /**
+   * The lifecycle state: current value first, then every change.
+   *
+   * @example
+   * ```ts
+   * import type { Connection } from "@effect-nacos/core"
+   * import { Effect, Stream, SubscriptionRef } from "effect"
+   *
+   * const logStates = (connection: Connection.Connection) =>
+   *   SubscriptionRef.changes(connection.state).pipe(
+   *     Stream.runForEach((state) => Effect.log(`connection: ${state._tag}`)),
+   *     Effect.forkScoped
+   *   )
+   * ```
+   */
   readonly state: SubscriptionRef.SubscriptionRef<ConnectionState>
-  /** One element per successful re-handshake after the first: services redo their server-side state on it. */
+  /**
+   * One element per successful re-handshake after the first: services redo their server-side state on it.
+   *
+   * @example
+   * ```ts
+   * import type { Connection } from "@effect-nacos/core"
+   * import { Effect, Stream } from "effect"
+   *
+   * const redoOnReconnect = (connection: Connection.Connection, redo: Effect.Effect<void>) =>
+   *   connection.reconnected.pipe(
+   *     Stream.runForEach((session) => Effect.andThen(Effect.log(`new session ${session.connectionId}`), redo)),
+   *     Effect.forkScoped
+   *   )
+   * ```
+   */
   readonly reconnected: Stream.Stream<Session>
   /**
    * Whether gRPC is usable as far as the lifecycle knows: `false` once a connect attempt failed or the session was
@@ -130,9 +158,27 @@ export interface Connection {
   /**
    * The current session, waiting (at most `timeoutMillis`) for one while disconnected; fails at once once the
    * lifecycle has `Failed` or the connection is closed.
+   *
+   * @example
+   * ```ts
+   * import type { Connection } from "@effect-nacos/core"
+   * import { Effect } from "effect"
+   *
+   * const connectedTo = (connection: Connection.Connection) =>
+   *   Effect.map(connection.awaitSession(3_000), (session) => session.server.authority)
+   * ```
    */
   readonly awaitSession: (timeoutMillis?: number) => Effect.Effect<Session, TransportError>
-  /** Fails with `NotSupportedError` when the connected server lacks `ability`. */
+  /**
+   * Fails with `NotSupportedError` when the connected server lacks `ability`.
+   *
+   * @example
+   * ```ts
+   * import type { Connection } from "@effect-nacos/core"
+   *
+   * const needFuzzyWatch = (connection: Connection.Connection) => connection.requireAbility("fuzzyWatch", "fuzzy watch")
+   * ```
+   */
   readonly requireAbility: (ability: string, feature: string) => Effect.Effect<void, NotSupportedError | TransportError>
   /**
    * Sends `requestType` with `body` and decodes the answer. Failures: `TransportError` (no connection within the
@@ -140,6 +186,18 @@ export interface Connection {
    * `ServerError` (any other non-success answer, with the server's errorCode and message), `InvalidArgumentError`
    * (a message over the gRPC size limit: field `request` when the request is too large for either side,
    * `grpc.maxReceiveMessageLength` when the server's answer is — the server did handle the request then).
+   *
+   * @example
+   * ```ts
+   * import type { Connection } from "@effect-nacos/core"
+   * import { Schema } from "effect"
+   *
+   * const ConfigQueryResponse = Schema.Struct({ content: Schema.String, md5: Schema.String })
+   * const query = (connection: Connection.Connection, dataId: string) =>
+   *   connection.request("ConfigQueryRequest", { dataId, group: "DEFAULT_GROUP", tenant: "" }, ConfigQueryResponse, {
+   *     resource: { module: "config", group: "DEFAULT_GROUP", name: dataId }
+   *   })
+   * ```
    */
   readonly request: <S extends Schema.Codec<unknown, unknown>>(
     requestType: string,
@@ -150,6 +208,18 @@ export interface Connection {
   /**
    * Registers the handler for a push type for as long as the scope lives. Every push is acknowledged with
    * `responseType` carrying the push's `requestId`.
+   *
+   * @example
+   * ```ts
+   * import type { Connection } from "@effect-nacos/core"
+   * import { Effect, Schema } from "effect"
+   *
+   * const ConfigChangeNotify = Schema.Struct({ dataId: Schema.String, group: Schema.String, tenant: Schema.String })
+   * const onConfigChange = (connection: Connection.Connection) =>
+   *   connection.handlePush("ConfigChangeNotifyRequest", ConfigChangeNotify, "ConfigChangeNotifyResponse", (push) =>
+   *     Effect.as(Effect.log(`changed: ${push.dataId}`), {})
+   *   )
+   * ```
    */
   readonly handlePush: <S extends Schema.Codec<unknown, unknown>>(
     pushType: string,
@@ -160,6 +230,13 @@ export interface Connection {
   /**
    * Drops the current session and reconnects (e.g. the caller saw the server misbehave). Does nothing while no
    * session is live: a reconnect is then already under way, and the next session must not be cut.
+   *
+   * @example
+   * ```ts
+   * import type { Connection } from "@effect-nacos/core"
+   *
+   * const startOver = (connection: Connection.Connection) => connection.reconnect("answers out of order")
+   * ```
    */
   readonly reconnect: (reason: string) => Effect.Effect<void>
 }

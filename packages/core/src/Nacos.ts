@@ -128,8 +128,25 @@ const withPlatform = <E, R>(
  *
  * @example
  * ```ts
- * program.pipe(Effect.provide(ConfigService.layer), Effect.provide(Nacos.layer({ serverAddr: "127.0.0.1:8848" })))
+ * import { ConfigService } from "@effect-nacos/config"
+ * import { Nacos } from "@effect-nacos/core"
+ * import { Effect, Layer, Redacted } from "effect"
+ *
+ * const NacosLive = Nacos.layer({
+ *   serverAddr: "10.0.0.1:8848,10.0.0.2:8848",
+ *   namespace: "dev",
+ *   username: "nacos",
+ *   password: Redacted.make("secret")
+ * })
+ * const ConfigLive = ConfigService.layer.pipe(Layer.provide(NacosLive))
+ *
+ * const program = Effect.gen(function* () {
+ *   const config = yield* ConfigService.ConfigService
+ *   return yield* config.get({ dataId: "app.yaml" })
+ * })
+ * program.pipe(Effect.provide(ConfigLive), Effect.runPromise)
  * ```
+ *
  * @category layers
  * @since 0.1.0
  */
@@ -139,6 +156,16 @@ export const layer = (
 
 /**
  * The whole client stack from the `NACOS_*` environment (see `NacosOptions.layerConfig`).
+ *
+ * @example
+ * ```ts
+ * // NACOS_SERVER_ADDR=127.0.0.1:8848 NACOS_NAMESPACE_ID=dev NACOS_USERNAME=nacos NACOS_PASSWORD=… node app.ts
+ * import { ConfigService } from "@effect-nacos/config"
+ * import { Nacos } from "@effect-nacos/core"
+ * import { Layer } from "effect"
+ *
+ * const ConfigLive = ConfigService.layer.pipe(Layer.provide(Nacos.layerConfig))
+ * ```
  *
  * @category layers
  * @since 0.1.0

@@ -27,6 +27,19 @@ export class Transport extends Context.Service<
     /**
      * Starts a connection whose lifecycle (handshake, health checks, reconnects) runs until the scope closes.
      * Returns at once: requests wait (within their timeout) for the first session.
+     *
+     * @example
+     * ```ts
+     * import { Transport } from "@effect-nacos/core"
+     * import { Effect, Schema } from "effect"
+     *
+     * // what a service layer does: its own connection, labelled with its module
+     * const serverCheck = Effect.gen(function* () {
+     *   const transport = yield* Transport.Transport
+     *   const connection = yield* transport.connect({ module: "config" })
+     *   return yield* connection.request("ServerCheckRequest", {}, Schema.Struct({ connectionId: Schema.String }))
+     * }).pipe(Effect.scoped)
+     * ```
      */
     readonly connect: (spec: ConnectionSpec) => Effect.Effect<Connection, never, Scope.Scope>
   }
