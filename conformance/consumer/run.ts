@@ -254,6 +254,8 @@ const main = async () => {
       'await import("@effect-nacos/core")',
       'await import("@effect-nacos/core/Auth")',
       'await import("@effect-nacos/config/ConfigService")',
+      'await import("@effect-nacos/core/testing").then((kit) => { if (typeof kit.FakeNacosServer !== "function")' +
+        ' throw new Error("@effect-nacos/core/testing has no FakeNacosServer") })',
       'await import("@effect-nacos/core/package.json", { with: { type: "json" } })',
       'await import("@effect-nacos/core/internal/payload").then(() => { throw new Error("internal/* is importable") },' +
         ' (e) => { if (e.code !== "ERR_PACKAGE_PATH_NOT_EXPORTED") throw e })'

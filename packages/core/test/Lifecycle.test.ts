@@ -1,7 +1,7 @@
 import { fileURLToPath } from "node:url"
 import { expect, it } from "@effect/vitest"
+import { FakeNacosServer } from "@effect-nacos/core/testing"
 import * as Effect from "effect/Effect"
-import { FakeNacosServer } from "./support/FakeNacosServer.ts"
 import { runChild } from "./support/runChild.ts"
 
 const script = fileURLToPath(new URL("./support/connectThenClose.ts", import.meta.url))

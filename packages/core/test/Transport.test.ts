@@ -1,4 +1,5 @@
 import { assert, describe, expect, it } from "@effect/vitest"
+import { FakeNacosServer } from "@effect-nacos/core/testing"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
@@ -11,7 +12,6 @@ import * as SubscriptionRef from "effect/SubscriptionRef"
 import { TestClock } from "effect/testing"
 import type { Connection, ConnectionState } from "../src/Connection.ts"
 import { Transport } from "../src/Transport.ts"
-import { FakeNacosServer } from "./support/FakeNacosServer.ts"
 import { transportLayer } from "./support/layers.ts"
 
 const startFake = (options?: ConstructorParameters<typeof FakeNacosServer>[0], port?: number) =>

@@ -8,8 +8,8 @@
  */
 import { createHash } from "node:crypto"
 import * as http from "node:http"
+import { FakeNacosServer, type Received } from "@effect-nacos/core/testing"
 import * as Schema from "effect/Schema"
-import { FakeNacosServer, type Received } from "../../../core/test/support/FakeNacosServer.ts"
 
 export interface StoredConfig {
   readonly content: string
