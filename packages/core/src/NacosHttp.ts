@@ -116,11 +116,63 @@ export class NacosHttp extends Context.Service<
     /**
      * Sends the request and returns the answer as is, whatever its status. Fails only when no server answered
      * (`TransportError`, including timeouts) or the identity could not be obtained.
+     *
+     * @example
+     * ```ts
+     * import { NacosHttp } from "@effect-nacos/core"
+     * import { Effect } from "effect"
+     *
+     * const health = Effect.gen(function* () {
+     *   const http = yield* NacosHttp.NacosHttp
+     *   const answer = yield* http.request({
+     *     method: "GET",
+     *     path: "/v3/admin/core/state/liveness",
+     *     resource: { module: "internal" }
+     *   })
+     *   return answer.status === 200
+     * })
+     * ```
      */
     readonly request: (options: RequestOptions) => Effect.Effect<NacosHttpResponse, TransportError | AuthError>
-    /** `request`, with a non-2xx status turned into a typed error (and a 403 reported to `Auth.onForbidden`). */
+    /**
+     * `request`, with a non-2xx status turned into a typed error (and a 403 reported to `Auth.onForbidden`).
+     *
+     * @example
+     * ```ts
+     * import { NacosHttp } from "@effect-nacos/core"
+     * import { Effect } from "effect"
+     *
+     * const lastModified = Effect.gen(function* () {
+     *   const http = yield* NacosHttp.NacosHttp
+     *   const answer = yield* http.requestOk({
+     *     method: "GET",
+     *     path: "/v1/cs/configs",
+     *     urlParams: { dataId: "app.yaml", group: "DEFAULT_GROUP" },
+     *     resource: { module: "config", group: "DEFAULT_GROUP", name: "app.yaml" }
+     *   })
+     *   return answer.headers["last-modified"]
+     * })
+     * ```
+     */
     readonly requestOk: (options: RequestOptions) => Effect.Effect<NacosHttpResponse, NacosHttpError>
-    /** The body of a 2xx answer (v1 APIs answer raw text: `true`, `ok`, config content…). */
+    /**
+     * The body of a 2xx answer (v1 APIs answer raw text: `true`, `ok`, config content…).
+     *
+     * @example
+     * ```ts
+     * import { NacosHttp } from "@effect-nacos/core"
+     * import { Effect } from "effect"
+     *
+     * const content = Effect.flatMap(NacosHttp.NacosHttp, (http) =>
+     *   http.getText({
+     *     method: "GET",
+     *     path: "/v1/cs/configs",
+     *     urlParams: { dataId: "app.yaml", group: "DEFAULT_GROUP" },
+     *     resource: { module: "config", group: "DEFAULT_GROUP", name: "app.yaml" }
+     *   })
+     * )
+     * ```
+     */
     readonly getText: (options: RequestOptions) => Effect.Effect<string, NacosHttpError>
     /**
      * The `data` of a v2/v3 `{code, message, data}` envelope with `code` 0, decoded with `schema`. Other codes map to
