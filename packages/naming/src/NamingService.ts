@@ -349,12 +349,14 @@ const makeService = (
     const valid = yield* validate(ListInstancesParams, params)
     const key = yield* tracedKey(valid.serviceName, valid.groupName)
     const healthy = (instance: Instance) => valid.healthyOnly !== true || instance.healthy
-    const failover = yield* failoverOf(key)
-    if (Option.isSome(failover)) return narrowed(failover.value, valid.clusters).hosts.filter(healthy)
+    // a subscription's view already shows the failover file when there is one (checked on its own schedule), so
+    // the hot path of selectOneHealthyInstance reads no file
     if (valid.subscribe !== false) {
       const subscribed = yield* backend.subscribedView(key)
       if (Option.isSome(subscribed)) return narrowed(subscribed.value, valid.clusters).hosts.filter(healthy)
     }
+    const failover = yield* failoverOf(key)
+    if (Option.isSome(failover)) return narrowed(failover.value, valid.clusters).hosts.filter(healthy)
     const service = yield* backend.query(key, valid.clusters ?? [], valid.healthyOnly === true)
     return service.hosts
   })
