@@ -88,6 +88,8 @@ export interface NacosHttpResponse {
   /** Lower-case header names. */
   readonly headers: Readonly<Record<string, string>>
   readonly text: string
+  /** The body as received (skill ZIPs are binary). */
+  readonly bytes: Uint8Array
   /** The server that answered. */
   readonly server: ServerAddress
 }
@@ -182,6 +184,11 @@ export class NacosHttp extends Context.Service<
      * 409) is a ServerError: only Nacos' own codes can say a resource is missing or conflicting, not a proxy or a
      * wrong path.
      */
+    /**
+     * The body of a 2xx answer as bytes (a skill ZIP); any other answer fails as `getEnvelope` maps it (its error
+     * body is the envelope).
+     */
+    readonly getBytes: (options: RequestOptions) => Effect.Effect<Uint8Array, NacosHttpError>
     readonly getEnvelope: <S extends Schema.Constraint>(
       schema: S,
       options: RequestOptions
@@ -307,6 +314,8 @@ interface AttemptFailure {
   readonly delivered: "no" | "maybe"
 }
 
+const textDecoder = new TextDecoder()
+
 const isIdempotent = (options: RequestOptions): boolean => options.idempotent ?? options.method !== "POST"
 
 /** `Request-Module` as the Java client spells it (`Config`, `Naming`…). */
@@ -360,10 +369,16 @@ export const make = Effect.fnUntraced(function* (): Effect.fn.Return<
     }
     return client.execute(request).pipe(
       Effect.flatMap((response) =>
-        Effect.map(
-          response.text,
-          (text): NacosHttpResponse => ({ status: response.status, headers: { ...response.headers }, text, server })
-        )
+        Effect.map(response.arrayBuffer, (buffer): NacosHttpResponse => {
+          const bytes = new Uint8Array(buffer)
+          return {
+            status: response.status,
+            headers: { ...response.headers },
+            text: textDecoder.decode(bytes),
+            bytes,
+            server
+          }
+        })
       ),
       Effect.catchTag("HttpClientError", (error) =>
         Effect.fail<AttemptFailure>({
@@ -467,6 +482,49 @@ export const make = Effect.fnUntraced(function* (): Effect.fn.Return<
   const getText = (requestOptions: RequestOptions): Effect.Effect<string, NacosHttpError> =>
     Effect.map(requestOk(requestOptions), (response) => response.text)
 
+  /** A failed answer without a usable v2/v3 envelope, by its status. */
+  const bareFailure = (
+    response: NacosHttpResponse,
+    requestOptions: RequestOptions
+  ): Effect.Effect<never, NacosHttpError> =>
+    // "not found" and "conflict" are claims about Nacos data that only Nacos' own envelope can make: a bare 404
+    // is a wrong path, a proxy or another server on the port, and must not read as "the config is gone"
+    FOREIGN_STATUSES.has(response.status)
+      ? Effect.fail(
+          new ServerError({
+            errorCode: response.status,
+            message: `${requestLabel(requestOptions)} at ${response.server}: HTTP ${response.status} without a Nacos answer (a wrong contextPath, or something else on that port?): ${excerpt(response.text)}`,
+            requestType: requestLabel(requestOptions)
+          })
+        )
+      : failureFor(
+          response.status,
+          `${requestLabel(requestOptions)}: HTTP ${response.status}: ${excerpt(response.text)}`,
+          requestOptions
+        )
+
+  /** An envelope whose `code` is not 0. */
+  const envelopeFailure = (
+    envelope: typeof Envelope.Type,
+    response: NacosHttpResponse,
+    requestOptions: RequestOptions
+  ): Effect.Effect<never, NacosHttpError> => {
+    const { code, data } = envelope
+    const message = envelope.message == null ? envelope.message : scrubSecrets(envelope.message)
+    const detail = typeof data === "string" && data !== "" && data !== message ? `: ${excerpt(data)}` : ""
+    // Nacos' envelopes say "not found" / "conflict" as 20004 / 20005; a `code` 404 or 409 is someone else's JSON
+    if (FOREIGN_STATUSES.has(code)) {
+      return Effect.fail(
+        new ServerError({
+          errorCode: code,
+          message: `${requestLabel(requestOptions)} at ${response.server}: code ${code} is not a Nacos answer: ${message ?? ""}${detail}`,
+          requestType: requestLabel(requestOptions)
+        })
+      )
+    }
+    return failureFor(code, `${requestLabel(requestOptions)}: ${message ?? `code ${code}`}${detail}`, requestOptions)
+  }
+
   const getEnvelope = <S extends Schema.Constraint>(
     schema: S,
     requestOptions: RequestOptions
@@ -482,40 +540,10 @@ export const make = Effect.fnUntraced(function* (): Effect.fn.Return<
             requestType: requestLabel(requestOptions)
           })
         }
-        // "not found" and "conflict" are claims about Nacos data that only Nacos' own envelope can make: a bare 404
-        // is a wrong path, a proxy or another server on the port, and must not read as "the config is gone"
-        if (FOREIGN_STATUSES.has(response.status)) {
-          return yield* new ServerError({
-            errorCode: response.status,
-            message: `${requestLabel(requestOptions)} at ${response.server}: HTTP ${response.status} without a Nacos answer (a wrong contextPath, or something else on that port?): ${excerpt(response.text)}`,
-            requestType: requestLabel(requestOptions)
-          })
-        }
-        return yield* failureFor(
-          response.status,
-          `${requestLabel(requestOptions)}: HTTP ${response.status}: ${excerpt(response.text)}`,
-          requestOptions
-        )
+        return yield* bareFailure(response, requestOptions)
       }
-      const { code, data } = envelope.value
-      const message = envelope.value.message == null ? envelope.value.message : scrubSecrets(envelope.value.message)
-      if (code !== 0) {
-        const detail = typeof data === "string" && data !== "" && data !== message ? `: ${excerpt(data)}` : ""
-        // Nacos' envelopes say "not found" / "conflict" as 20004 / 20005; a `code` 404 or 409 is someone else's JSON
-        if (FOREIGN_STATUSES.has(code)) {
-          return yield* new ServerError({
-            errorCode: code,
-            message: `${requestLabel(requestOptions)} at ${response.server}: code ${code} is not a Nacos answer: ${message ?? ""}${detail}`,
-            requestType: requestLabel(requestOptions)
-          })
-        }
-        return yield* failureFor(
-          code,
-          `${requestLabel(requestOptions)}: ${message ?? `code ${code}`}${detail}`,
-          requestOptions
-        )
-      }
-      return yield* Schema.decodeUnknownEffect(schema)(data).pipe(
+      if (envelope.value.code !== 0) return yield* envelopeFailure(envelope.value, response, requestOptions)
+      return yield* Schema.decodeUnknownEffect(schema)(envelope.value.data).pipe(
         Effect.mapError(
           (error) =>
             new ServerError({
@@ -527,7 +555,17 @@ export const make = Effect.fnUntraced(function* (): Effect.fn.Return<
       )
     }).pipe(Effect.withSpan("NacosHttp.getEnvelope"))
 
-  return NacosHttp.of({ request, requestOk, getText, getEnvelope })
+  const getBytes = (requestOptions: RequestOptions): Effect.Effect<Uint8Array, NacosHttpError> =>
+    Effect.gen(function* () {
+      const response = yield* request(requestOptions)
+      if (isOk(response.status)) return response.bytes
+      const envelope = decodeEnvelope(response.text)
+      return yield* Option.isSome(envelope) && envelope.value.code !== 0
+        ? envelopeFailure(envelope.value, response, requestOptions)
+        : bareFailure(response, requestOptions)
+    }).pipe(Effect.withSpan("NacosHttp.getBytes"))
+
+  return NacosHttp.of({ request, requestOk, getText, getBytes, getEnvelope })
 })
 
 /**
