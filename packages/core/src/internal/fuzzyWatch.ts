@@ -116,6 +116,8 @@ export const make = Effect.fnUntraced(function* <K>(
   /** Patterns nobody watches any more: `CANCEL_WATCH` in the next round (unless watched again first). */
   const cancelPending = new Map<string, PatternParts>()
   let resyncDue = false
+  /** Bumped by every reconnect: a watch answered before it does not make the pattern consistent afterwards. */
+  let sessionEpoch = 0
   let retryAt: number | undefined
   const retryDelayMillis = options.retryDelayMillis ?? DEFAULT_RETRY_DELAY_MILLIS
   const bell = yield* Queue.sliding<void>(1)
@@ -141,8 +143,9 @@ export const make = Effect.fnUntraced(function* <K>(
     )
 
   /** Sends one watch; `true` when it could not reach the server (to be retried). */
-  const sendWatch = (entry: WatchedPattern<K>) =>
-    request(entry.parts, {
+  const sendWatch = (entry: WatchedPattern<K>) => {
+    const epoch = sessionEpoch
+    return request(entry.parts, {
       receivedGroupKeys: [...entry.received.keys()],
       watchType: "WATCH",
       initializing: entry.initializing
@@ -150,7 +153,7 @@ export const make = Effect.fnUntraced(function* <K>(
       Effect.as(false),
       Effect.tap(() =>
         Effect.sync(() => {
-          if (watched.get(entry.text) === entry) entry.consistent = true
+          if (watched.get(entry.text) === entry && epoch === sessionEpoch) entry.consistent = true
         })
       ),
       Effect.catch((error) => {
@@ -167,6 +170,7 @@ export const make = Effect.fnUntraced(function* <K>(
         )
       })
     )
+  }
 
   const sendCancels = Effect.gen(function* () {
     const cancelling = [...cancelPending.entries()].filter(([text]) => !watched.has(text))
@@ -246,6 +250,7 @@ export const make = Effect.fnUntraced(function* <K>(
     Stream.runForEach(() =>
       Effect.sync(() => {
         // the server dropped the old connection's watches: every pattern is watched again with what it holds
+        sessionEpoch++
         for (const entry of watched.values()) entry.consistent = false
         retryAt = undefined
       }).pipe(Effect.andThen(ring))
