@@ -17,7 +17,7 @@ export default defineConfig({
     // otherwise: vitest keeps each test's console output and prints it only when that test fails.
     silent: "passed-only",
     projects: [
-      ...["core", "config", "naming"].map((name) => ({
+      ...["core", "config", "naming", "ai"].map((name) => ({
         resolve,
         ssr,
         test: { name, root: `packages/${name}`, include: ["test/**/*.test.ts"], testTimeout: 30_000 }

@@ -1,6 +1,12 @@
 /**
- * @effect-nacos/ai — not implemented yet: see the project's issues.
+ * @effect-nacos/ai — the Nacos 3.x AI registry: MCP servers and A2A agent cards over gRPC, prompts (with render)
+ * and skill ZIPs, watched as Streams.
  *
  * @since 0.1.0
  */
-export {}
+export * as AgentCardModels from "./AgentCardModels.ts"
+export * as AiPolicy from "./AiPolicy.ts"
+export * as AiService from "./AiService.ts"
+export * as McpModels from "./McpModels.ts"
+export * as PromptModels from "./PromptModels.ts"
+export * as SkillModels from "./SkillModels.ts"

@@ -1,0 +1,150 @@
+/**
+ * A2A agent cards as Nacos stores them: the A2A 0.3 `AgentCard` plus the Nacos fields of `AgentCardDetailInfo`
+ * (`registrationType`, `latestVersion`), and the inputs of `getAgentCard` / `releaseAgentCard`.
+ *
+ * The rules are checked before anything is sent (an `InvalidArgumentError` names the field):
+ * - an agent name is 1..64 visible ASCII characters (0x20–0x7E), unique in its namespace;
+ * - a released card has the five fields the 3.1.0 server demands: `name`, `version`, `protocolVersion`,
+ *   `preferredTransport`, `url` (3.2.x accepts the same legacy trio);
+ * - a version is any non-blank string, released once: re-releasing one is a `ConflictError`.
+ *
+ * @since 0.1.0
+ */
+import * as Schema from "effect/Schema"
+
+const nullable = <S extends Schema.Top>(schema: S) => Schema.optional(Schema.NullOr(schema))
+
+/**
+ * An agent name: 1..64 visible ASCII characters (codes 32–126), not blank.
+ *
+ * @category schemas
+ */
+export const AgentName = Schema.String.check(
+  Schema.makeFilter((name: string) => name.trim() !== "" || "must not be blank"),
+  Schema.isMaxLength(64, { message: "must be at most 64 characters" }),
+  Schema.isPattern(/^[\x20-\x7E]+$/, { message: "may contain only visible ASCII characters (codes 32 to 126)" })
+)
+
+const NonBlank = Schema.String.check(Schema.makeFilter((s: string) => s.trim() !== "" || "must not be blank"))
+
+/**
+ * How consumers reach the agent: `URL` serves the card's own `url`; `SERVICE` builds the card's interfaces from
+ * the endpoints registered for the version (the stored `url` is the fallback while there are none).
+ *
+ * @category schemas
+ */
+export const RegistrationType = Schema.Literals(["URL", "SERVICE"])
+export type RegistrationType = typeof RegistrationType.Type
+
+export const AgentInterface = Schema.Struct({ url: Schema.String, transport: nullable(Schema.String) })
+export type AgentInterface = typeof AgentInterface.Type
+
+export const AgentProvider = Schema.Struct({ organization: nullable(Schema.String), url: nullable(Schema.String) })
+
+export const AgentExtension = Schema.Struct({
+  uri: Schema.String,
+  description: nullable(Schema.String),
+  required: nullable(Schema.Boolean),
+  params: nullable(Schema.Record(Schema.String, Schema.Unknown))
+})
+
+export const AgentCapabilities = Schema.Struct({
+  streaming: nullable(Schema.Boolean),
+  pushNotifications: nullable(Schema.Boolean),
+  stateTransitionHistory: nullable(Schema.Boolean),
+  extensions: nullable(Schema.Array(AgentExtension))
+})
+
+export const AgentSkill = Schema.Struct({
+  id: Schema.String,
+  name: Schema.String,
+  description: nullable(Schema.String),
+  tags: nullable(Schema.Array(Schema.String)),
+  examples: nullable(Schema.Array(Schema.String)),
+  inputModes: nullable(Schema.Array(Schema.String)),
+  outputModes: nullable(Schema.Array(Schema.String))
+})
+export type AgentSkill = typeof AgentSkill.Type
+
+const cardFields = {
+  protocolVersion: nullable(Schema.String),
+  name: Schema.String,
+  description: nullable(Schema.String),
+  version: Schema.String,
+  iconUrl: nullable(Schema.String),
+  capabilities: nullable(AgentCapabilities),
+  skills: nullable(Schema.Array(AgentSkill)),
+  url: nullable(Schema.String),
+  preferredTransport: nullable(Schema.String),
+  additionalInterfaces: nullable(Schema.Array(AgentInterface)),
+  provider: nullable(AgentProvider),
+  documentationUrl: nullable(Schema.String),
+  /** Each scheme is kept as the opaque map Nacos stores. */
+  securitySchemes: nullable(Schema.Record(Schema.String, Schema.Record(Schema.String, Schema.Unknown))),
+  security: nullable(Schema.Array(Schema.Record(Schema.String, Schema.Array(Schema.String)))),
+  defaultInputModes: nullable(Schema.Array(Schema.String)),
+  defaultOutputModes: nullable(Schema.Array(Schema.String)),
+  supportsAuthenticatedExtendedCard: nullable(Schema.Boolean)
+}
+
+/**
+ * An A2A 0.3 agent card as Nacos stores it (Nacos drops `signatures`, which its model lacks).
+ *
+ * @category schemas
+ */
+export const AgentCard = Schema.Struct(cardFields)
+export type AgentCard = typeof AgentCard.Type
+
+/**
+ * What `getAgentCard` returns: the card (for a `SERVICE` card with registered endpoints, `url`,
+ * `preferredTransport` and `additionalInterfaces` come from those endpoints), how it is registered, and whether
+ * this version is the agent's latest.
+ *
+ * @category schemas
+ */
+export const AgentCardDetail = Schema.Struct({
+  ...cardFields,
+  registrationType: nullable(Schema.String),
+  latestVersion: nullable(Schema.Boolean)
+})
+export type AgentCardDetail = typeof AgentCardDetail.Type
+
+/**
+ * A card to release: the five fields the server demands are required and non-blank.
+ *
+ * @category schemas
+ */
+export const ReleasableAgentCard = Schema.Struct({
+  ...cardFields,
+  name: AgentName,
+  version: NonBlank,
+  protocolVersion: NonBlank,
+  preferredTransport: NonBlank,
+  url: NonBlank
+})
+export type ReleasableAgentCard = typeof ReleasableAgentCard.Type
+
+/**
+ * `getAgentCard`: without `version`, the agent's latest; without `registrationType`, the stored one.
+ *
+ * @category schemas
+ */
+export const GetAgentCardParams = Schema.Struct({
+  name: AgentName,
+  version: Schema.optionalKey(NonBlank),
+  registrationType: Schema.optionalKey(RegistrationType)
+})
+export type GetAgentCardParams = typeof GetAgentCardParams.Type
+
+/**
+ * `releaseAgentCard`: a new version of the agent (a version is released once). The first release of an agent is
+ * its latest whatever `setAsLatest` says; a later one becomes latest only with `setAsLatest: true`.
+ *
+ * @category schemas
+ */
+export const ReleaseAgentCardParams = Schema.Struct({
+  card: ReleasableAgentCard,
+  registrationType: Schema.optionalKey(RegistrationType),
+  setAsLatest: Schema.Boolean
+})
+export type ReleaseAgentCardParams = typeof ReleaseAgentCardParams.Type

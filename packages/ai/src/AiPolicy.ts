@@ -1,0 +1,31 @@
+/**
+ * The AI service's cadences, as named Schedules users can replace (through `AiService.layerWith`).
+ *
+ * @since 0.1.0
+ */
+import * as Schedule from "effect/Schedule"
+
+/**
+ * How often `watchPrompt` asks whether a prompt changed (with the md5 it holds, so an unchanged prompt costs the
+ * server an md5 comparison). Every official client polls every 10 s (`nacosAiPromptCacheUpdateInterval`).
+ *
+ * @category schedules
+ */
+export const promptPoll: Schedule.Schedule<unknown> = Schedule.spaced("10 seconds")
+
+/**
+ * How often `watchSkill` downloads the skill again to compare its bytes (no client API tells a skill changed on
+ * 3.2): every 10 s, as the other AI watches.
+ *
+ * @category schedules
+ */
+export const skillPoll: Schedule.Schedule<unknown> = Schedule.spaced("10 seconds")
+
+/**
+ * How long a prompt query keeps trying gRPC before going over HTTP (`GET /v3/client/ai/prompt`): consulted after
+ * each gRPC attempt that failed in transport. Default: no further gRPC attempt — the next one is over HTTP. While
+ * the connection knows gRPC is down, queries go straight to HTTP.
+ *
+ * @category schedules
+ */
+export const promptHttpFallback: Schedule.Schedule<unknown> = Schedule.recurs(0)

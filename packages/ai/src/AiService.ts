@@ -1,0 +1,514 @@
+/**
+ * The Nacos AI registry: MCP servers, A2A agent cards, prompts and skills.
+ *
+ * The Effect form of the Python SDK's `NacosAIService`:
+ * - `getMcpServer` / `releaseMcpServer` (ability `mcp`), `getAgentCard` / `releaseAgentCard` (ability `agent`,
+ *   Nacos 3.1+), over the module's own gRPC connection (label `module=ai`);
+ * - `getPrompt` / `watchPrompt` (Nacos 3.2+): gRPC `QueryPromptRequest` with an HTTP fallback
+ *   (`GET /v3/client/ai/prompt`), or HTTP only; the watch polls with the md5 it holds;
+ * - `downloadSkillZip` / `downloadSkill` / `watchSkill` (Nacos 3.2+): the skill's ZIP over HTTP, extracted with
+ *   path checks, polled for changes.
+ *
+ * A server without a feature fails the call at once with `NotSupportedError { feature, ability }`: MCP and A2A
+ * by the abilities the server announced, prompts and skills by the server's answer (no ability exists for them;
+ * a 3.1 server has no handler and no such HTTP API).
+ *
+ * @since 0.1.0
+ */
+
+import {
+  type AuthError,
+  ConflictError,
+  type InvalidArgumentError,
+  NacosHttp,
+  NacosOptions,
+  type NotFoundError,
+  type NotSupportedError,
+  ServerError,
+  Transport,
+  type TransportError
+} from "@effect-nacos/core"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import type * as FileSystem from "effect/FileSystem"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import type * as Path from "effect/Path"
+import type * as PlatformError from "effect/PlatformError"
+import * as Ref from "effect/Ref"
+import type * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import { type AgentCardDetail, GetAgentCardParams, ReleaseAgentCardParams } from "./AgentCardModels.ts"
+import * as AiPolicy from "./AiPolicy.ts"
+import type { AiBackend } from "./internal/backend.ts"
+import * as GrpcOperations from "./internal/grpcOperations.ts"
+import * as HttpOperations from "./internal/httpOperations.ts"
+import * as MemoryBackend from "./internal/memoryBackend.ts"
+import * as PromptTransport from "./internal/promptTransport.ts"
+import * as SkillArchive from "./internal/skillArchive.ts"
+import { validate } from "./internal/validation.ts"
+import { GetMcpServerParams, type McpServerDetail, ReleaseMcpServerParams } from "./McpModels.ts"
+import { GetPromptParams, type Prompt, type PromptEvent } from "./PromptModels.ts"
+import {
+  DownloadSkillParams,
+  type ExtractedSkill,
+  GetSkillParams,
+  type SkillArchive as SkillArchiveModel,
+  type SkillEvent
+} from "./SkillModels.ts"
+
+// =============================================================================
+// Errors
+// =============================================================================
+
+/**
+ * What every call can fail with besides its own answers: input refused before sending, a server without the
+ * feature, no server reachable, the server's refusal, auth.
+ *
+ * @category errors
+ */
+export type CallError = InvalidArgumentError | NotSupportedError | TransportError | ServerError | AuthError
+
+/**
+ * What the reads (`getMcpServer`, `getAgentCard`, `getPrompt`, `downloadSkillZip`) can fail with: `NotFoundError`
+ * for an unknown name or version.
+ *
+ * @category errors
+ */
+export type GetError = NotFoundError | CallError
+
+/**
+ * What the releases can fail with: `ConflictError` for a version that exists (versions are never re-released).
+ *
+ * @category errors
+ */
+export type ReleaseError = ConflictError | CallError
+
+/**
+ * What `downloadSkill` can fail with: `ServerError` also for a ZIP that is damaged or breaks a path rule
+ * (nothing of it is written), `PlatformError` for the file system.
+ *
+ * @category errors
+ */
+export type DownloadSkillError = GetError | PlatformError.PlatformError
+
+/**
+ * What the watches fail with: the first read's failures (a missing prompt or skill is `Absent`, not a failure);
+ * later polls that fail are logged and retried at the next poll, except `NotSupportedError`, which ends the stream.
+ *
+ * @category errors
+ */
+export type WatchError = CallError
+
+// =============================================================================
+// Service
+// =============================================================================
+
+/**
+ * @category models
+ */
+export interface Service {
+  /** An MCP server, by name; without `version`, its latest version. */
+  readonly getMcpServer: (params: GetMcpServerParams) => Effect.Effect<McpServerDetail, GetError>
+  /**
+   * Releases a version of an MCP server (with its tools and where its endpoints are); answers the server's id.
+   * The first release of a name is its latest; a later version becomes latest with `versionDetail.is_latest`.
+   */
+  readonly releaseMcpServer: (params: ReleaseMcpServerParams) => Effect.Effect<string, ReleaseError>
+  /**
+   * An agent's card; without `version`, the agent's latest ("default published") version. For a `SERVICE` card
+   * with registered endpoints the server fills `url` / `additionalInterfaces` from them.
+   */
+  readonly getAgentCard: (params: GetAgentCardParams) => Effect.Effect<AgentCardDetail, GetError>
+  /**
+   * Releases a new version of an agent's card (`registrationType` default `SERVICE`). A version is released once:
+   * an existing one is a `ConflictError` (checked first: the 3.1 server itself answers success and keeps the old
+   * card). The first release is the agent's latest; a later one only with `setAsLatest: true`.
+   */
+  readonly releaseAgentCard: (params: ReleaseAgentCardParams) => Effect.Effect<void, ReleaseError>
+  /** A prompt (Nacos 3.2+): by version, else by label, else the latest. Render it with `PromptModels.render`. */
+  readonly getPrompt: (params: GetPromptParams) => Effect.Effect<Prompt, GetError>
+  /**
+   * The prompt (`Changed`) or `Absent` first, then every change of its content and `Deleted` when it goes away,
+   * polled (default every 10 s, {@link AiPolicy.promptPoll}) with the md5 held, so an unchanged prompt is not sent.
+   */
+  readonly watchPrompt: (params: GetPromptParams) => Stream.Stream<PromptEvent, WatchError>
+  /** The skill's ZIP (Nacos 3.2+, HTTP), checked: a ZIP whose entries break a path rule is refused. */
+  readonly downloadSkillZip: (params: GetSkillParams) => Effect.Effect<SkillArchiveModel, GetError>
+  /**
+   * Downloads the skill and extracts it under `directory` through the `FileSystem` service. Every entry is
+   * checked first (no `..`, no absolute path, inside the directory): an unsafe ZIP writes nothing.
+   */
+  readonly downloadSkill: (
+    params: DownloadSkillParams
+  ) => Effect.Effect<ExtractedSkill, DownloadSkillError, FileSystem.FileSystem | Path.Path>
+  /**
+   * The skill's archive (`Changed`) or `Absent` first, then every change of its bytes and `Deleted`, polled
+   * (default every 10 s, {@link AiPolicy.skillPoll}).
+   */
+  readonly watchSkill: (params: GetSkillParams) => Stream.Stream<SkillEvent, WatchError>
+  // Endpoint registration (`registerMcpServerEndpoint`, `registerAgentEndpoint(s)`, `deregisterAgentEndpoint`)
+  // and `watchAgentCard` / `watchMcpServer` come with the NamingService: the endpoints are naming instances, and
+  // the watches follow them through naming subscriptions (pushed), with their redo on reconnect.
+}
+
+// =============================================================================
+// Options
+// =============================================================================
+
+/**
+ * @category models
+ */
+export interface AiServiceOptions {
+  /**
+   * The prompt transport (Java's `nacosAiTransportMode`): `grpc` (default; HTTP when gRPC cannot be reached, see
+   * `promptHttpFallback`) or `http`. Skills always go over HTTP; MCP and A2A always over gRPC.
+   */
+  readonly promptTransport?: "grpc" | "http" | undefined
+  /** More gRPC attempts before HTTP (default {@link AiPolicy.promptHttpFallback}); `false` never uses HTTP. */
+  readonly promptHttpFallback?: Schedule.Schedule<unknown> | false | undefined
+  /** Poll cadence of `watchPrompt` (default {@link AiPolicy.promptPoll}). */
+  readonly promptPollSchedule?: Schedule.Schedule<unknown> | undefined
+  /** Poll cadence of `watchSkill` (default {@link AiPolicy.skillPoll}). */
+  readonly skillPollSchedule?: Schedule.Schedule<unknown> | undefined
+}
+
+/**
+ * What the live layers need: `Nacos.layer(options)` provides all of it.
+ *
+ * @category models
+ */
+export type LiveDependencies = Transport.Transport | NacosOptions.NacosOptions | NacosHttp.NacosHttp
+
+// =============================================================================
+// Constructors
+// =============================================================================
+
+interface Schedules {
+  readonly promptPoll: Schedule.Schedule<unknown>
+  readonly skillPoll: Schedule.Schedule<unknown>
+}
+
+/** A poll that failed: kept quiet unless it will never work. */
+const isFinal = (error: { readonly _tag: string }) =>
+  error._tag === "NotSupportedError" || error._tag === "InvalidArgumentError"
+
+/**
+ * A polled watch: the first read (`None` = absent), then each poll's answer (`None` = gone, `Some(None)` = no
+ * change) turned into events.
+ */
+const polledWatch = <A, Event, E extends { readonly _tag: string; readonly message: string }>(options: {
+  readonly label: string
+  readonly first: Effect.Effect<Option.Option<A>, E>
+  readonly poll: (last: Option.Option<A>) => Effect.Effect<Option.Option<Option.Option<A>>, E>
+  readonly changed: (previous: A, next: A) => boolean
+  readonly present: (value: A) => Event
+  readonly absent: Event
+  readonly deleted: Event
+  readonly schedule: Schedule.Schedule<unknown>
+}): Stream.Stream<Event, E> =>
+  Stream.unwrap(
+    Effect.gen(function* () {
+      const current = yield* options.first
+      const last = yield* Ref.make(current)
+      const step = Effect.gen(function* () {
+        const previous = yield* Ref.get(last)
+        const answer = yield* Effect.result(options.poll(previous))
+        if (answer._tag === "Failure") {
+          if (isFinal(answer.failure)) return yield* Effect.fail(answer.failure)
+          yield* Effect.logWarning(`${options.label}: poll failed (${answer.failure.message}); trying again later`)
+          return []
+        }
+        if (Option.isNone(answer.success)) return []
+        const next = answer.success.value
+        yield* Ref.set(last, next)
+        if (Option.isNone(next)) return Option.isSome(previous) ? [options.deleted] : []
+        if (Option.isSome(previous) && !options.changed(previous.value, next.value)) return []
+        return [options.present(next.value)]
+      })
+      const first = Option.match(current, { onNone: () => options.absent, onSome: options.present })
+      return Stream.make(first).pipe(
+        Stream.concat(
+          Stream.fromSchedule(options.schedule).pipe(
+            Stream.mapEffect(() => step),
+            Stream.flatMap((events) => Stream.fromIterable(events))
+          )
+        )
+      )
+    })
+  )
+
+const notFoundAsNone = <A, E extends { readonly _tag: string }>(effect: Effect.Effect<A, E>) =>
+  effect.pipe(
+    Effect.map(Option.some),
+    Effect.catchIf(
+      (error): error is Extract<E, { readonly _tag: "NotFoundError" }> => error._tag === "NotFoundError",
+      () => Effect.succeed(Option.none<A>())
+    )
+  )
+
+/** The service over a backend; validation, the version rules, watches and extraction are the same for all. */
+const makeService = (backend: AiBackend, schedules: Schedules): Service => {
+  const getMcpServer = Effect.fn("AiService.getMcpServer")(function* (
+    params: GetMcpServerParams
+  ): Effect.fn.Return<McpServerDetail, GetError> {
+    const valid = yield* validate(GetMcpServerParams, params)
+    yield* Effect.annotateCurrentSpan({ "nacos.ai.mcp": valid.name })
+    return yield* backend.queryMcpServer(valid.name, valid.version)
+  })
+
+  const releaseMcpServer = Effect.fn("AiService.releaseMcpServer")(function* (
+    params: ReleaseMcpServerParams
+  ): Effect.fn.Return<string, ReleaseError> {
+    const valid = yield* validate(ReleaseMcpServerParams, params)
+    yield* Effect.annotateCurrentSpan({ "nacos.ai.mcp": valid.server.name })
+    return yield* backend.releaseMcpServer(valid)
+  })
+
+  const getAgentCard = Effect.fn("AiService.getAgentCard")(function* (
+    params: GetAgentCardParams
+  ): Effect.fn.Return<AgentCardDetail, GetError> {
+    const valid = yield* validate(GetAgentCardParams, params)
+    yield* Effect.annotateCurrentSpan({ "nacos.ai.agent": valid.name })
+    return yield* backend.queryAgentCard(valid.name, valid.version, valid.registrationType)
+  })
+
+  const releaseAgentCard = Effect.fn("AiService.releaseAgentCard")(function* (
+    params: ReleaseAgentCardParams
+  ): Effect.fn.Return<void, ReleaseError> {
+    const valid = yield* validate(ReleaseAgentCardParams, params)
+    const { card } = valid
+    yield* Effect.annotateCurrentSpan({ "nacos.ai.agent": card.name, "nacos.ai.version": card.version })
+    // the server answers success to a version it has and keeps the old card: a version is never re-released
+    const existing = yield* notFoundAsNone(backend.queryAgentCard(card.name, card.version, undefined))
+    if (Option.isSome(existing)) {
+      return yield* new ConflictError({
+        resource: `agent:${backend.namespace}/${card.name}`,
+        message: `agent ${card.name} already has version ${card.version}; versions are never re-released`
+      })
+    }
+    yield* backend.releaseAgentCard(card, valid.registrationType ?? "SERVICE", valid.setAsLatest)
+  })
+
+  const getPrompt = Effect.fn("AiService.getPrompt")(function* (
+    params: GetPromptParams
+  ): Effect.fn.Return<Prompt, GetError> {
+    const valid = yield* validate(GetPromptParams, params)
+    yield* Effect.annotateCurrentSpan({ "nacos.ai.prompt": valid.key })
+    const answer = yield* backend.queryPrompt(valid)
+    // no md5 is sent, so "not modified" is not an answer a server gives here
+    if (answer._tag === "NotModified") {
+      return yield* new ServerError({
+        errorCode: 304,
+        message: `prompt ${valid.key}: the server answered "not modified" to a query without an md5`,
+        requestType: "QueryPromptRequest"
+      })
+    }
+    return answer.prompt
+  })
+
+  const watchPrompt = (params: GetPromptParams): Stream.Stream<PromptEvent, WatchError> =>
+    Stream.unwrap(
+      Effect.map(validate(GetPromptParams, params), (valid) =>
+        polledWatch({
+          label: `prompt ${valid.key}`,
+          first: notFoundAsNone(backend.queryPrompt(valid)).pipe(
+            Effect.map(
+              Option.flatMap((answer) => (answer._tag === "Found" ? Option.some(answer.prompt) : Option.none()))
+            )
+          ),
+          poll: (last) =>
+            notFoundAsNone(
+              backend.queryPrompt({
+                ...valid,
+                md5: Option.match(last, { onNone: () => undefined, onSome: (prompt) => prompt.md5 ?? undefined })
+              })
+            ).pipe(
+              Effect.map((answer) =>
+                Option.isNone(answer)
+                  ? Option.some(Option.none<Prompt>())
+                  : answer.value._tag === "NotModified"
+                    ? Option.none()
+                    : Option.some(Option.some(answer.value.prompt))
+              )
+            ),
+          changed: (previous, next) => JSON.stringify(previous) !== JSON.stringify(next),
+          present: (prompt): PromptEvent => ({ _tag: "Changed", prompt }),
+          absent: { _tag: "Absent", key: valid.key },
+          deleted: { _tag: "Deleted", key: valid.key },
+          schedule: schedules.promptPoll
+        })
+      )
+    )
+
+  const archiveOf = (name: string, zip: Uint8Array) =>
+    Effect.as(SkillArchive.readEntries(name, zip), { name, zip, md5: MemoryBackend.md5Of(zip) })
+
+  const downloadSkillZip = Effect.fn("AiService.downloadSkillZip")(function* (
+    params: GetSkillParams
+  ): Effect.fn.Return<SkillArchiveModel, GetError> {
+    const valid = yield* validate(GetSkillParams, params)
+    yield* Effect.annotateCurrentSpan({ "nacos.ai.skill": valid.name })
+    const zip = yield* backend.downloadSkillZip(valid)
+    return yield* archiveOf(valid.name, zip)
+  })
+
+  const downloadSkill = Effect.fn("AiService.downloadSkill")(function* (
+    params: DownloadSkillParams
+  ): Effect.fn.Return<ExtractedSkill, DownloadSkillError, FileSystem.FileSystem | Path.Path> {
+    const { directory, ...query } = yield* validate(DownloadSkillParams, params)
+    yield* Effect.annotateCurrentSpan({ "nacos.ai.skill": query.name })
+    const zip = yield* backend.downloadSkillZip(query)
+    const entries = yield* SkillArchive.readEntries(query.name, zip)
+    return yield* SkillArchive.extract(query.name, entries, directory)
+  })
+
+  const watchSkill = (params: GetSkillParams): Stream.Stream<SkillEvent, WatchError> =>
+    Stream.unwrap(
+      Effect.map(validate(GetSkillParams, params), (valid) => {
+        const read = notFoundAsNone(
+          Effect.flatMap(backend.downloadSkillZip(valid), (zip) => archiveOf(valid.name, zip))
+        )
+        return polledWatch({
+          label: `skill ${valid.name}`,
+          first: read,
+          poll: () => Effect.map(read, Option.some),
+          changed: (previous, next) => previous.md5 !== next.md5,
+          present: (skill): SkillEvent => ({ _tag: "Changed", skill }),
+          absent: { _tag: "Absent", name: valid.name },
+          deleted: { _tag: "Deleted", name: valid.name },
+          schedule: schedules.skillPoll
+        })
+      })
+    )
+
+  return {
+    getMcpServer,
+    releaseMcpServer,
+    getAgentCard,
+    releaseAgentCard,
+    getPrompt,
+    watchPrompt,
+    downloadSkillZip,
+    downloadSkill,
+    watchSkill
+  }
+}
+
+const schedulesOf = (options: AiServiceOptions): Schedules => ({
+  promptPoll: options.promptPollSchedule ?? AiPolicy.promptPoll,
+  skillPoll: options.skillPollSchedule ?? AiPolicy.skillPoll
+})
+
+/** The live service over the module's own gRPC connection. */
+const makeLive = Effect.fnUntraced(function* (
+  options: AiServiceOptions
+): Effect.fn.Return<Service, never, LiveDependencies | Scope.Scope> {
+  const nacosOptions = yield* NacosOptions.NacosOptions
+  const transport = yield* Transport.Transport
+  const http = yield* NacosHttp.NacosHttp
+  const connection = yield* transport.connect({
+    module: "ai",
+    // the AI abilities of the Java client's SdkClientAbilities (Python announces exactly these two)
+    abilities: { mcp: true, agent: true }
+  })
+  const namespace = nacosOptions.namespace
+  const grpc = yield* GrpcOperations.make(connection, namespace)
+  const overHttp = HttpOperations.make(http, namespace)
+  const backend: AiBackend = {
+    ...grpc,
+    queryPrompt: PromptTransport.route({
+      mode: options.promptTransport ?? "grpc",
+      grpc: grpc.queryPrompt,
+      http: overHttp.queryPrompt,
+      fallback: options.promptHttpFallback ?? AiPolicy.promptHttpFallback,
+      grpcAvailable: connection.available
+    }),
+    downloadSkillZip: overHttp.downloadSkillZip
+  }
+  return makeService(backend, schedulesOf(options))
+})
+
+/**
+ * @category models
+ */
+export interface MemoryOptions {
+  /** Default `public`. */
+  readonly namespace?: string | undefined
+  /** The registry; pass one from {@link makeMemoryStore} to put prompts and skills into it from a test. */
+  readonly store?: MemoryStore | undefined
+  readonly promptPollSchedule?: Schedule.Schedule<unknown> | undefined
+  readonly skillPollSchedule?: Schedule.Schedule<unknown> | undefined
+}
+
+/**
+ * The memory registry a test changes behind the service's back, as an admin changes a server.
+ *
+ * @category models
+ */
+export type MemoryStore = ReturnType<typeof MemoryBackend.makeStore>
+export type { MemoryPrompt, MemorySkill } from "./internal/memoryBackend.ts"
+
+/**
+ * A fresh, empty memory registry.
+ *
+ * @category constructors
+ */
+export const makeMemoryStore = (): MemoryStore => MemoryBackend.makeStore()
+
+// =============================================================================
+// Service identifier and layers
+// =============================================================================
+
+/**
+ * @example
+ * ```ts
+ * import { AiService } from "@effect-nacos/ai"
+ *
+ * const program = Effect.gen(function* () {
+ *   const ai = yield* AiService.AiService
+ *   yield* ai.releaseAgentCard({ card, setAsLatest: true })
+ *   const latest = yield* ai.getAgentCard({ name: card.name })
+ * })
+ * program.pipe(Effect.provide(AiService.layer), Effect.provide(Nacos.layer({ serverAddr: "127.0.0.1:8848" })))
+ * // in tests: Effect.provide(AiService.layerMemory())
+ * ```
+ *
+ * @category services
+ */
+export class AiService extends Context.Service<AiService, Service>()("@effect-nacos/ai/AiService") {}
+
+/**
+ * The live service: its own gRPC connection (labels `module=ai`, abilities `mcp`, `agent`) and HTTP for prompts
+ * (fallback or mode) and skills, released with the layer.
+ *
+ * @category layers
+ */
+export const layerWith = (options: AiServiceOptions = {}): Layer.Layer<AiService, never, LiveDependencies> =>
+  Layer.effect(AiService, makeLive(options))
+
+/**
+ * The live service with default policies.
+ *
+ * @category layers
+ */
+export const layer: Layer.Layer<AiService, never, LiveDependencies> = layerWith()
+
+/**
+ * The service in memory, for tests: the live service's semantics (validation, versions and latest, conflicts,
+ * prompt md5 and label resolution, ZIP checks, watches) without a server. Each build is a fresh registry unless a
+ * `store` is given.
+ *
+ * @category layers
+ */
+export const layerMemory = (options: MemoryOptions = {}): Layer.Layer<AiService> =>
+  Layer.sync(AiService, () =>
+    makeService(
+      MemoryBackend.make(
+        options.namespace ?? NacosOptions.DEFAULT_NAMESPACE,
+        options.store ?? MemoryBackend.makeStore()
+      ),
+      schedulesOf(options)
+    )
+  )

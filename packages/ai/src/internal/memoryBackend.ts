@@ -1,0 +1,280 @@
+/**
+ * The AI registry in memory, with the server's semantics (verified reference §2.6, protocol reference §2.1):
+ * - MCP: the first release of a name is its latest; a new version becomes latest only with
+ *   `versionDetail.is_latest: true`; an existing version is a conflict;
+ * - agents: the first release is latest whatever `setAsLatest` says; later ones only with `setAsLatest: true`;
+ *   the registration type is stored per agent (a query may ask for another);
+ * - prompts and skills: a version wins over a label, a label over the latest; a prompt query with the current
+ *   md5 answers "not modified".
+ * Prompts and skills have no client-side publish API: tests put them through the {@link MemoryStore}.
+ */
+import { createHash } from "node:crypto"
+import { ConflictError, NotFoundError } from "@effect-nacos/core"
+import * as Effect from "effect/Effect"
+import type { AgentCardDetail, RegistrationType, ReleasableAgentCard } from "../AgentCardModels.ts"
+import type { McpServerDetail, ReleaseMcpServerParams } from "../McpModels.ts"
+import type { Prompt, PromptVariable } from "../PromptModels.ts"
+import type { AiBackend, PromptAnswer } from "./backend.ts"
+
+const md5Of = (data: string | Uint8Array) => createHash("md5").update(data).digest("hex")
+
+/** `yyyy-MM-dd'T'HH:mm:ss'Z'`, as the server writes `release_date`. */
+const releaseDate = (millis: number) => `${new Date(millis).toISOString().slice(0, 19)}Z`
+
+interface Versioned<A> {
+  readonly versions: Map<string, A>
+  latest: string
+  readonly labels: Map<string, string>
+}
+
+interface McpEntry extends Versioned<{ readonly params: ReleaseMcpServerParams; readonly releasedAt: number }> {
+  readonly id: string
+}
+
+interface AgentEntry extends Versioned<ReleasableAgentCard> {
+  registrationType: RegistrationType
+}
+
+/**
+ * A prompt version to put in the store. Its md5 is the template's unless given.
+ *
+ * @category models
+ */
+export interface MemoryPrompt {
+  readonly key: string
+  readonly version: string
+  readonly template: string
+  readonly variables?: ReadonlyArray<PromptVariable> | undefined
+  /** Labels that route to this version (e.g. `stable`). */
+  readonly labels?: ReadonlyArray<string> | undefined
+  /** Make this version the latest (default true). */
+  readonly latest?: boolean | undefined
+}
+
+/**
+ * A skill version to put in the store: its ZIP as the server would serve it.
+ *
+ * @category models
+ */
+export interface MemorySkill {
+  readonly name: string
+  readonly version: string
+  readonly zip: Uint8Array
+  readonly labels?: ReadonlyArray<string> | undefined
+  readonly latest?: boolean | undefined
+}
+
+/**
+ * What a test does to the memory registry behind the service's back (what an admin does to a server).
+ *
+ * @category models
+ */
+export interface MemoryStore {
+  readonly putPrompt: (prompt: MemoryPrompt) => Effect.Effect<void>
+  readonly removePrompt: (key: string) => Effect.Effect<void>
+  readonly putSkill: (skill: MemorySkill) => Effect.Effect<void>
+  readonly removeSkill: (name: string) => Effect.Effect<void>
+}
+
+/** A fresh, empty registry; pass it to `AiService.layerMemory({ store })` to change it from a test. */
+export const makeStore = (): MemoryStore & { readonly state: State } => {
+  const state = newState()
+  const put = <A>(
+    map: Map<string, Versioned<A>>,
+    name: string,
+    version: string,
+    value: A,
+    labels: ReadonlyArray<string>,
+    latest: boolean
+  ) => {
+    const entry = map.get(name) ?? {
+      versions: new Map<string, A>(),
+      latest: version,
+      labels: new Map<string, string>()
+    }
+    entry.versions.set(version, value)
+    if (latest) entry.latest = version
+    for (const label of labels) entry.labels.set(label, version)
+    map.set(name, entry)
+  }
+  return {
+    state,
+    putPrompt: (prompt) =>
+      Effect.sync(() =>
+        put(
+          state.prompts,
+          prompt.key,
+          prompt.version,
+          {
+            promptKey: prompt.key,
+            version: prompt.version,
+            template: prompt.template,
+            md5: md5Of(`${prompt.version}\n${prompt.template}\n${JSON.stringify(prompt.variables ?? [])}`),
+            ...(prompt.variables === undefined ? {} : { variables: prompt.variables })
+          },
+          prompt.labels ?? [],
+          prompt.latest ?? true
+        )
+      ),
+    removePrompt: (key) => Effect.sync(() => void state.prompts.delete(key)),
+    putSkill: (skill) =>
+      Effect.sync(() =>
+        put(state.skills, skill.name, skill.version, skill.zip, skill.labels ?? [], skill.latest ?? true)
+      ),
+    removeSkill: (name) => Effect.sync(() => void state.skills.delete(name))
+  }
+}
+
+interface State {
+  readonly mcp: Map<string, McpEntry>
+  readonly agents: Map<string, AgentEntry>
+  readonly prompts: Map<string, Versioned<Prompt>>
+  readonly skills: Map<string, Versioned<Uint8Array>>
+  nextId: number
+}
+
+const newState = (): State => ({ mcp: new Map(), agents: new Map(), prompts: new Map(), skills: new Map(), nextId: 1 })
+
+/** The version a query selects: version > label > latest. */
+const select = <A>(entry: Versioned<A> | undefined, version: string | undefined, label: string | undefined) => {
+  if (entry === undefined) return undefined
+  const chosen = version ?? (label === undefined ? entry.latest : entry.labels.get(label))
+  return chosen === undefined ? undefined : entry.versions.get(chosen)
+}
+
+export const make = (namespace: string, store: ReturnType<typeof makeStore>): AiBackend => {
+  const { state } = store
+
+  const queryMcpServer: AiBackend["queryMcpServer"] = (name, version) =>
+    Effect.suspend(() => {
+      const entry = state.mcp.get(name)
+      const chosen = version ?? entry?.latest
+      const found = chosen === undefined ? undefined : entry?.versions.get(chosen)
+      if (entry === undefined || chosen === undefined || found === undefined) {
+        return Effect.fail(
+          new NotFoundError({
+            resource: `mcp:${namespace}/${name}`,
+            message:
+              entry === undefined ? `MCP server ${name} not found` : `MCP server ${name} has no version ${version}`
+          })
+        )
+      }
+      const versionDetail = (v: string, releasedAt: number) => ({
+        version: v,
+        release_date: releaseDate(releasedAt),
+        is_latest: v === entry.latest
+      })
+      const detail: McpServerDetail = {
+        ...found.params.server,
+        id: entry.id,
+        namespaceId: namespace,
+        versionDetail: versionDetail(chosen, found.releasedAt),
+        version: chosen,
+        ...(found.params.tools === undefined ? {} : { toolSpec: found.params.tools }),
+        allVersions: [...entry.versions].map(([v, release]) => versionDetail(v, release.releasedAt))
+      }
+      return Effect.succeed(detail)
+    })
+
+  const releaseMcpServer: AiBackend["releaseMcpServer"] = (params) =>
+    Effect.suspend(() => {
+      const { name } = params.server
+      const version = params.server.versionDetail.version
+      const entry = state.mcp.get(name)
+      if (entry?.versions.has(version)) {
+        return Effect.fail(
+          new ConflictError({
+            resource: `mcp:${namespace}/${name}`,
+            message: `MCP server ${name} version ${version} already exists`
+          })
+        )
+      }
+      const released = { params, releasedAt: Date.now() }
+      if (entry === undefined) {
+        const id = `memory-mcp-${state.nextId++}`
+        state.mcp.set(name, { id, versions: new Map([[version, released]]), latest: version, labels: new Map() })
+        return Effect.succeed(id)
+      }
+      entry.versions.set(version, released)
+      if (params.server.versionDetail.is_latest === true) entry.latest = version
+      return Effect.succeed(entry.id)
+    })
+
+  const queryAgentCard: AiBackend["queryAgentCard"] = (name, version, registrationType) =>
+    Effect.suspend(() => {
+      const entry = state.agents.get(name)
+      const chosen = version ?? entry?.latest
+      const card = chosen === undefined ? undefined : entry?.versions.get(chosen)
+      if (entry === undefined || card === undefined) {
+        return Effect.fail(
+          new NotFoundError({
+            resource: `agent:${namespace}/${name}`,
+            message: entry === undefined ? `Agent not found: ${name}` : `agent ${name} has no version ${version}`
+          })
+        )
+      }
+      const detail: AgentCardDetail = {
+        ...card,
+        registrationType: registrationType ?? entry.registrationType,
+        latestVersion: chosen === entry.latest
+      }
+      return Effect.succeed(detail)
+    })
+
+  const releaseAgentCard: AiBackend["releaseAgentCard"] = (card, registrationType, setAsLatest) =>
+    Effect.sync(() => {
+      const entry = state.agents.get(card.name)
+      if (entry === undefined) {
+        state.agents.set(card.name, {
+          versions: new Map([[card.version, card]]),
+          latest: card.version,
+          labels: new Map(),
+          registrationType
+        })
+        return
+      }
+      // as the server: an existing version is left as it is
+      if (entry.versions.has(card.version)) return
+      entry.versions.set(card.version, card)
+      entry.registrationType = registrationType
+      if (setAsLatest) entry.latest = card.version
+    })
+
+  const queryPrompt: AiBackend["queryPrompt"] = (query) =>
+    Effect.suspend(() => {
+      const prompt = select(state.prompts.get(query.key), query.version, query.label)
+      if (prompt === undefined) {
+        return Effect.fail(
+          new NotFoundError({ resource: `prompt:${namespace}/${query.key}`, message: `prompt ${query.key} not found` })
+        )
+      }
+      return Effect.succeed<PromptAnswer>(
+        query.md5 !== undefined && query.md5 === prompt.md5 ? { _tag: "NotModified" } : { _tag: "Found", prompt }
+      )
+    })
+
+  const downloadSkillZip: AiBackend["downloadSkillZip"] = (query) =>
+    Effect.suspend(() => {
+      const zip = select(state.skills.get(query.name), query.version, query.label)
+      return zip === undefined
+        ? Effect.fail(
+            new NotFoundError({
+              resource: `skill:${namespace}/${query.name}`,
+              message: `skill ${query.name} not found`
+            })
+          )
+        : Effect.succeed(zip)
+    })
+
+  return {
+    namespace,
+    queryMcpServer,
+    releaseMcpServer,
+    queryAgentCard,
+    releaseAgentCard,
+    queryPrompt,
+    downloadSkillZip
+  }
+}
+
+export { md5Of }

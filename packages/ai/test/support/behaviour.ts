@@ -1,0 +1,342 @@
+/**
+ * The behaviour every AiService layer must show, run against `layerMemory`, the live layer on the fake AI server
+ * (unit tests) and the live layer on the real Nacos server (conformance).
+ *
+ * MCP servers and agent cards run everywhere. Prompts and skills need a registry the test can change (the client
+ * has no publish API for them): memory and the fake give one through `registry`; the 3.1.0 server has neither
+ * feature, and conformance checks that it says so.
+ *
+ * The real server reads its registry through a cache refreshed asynchronously: reads after writes wait until the
+ * expected value shows (`eventually`), which costs nothing on the other layers.
+ */
+import { randomUUID } from "node:crypto"
+import * as fs from "node:fs/promises"
+import * as os from "node:os"
+import * as path from "node:path"
+import { NodeFileSystem, NodePath } from "@effect/platform-node"
+import { describe, expect, it } from "@effect/vitest"
+import { type AgentCardModels, AiService, type McpModels, PromptModels } from "@effect-nacos/ai"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Queue from "effect/Queue"
+import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import { maliciousZip, skillZip } from "./zips.ts"
+
+/** A name no other test (or run) uses. */
+export const uniqueName = (label: string) => `${label}-${randomUUID().slice(0, 8)}`
+
+export const WAIT = Duration.seconds(20)
+
+/** Retries `effect` until it succeeds with a value `accept` takes, within {@link WAIT}. */
+export const eventually = <A, E, R>(effect: Effect.Effect<A, E, R>, accept: (value: A) => boolean = () => true) =>
+  effect.pipe(
+    Effect.filterOrFail(accept, (value) => `not yet: ${JSON.stringify(value)}`),
+    Effect.retry(Schedule.spaced("100 millis")),
+    Effect.timeoutOrElse({ duration: WAIT, orElse: () => Effect.die("the expected value never showed") })
+  )
+
+export const card = (name: string, version: string, extra: Partial<AgentCardModels.ReleasableAgentCard> = {}) =>
+  ({
+    name,
+    version,
+    protocolVersion: "0.3.0",
+    preferredTransport: "JSONRPC",
+    url: `http://127.0.0.1:9999/${version}`,
+    description: `agent ${name} ${version}`,
+    ...extra
+  }) satisfies AgentCardModels.ReleasableAgentCard
+
+export const mcpServer = (name: string, version: string, isLatest?: boolean): McpModels.McpServerSpec => ({
+  name,
+  protocol: "mcp-sse",
+  description: `mcp ${name} ${version}`,
+  versionDetail: { version, ...(isLatest === undefined ? {} : { is_latest: isLatest }) }
+})
+
+/** What a test does to the registry behind the client's back, as an admin would. */
+export interface Registry {
+  readonly putPrompt: (prompt: {
+    readonly key: string
+    readonly version: string
+    readonly template: string
+    readonly variables?: ReadonlyArray<{ readonly name: string; readonly defaultValue?: string }>
+    readonly labels?: ReadonlyArray<string>
+    readonly latest?: boolean
+  }) => Effect.Effect<void>
+  readonly removePrompt: (key: string) => Effect.Effect<void>
+  readonly putSkill: (skill: {
+    readonly name: string
+    readonly version: string
+    readonly zip: Uint8Array
+    readonly labels?: ReadonlyArray<string>
+  }) => Effect.Effect<void>
+  readonly removeSkill: (name: string) => Effect.Effect<void>
+}
+
+export interface BehaviourOptions {
+  /** A fresh service (and whatever backs it) for one test; `registry` when prompts and skills can be put. */
+  readonly layer: (options: AiService.AiServiceOptions) => Layer.Layer<AiService.AiService>
+  readonly registry?: (() => Registry) | undefined
+  readonly timeout?: number
+}
+
+/** A fast poll, so watch tests see changes at once. */
+export const FAST_POLL = Schedule.spaced("50 millis")
+
+const fileSystem = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer)
+
+type TestBody = (ai: AiService.Service, registry: Registry | undefined) => Effect.Effect<void, unknown, Scope.Scope>
+
+export const describeAiBehaviour = (label: string, options: BehaviourOptions) =>
+  describe(`AiService behaviour: ${label}`, () => {
+    const test = (name: string, body: TestBody) =>
+      it.live(
+        name,
+        () => {
+          const registry = options.registry?.()
+          return Effect.flatMap(Effect.service(AiService.AiService), (ai) => body(ai, registry)).pipe(
+            Effect.provide(options.layer({ promptPollSchedule: FAST_POLL, skillPollSchedule: FAST_POLL }))
+          )
+        },
+        options.timeout ?? 60_000
+      )
+
+    // ---------------------------------------------------------------- MCP
+
+    test("MCP: release, then get by version and latest; a second version is latest only when asked", (ai) =>
+      Effect.gen(function* () {
+        const name = uniqueName("mcp")
+        const id = yield* ai.releaseMcpServer({ server: mcpServer(name, "1.0.0") })
+        expect(id).not.toBe("")
+        const byVersion = yield* eventually(ai.getMcpServer({ name, version: "1.0.0" }))
+        expect(byVersion).toMatchObject({ name, description: `mcp ${name} 1.0.0`, versionDetail: { version: "1.0.0" } })
+        const latest = yield* ai.getMcpServer({ name })
+        expect(latest.versionDetail?.version).toBe("1.0.0")
+
+        yield* ai.releaseMcpServer({ server: mcpServer(name, "1.1.0") })
+        const second = yield* eventually(ai.getMcpServer({ name, version: "1.1.0" }))
+        expect(second.description).toBe(`mcp ${name} 1.1.0`)
+        expect((second.allVersions ?? []).map((v) => v.version).sort()).toEqual(["1.0.0", "1.1.0"])
+        expect((yield* ai.getMcpServer({ name })).versionDetail?.version).toBe("1.0.0")
+
+        yield* ai.releaseMcpServer({ server: mcpServer(name, "2.0.0", true) })
+        const newest = yield* eventually(ai.getMcpServer({ name }), (d) => d.versionDetail?.version === "2.0.0")
+        expect(newest.description).toBe(`mcp ${name} 2.0.0`)
+      }))
+
+    test("MCP: re-releasing a version is a ConflictError; unknown names and versions are NotFoundError", (ai) =>
+      Effect.gen(function* () {
+        const name = uniqueName("mcp-dup")
+        yield* ai.releaseMcpServer({ server: mcpServer(name, "1.0.0") })
+        yield* eventually(ai.getMcpServer({ name }))
+        const conflict = yield* Effect.flip(ai.releaseMcpServer({ server: mcpServer(name, "1.0.0") }))
+        expect(conflict._tag).toBe("ConflictError")
+        expect((yield* Effect.flip(ai.getMcpServer({ name, version: "9.9.9" })))._tag).toBe("NotFoundError")
+        expect((yield* Effect.flip(ai.getMcpServer({ name: uniqueName("mcp-missing") })))._tag).toBe("NotFoundError")
+      }))
+
+    test("MCP: a name outside the rule is refused before sending, naming the field", (ai) =>
+      Effect.gen(function* () {
+        const error = yield* Effect.flip(ai.releaseMcpServer({ server: mcpServer("has space", "1.0.0") }))
+        expect(error).toMatchObject({ _tag: "InvalidArgumentError", field: "server.name" })
+        const missingVersion = yield* Effect.flip(
+          ai.releaseMcpServer({ server: { ...mcpServer(uniqueName("mcp"), "1.0.0"), versionDetail: { version: " " } } })
+        )
+        expect(missingVersion).toMatchObject({ _tag: "InvalidArgumentError", field: "server.versionDetail.version" })
+      }))
+
+    // ---------------------------------------------------------------- agent cards
+
+    test("agent: v1 is latest; v2 with setAsLatest false leaves v1 latest; v3 with setAsLatest true takes over", (ai) =>
+      Effect.gen(function* () {
+        const name = uniqueName("agent")
+        // the first release is latest whatever setAsLatest says
+        yield* ai.releaseAgentCard({ card: card(name, "1.0.0"), setAsLatest: false })
+        const first = yield* eventually(ai.getAgentCard({ name }))
+        expect(first).toMatchObject({ name, version: "1.0.0", latestVersion: true, registrationType: "SERVICE" })
+
+        yield* ai.releaseAgentCard({ card: card(name, "2.0.0"), setAsLatest: false })
+        const v2 = yield* eventually(ai.getAgentCard({ name, version: "2.0.0" }))
+        expect(v2).toMatchObject({ version: "2.0.0", latestVersion: false, description: `agent ${name} 2.0.0` })
+        expect(yield* ai.getAgentCard({ name })).toMatchObject({ version: "1.0.0", latestVersion: true })
+
+        yield* ai.releaseAgentCard({ card: card(name, "3.0.0"), setAsLatest: true })
+        const latest = yield* eventually(ai.getAgentCard({ name }), (c) => c.version === "3.0.0")
+        expect(latest).toMatchObject({ version: "3.0.0", latestVersion: true, url: "http://127.0.0.1:9999/3.0.0" })
+        expect(yield* ai.getAgentCard({ name, version: "1.0.0" })).toMatchObject({ latestVersion: false })
+      }))
+
+    test("agent: re-releasing a version is a ConflictError and the stored card stays", (ai) =>
+      Effect.gen(function* () {
+        const name = uniqueName("agent-dup")
+        yield* ai.releaseAgentCard({ card: card(name, "1.0.0"), setAsLatest: true })
+        yield* eventually(ai.getAgentCard({ name, version: "1.0.0" }))
+        const conflict = yield* Effect.flip(
+          ai.releaseAgentCard({ card: card(name, "1.0.0", { description: "changed" }), setAsLatest: true })
+        )
+        expect(conflict._tag).toBe("ConflictError")
+        expect((yield* ai.getAgentCard({ name, version: "1.0.0" })).description).toBe(`agent ${name} 1.0.0`)
+      }))
+
+    test("agent: a URL card keeps its url; a query may ask for another registration type", (ai) =>
+      Effect.gen(function* () {
+        const name = uniqueName("agent-url")
+        yield* ai.releaseAgentCard({ card: card(name, "1.0.0"), registrationType: "URL", setAsLatest: true })
+        const stored = yield* eventually(ai.getAgentCard({ name }))
+        expect(stored).toMatchObject({ registrationType: "URL", url: "http://127.0.0.1:9999/1.0.0" })
+        expect((yield* ai.getAgentCard({ name, registrationType: "SERVICE" })).registrationType).toBe("SERVICE")
+      }))
+
+    test("agent: 64 visible ASCII characters are a name; 65, or a non-ASCII one, are refused before sending", (ai) =>
+      Effect.gen(function* () {
+        const name = `${uniqueName("n")} ~!`.padEnd(64, "x")
+        expect(name.length).toBe(64)
+        yield* ai.releaseAgentCard({ card: card(name, "1.0.0"), setAsLatest: true })
+        expect((yield* eventually(ai.getAgentCard({ name }))).name).toBe(name)
+
+        const tooLong = yield* Effect.flip(ai.releaseAgentCard({ card: card(`${name}y`, "1.0.0"), setAsLatest: true }))
+        expect(tooLong).toMatchObject({ _tag: "InvalidArgumentError", field: "card.name" })
+        const nonAscii = yield* Effect.flip(ai.releaseAgentCard({ card: card("agent-é", "1.0.0"), setAsLatest: true }))
+        expect(nonAscii).toMatchObject({ _tag: "InvalidArgumentError", field: "card.name" })
+        const query = yield* Effect.flip(ai.getAgentCard({ name: "日本" }))
+        expect(query).toMatchObject({ _tag: "InvalidArgumentError", field: "name" })
+      }))
+
+    test("agent: each of the five fields the server demands is checked before sending", (ai) =>
+      Effect.gen(function* () {
+        for (const field of ["version", "protocolVersion", "preferredTransport", "url"] as const) {
+          const error = yield* Effect.flip(
+            ai.releaseAgentCard({ card: card(uniqueName("agent"), "1.0.0", { [field]: "" }), setAsLatest: true })
+          )
+          expect(error).toMatchObject({ _tag: "InvalidArgumentError", field: `card.${field}` })
+        }
+        const blankName = yield* Effect.flip(ai.releaseAgentCard({ card: card("  ", "1.0.0"), setAsLatest: true }))
+        expect(blankName).toMatchObject({ _tag: "InvalidArgumentError", field: "card.name" })
+      }))
+
+    test("agent: an unknown agent or version is NotFoundError", (ai) =>
+      Effect.gen(function* () {
+        expect((yield* Effect.flip(ai.getAgentCard({ name: uniqueName("nobody") })))._tag).toBe("NotFoundError")
+        const name = uniqueName("agent")
+        yield* ai.releaseAgentCard({ card: card(name, "1.0.0"), setAsLatest: true })
+        yield* eventually(ai.getAgentCard({ name }))
+        expect((yield* Effect.flip(ai.getAgentCard({ name, version: "7.7.7" })))._tag).toBe("NotFoundError")
+      }))
+
+    if (options.registry === undefined) return
+
+    // ---------------------------------------------------------------- prompts
+
+    test("prompts: latest, by version, by label; render with defaults, caller wins, unknown left as is", (ai, registry) =>
+      Effect.gen(function* () {
+        const key = uniqueName("prompt")
+        yield* registry!.putPrompt({
+          key,
+          version: "1.0.0",
+          template: "Hello {{name}} from {{place}} in {{lang}}, {{unknown}}",
+          variables: [{ name: "lang", defaultValue: "en" }, { name: "place", defaultValue: "Nacos" }, { name: "name" }],
+          labels: ["stable"]
+        })
+        yield* registry!.putPrompt({ key, version: "1.1.0", template: "v2 {{name}}" })
+        const latest = yield* ai.getPrompt({ key })
+        expect(latest).toMatchObject({ promptKey: key, version: "1.1.0", template: "v2 {{name}}" })
+        const stable = yield* ai.getPrompt({ key, label: "stable" })
+        expect(stable.version).toBe("1.0.0")
+        // a version wins over a label
+        expect((yield* ai.getPrompt({ key, version: "1.1.0", label: "stable" })).version).toBe("1.1.0")
+        expect(PromptModels.render(stable, { name: "Alice", lang: "fr" })).toBe(
+          "Hello Alice from Nacos in fr, {{unknown}}"
+        )
+        expect(PromptModels.render(stable)).toBe("Hello {{name}} from Nacos in en, {{unknown}}")
+        expect((yield* Effect.flip(ai.getPrompt({ key: uniqueName("none") })))._tag).toBe("NotFoundError")
+        expect(yield* Effect.flip(ai.getPrompt({ key, version: "1.1" }))).toMatchObject({ field: "version" })
+      }))
+
+    test("prompts: watch emits the prompt, each new version, Deleted; a missing one starts Absent", (ai, registry) =>
+      Effect.gen(function* () {
+        const key = uniqueName("watched")
+        const events = yield* Queue.unbounded<PromptModels.PromptEvent>()
+        yield* ai.watchPrompt({ key }).pipe(
+          Stream.runForEach((event) => Queue.offer(events, event)),
+          Effect.forkScoped
+        )
+        const next = Queue.take(events).pipe(
+          Effect.timeoutOrElse({ duration: WAIT, orElse: () => Effect.die("no event") })
+        )
+        expect(yield* next).toEqual({ _tag: "Absent", key })
+        yield* registry!.putPrompt({ key, version: "1.0.0", template: "one" })
+        expect(yield* next).toMatchObject({ _tag: "Changed", prompt: { version: "1.0.0", template: "one" } })
+        yield* registry!.putPrompt({ key, version: "1.0.1", template: "two" })
+        expect(yield* next).toMatchObject({ _tag: "Changed", prompt: { version: "1.0.1", template: "two" } })
+        yield* registry!.removePrompt(key)
+        expect(yield* next).toEqual({ _tag: "Deleted", key })
+      }))
+
+    // ---------------------------------------------------------------- skills
+
+    test("skills: the ZIP by latest, version and label; downloadSkill writes its files", (ai, registry) =>
+      Effect.gen(function* () {
+        const name = uniqueName("skill")
+        yield* registry!.putSkill({
+          name,
+          version: "1.0.0",
+          zip: skillZip(name, "# one", { "script/run.sh": "echo 1" }),
+          labels: ["stable"]
+        })
+        yield* registry!.putSkill({ name, version: "2.0.0", zip: skillZip(name, "# two") })
+        const latest = yield* ai.downloadSkillZip({ name })
+        expect(latest.zip).toEqual(skillZip(name, "# two"))
+        expect((yield* ai.downloadSkillZip({ name, label: "stable" })).zip).toEqual(
+          skillZip(name, "# one", { "script/run.sh": "echo 1" })
+        )
+        const directory = yield* Effect.promise(() => fs.mkdtemp(path.join(os.tmpdir(), "skill-")))
+        const extracted = yield* ai
+          .downloadSkill({ name, version: "1.0.0", directory })
+          .pipe(Effect.provide(fileSystem))
+        expect(extracted.files).toEqual([`${name}/SKILL.md`, `${name}/script/run.sh`])
+        expect(yield* Effect.promise(() => fs.readFile(path.join(directory, name, "script/run.sh"), "utf8"))).toBe(
+          "echo 1"
+        )
+        expect((yield* Effect.flip(ai.downloadSkillZip({ name: uniqueName("none") })))._tag).toBe("NotFoundError")
+        expect(yield* Effect.flip(ai.downloadSkillZip({ name: "Bad_Name" }))).toMatchObject({ field: "name" })
+      }))
+
+    test("skills: a ZIP that escapes its directory is refused whole, nothing written", (ai, registry) =>
+      Effect.gen(function* () {
+        for (const entry of ["../escape.txt", "/etc/absolute.txt", "evil/../../up.txt", "C:/drive.txt"]) {
+          const name = uniqueName("evil")
+          yield* registry!.putSkill({ name, version: "1.0.0", zip: maliciousZip(entry) })
+          const parent = yield* Effect.promise(() => fs.mkdtemp(path.join(os.tmpdir(), "evil-")))
+          const directory = path.join(parent, "target")
+          const error = yield* Effect.flip(ai.downloadSkill({ name, directory }).pipe(Effect.provide(fileSystem)))
+          expect(error._tag).toBe("ServerError")
+          expect(error.message).toContain(entry)
+          expect(yield* Effect.promise(() => fs.readdir(parent))).toEqual([])
+          expect((yield* Effect.flip(ai.downloadSkillZip({ name })))._tag).toBe("ServerError")
+        }
+      }))
+
+    test("skills: watch emits the archive, a change of its bytes, Deleted", (ai, registry) =>
+      Effect.gen(function* () {
+        const name = uniqueName("watched-skill")
+        const events = yield* Queue.unbounded<import("@effect-nacos/ai").SkillModels.SkillEvent>()
+        yield* registry!.putSkill({ name, version: "1.0.0", zip: skillZip(name, "# one") })
+        yield* ai.watchSkill({ name }).pipe(
+          Stream.runForEach((event) => Queue.offer(events, event)),
+          Effect.forkScoped
+        )
+        const next = Queue.take(events).pipe(
+          Effect.timeoutOrElse({ duration: WAIT, orElse: () => Effect.die("no event") })
+        )
+        const first = yield* next
+        expect(first._tag === "Changed" && first.skill.zip).toEqual(skillZip(name, "# one"))
+        yield* registry!.putSkill({ name, version: "1.0.1", zip: skillZip(name, "# two") })
+        const second = yield* next
+        expect(second._tag === "Changed" && second.skill.zip).toEqual(skillZip(name, "# two"))
+        yield* registry!.removeSkill(name)
+        expect(yield* next).toEqual({ _tag: "Deleted", name })
+      }))
+  })

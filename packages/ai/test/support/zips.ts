@@ -1,0 +1,12 @@
+/** Skill ZIPs for the tests, built with fflate as a server would build them (`{name}/SKILL.md`, …). */
+import { strToU8, zipSync } from "fflate"
+
+export const skillZip = (name: string, skillMd: string, resources: Readonly<Record<string, string>> = {}) =>
+  zipSync({
+    [`${name}/SKILL.md`]: strToU8(skillMd),
+    ...Object.fromEntries(Object.entries(resources).map(([entry, content]) => [`${name}/${entry}`, strToU8(content)]))
+  })
+
+/** A ZIP whose entries try to leave the target directory. */
+export const maliciousZip = (entry: string) =>
+  zipSync({ "evil/SKILL.md": strToU8("---\nname: evil\n---\n"), [entry]: strToU8("pwned") })
