@@ -37,8 +37,10 @@ import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import type { NamingBackend, OutgoingInstance } from "./internal/backend.ts"
 import * as GrpcOperations from "./internal/grpcOperations.ts"
+import { diffInstances } from "./internal/instanceDiff.ts"
 import * as MemoryBackend from "./internal/memoryBackend.ts"
 import * as Registrations from "./internal/registrations.ts"
+import { inClusters, matchesSelector, pickWeighted } from "./internal/selection.ts"
 import { describeKey, groupedName, makeKey, type ServiceKey } from "./internal/serviceKey.ts"
 import * as SubscriptionRegistry from "./internal/subscriptionRegistry.ts"
 import { validate } from "./internal/validation.ts"
@@ -193,58 +195,11 @@ const outgoing = (spec: InstanceSpec, ephemeral: boolean): OutgoingInstance => (
   metadata: spec.metadata ?? {}
 })
 
-const inClusters = (clusters: ReadonlyArray<string> | undefined) => {
-  const wanted = new Set(clusters ?? [])
-  return (instance: Instance) => wanted.size === 0 || wanted.has(instance.clusterName)
-}
-
 const narrowed = (service: ServiceInfo, clusters: ReadonlyArray<string> | undefined): ServiceInfo => ({
   ...service,
   clusters: [...new Set(clusters ?? [])].sort().join(","),
   hosts: service.hosts.filter(inClusters(clusters))
 })
-
-const instanceId = (instance: Instance) => Registrations.instanceKey(instance)
-
-/** What moved between two views (keyed on ip/port/cluster). */
-export const diffInstances = (before: ReadonlyArray<Instance>, after: ReadonlyArray<Instance>) => {
-  const previous = new Map(before.map((instance) => [instanceId(instance), instance]))
-  const next = new Map(after.map((instance) => [instanceId(instance), instance]))
-  const canonical = (instance: Instance) => JSON.stringify(instance, Object.keys(instance).sort())
-  const added = after.filter((instance) => !previous.has(instanceId(instance)))
-  const removed = before.filter((instance) => !next.has(instanceId(instance)))
-  const modified = after.filter((instance) => {
-    const old = previous.get(instanceId(instance))
-    return old !== undefined && canonical(old) !== canonical(instance)
-  })
-  return { added, removed, modified }
-}
-
-/** The instance `random` (in [0, 1)) falls on when the weights are laid end to end. */
-export const pickWeighted = (instances: ReadonlyArray<Instance>, random: number): Instance | undefined => {
-  const weighted = instances.filter((instance) => instance.weight > 0)
-  const total = weighted.reduce((sum, instance) => sum + instance.weight, 0)
-  let point = random * total
-  for (const instance of weighted) {
-    if (point < instance.weight) return instance
-    point -= instance.weight
-  }
-  return weighted.at(-1)
-}
-
-const matchesSelector = (selector: InstanceSelector) => (instance: Instance) => {
-  if (!inClusters(selector.clusters)(instance)) return false
-  if (selector.healthy !== undefined && instance.healthy !== selector.healthy) return false
-  if (selector.enabled !== undefined && instance.enabled !== selector.enabled) return false
-  if (selector.ip !== undefined && !selector.ip(instance.ip)) return false
-  if (selector.metadata !== undefined) {
-    const entries = Object.entries(selector.metadata.entries)
-    const holds = ([key, value]: [string, string]) => instance.metadata[key] === value
-    const ok = selector.metadata.match === "any" ? entries.some(holds) : entries.every(holds)
-    if (!ok) return false
-  }
-  return true
-}
 
 /** The service over a backend; validation, registration sets, selectors and events are the same for every one. */
 const makeService = (

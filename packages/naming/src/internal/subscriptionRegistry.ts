@@ -23,6 +23,7 @@ import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import type { ServiceInfo } from "../NamingModels.ts"
 import { subscribeRequest } from "./grpcOperations.ts"
+import { fingerprint } from "./instanceDiff.ts"
 import { groupedName, makeKey, type ServiceKey } from "./serviceKey.ts"
 import { fromJavaJson, NotifySubscriberRequest, toJavaJson, toServiceInfo } from "./wire.ts"
 
@@ -54,11 +55,7 @@ interface Subscribed {
 /** Same instances, same order-insensitive content: nothing for a subscriber to see. */
 const sameView = (left: ServiceInfo, right: ServiceInfo) => {
   if (left.hosts.length !== right.hosts.length) return false
-  const canonical = (service: ServiceInfo) =>
-    service.hosts
-      .map((host) => JSON.stringify(host, Object.keys(host).sort()))
-      .sort()
-      .join("\n")
+  const canonical = (service: ServiceInfo) => service.hosts.map(fingerprint).sort().join("\n")
   return canonical(left) === canonical(right)
 }
 

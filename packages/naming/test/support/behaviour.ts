@@ -144,6 +144,14 @@ export const describeNamingBehaviour = (label: string, options: BehaviourOptions
         )
         const last = modified.at(-1)
         expect(last?._tag === "InstancesChanged" && last.modified.map((instance) => instance.weight)).toEqual([5])
+        // metadata alone is a modification too
+        yield* naming.updateInstance({ serviceName, ip: "10.0.0.2", port: 2, weight: 5, metadata: { zone: "b" } })
+        const relabelled = (yield* subscriber.until(
+          (event) => event._tag === "InstancesChanged" && event.modified.length > 0
+        )).at(-1)
+        expect(
+          relabelled?._tag === "InstancesChanged" && relabelled.modified.map((instance) => instance.metadata)
+        ).toEqual([{ zone: "b" }])
       }))
 
     test("batch register and batch deregister", (naming) =>
