@@ -22,6 +22,8 @@ export default defineConfig({
         ssr,
         test: { name, root: `packages/${name}`, include: ["test/**/*.test.ts"], testTimeout: 30_000 }
       })),
+      // the user's test in examples/ (run by `npm run examples`, with the other examples)
+      { resolve, ssr, test: { name: "examples", root: "examples", include: ["*.test.ts"] } },
       {
         resolve,
         ssr,
