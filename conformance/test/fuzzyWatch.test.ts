@@ -164,7 +164,49 @@ describe("naming fuzzy watch on the real server", () => {
   )
 })
 
-describe("the server's pattern limit", () => {
+describe("the server's limits", () => {
+  it.live("a pattern matching more than 500 configs: ServerError 50311", () =>
+    Effect.gen(function* () {
+      const config = yield* ConfigService.ConfigService
+      const name = prefix("wide")
+      const dataIds = Array.from({ length: 501 }, (_, index) => `${name}-${index}`)
+      yield* Effect.forEach(dataIds, (dataId) => config.publish({ dataId, content: "x" }), {
+        concurrency: 16,
+        discard: true
+      })
+      yield* publishAndAwait(config, `${name}-last`, "x")
+      const refused = yield* Effect.flip(
+        Stream.runHead(config.watchConfigs({ groupPattern: "DEFAULT_GROUP", dataIdPattern: `${name}-*` }))
+      )
+      expect(refused).toMatchObject({ _tag: "ServerError", errorCode: 50311 })
+      yield* Effect.forEach([...dataIds, `${name}-last`], (dataId) => config.remove({ dataId }), {
+        concurrency: 16,
+        discard: true
+      })
+    }).pipe(Effect.provide(configLayer()))
+  )
+
+  it.live("at most 20 naming patterns: the next one is ServerError 50310", () =>
+    Effect.gen(function* () {
+      const transport = yield* Transport.Transport
+      const connection = yield* transport.connect({ module: "naming" })
+      const fuzzy = yield* NamingFuzzyWatch.make(connection, "public")
+      const name = prefix("nlimit")
+      let accepted = 0
+      let refusal: NamingFuzzyWatch.WatchServicesError | undefined
+      for (let index = 0; index < 25 && refusal === undefined; index++) {
+        const first = yield* Effect.result(
+          yield* collect(fuzzy.watchServices({ groupPattern: "DEFAULT_GROUP", servicePattern: `${name}-${index}-*` }))
+        )
+        if (first._tag === "Success") accepted++
+        else refusal = first.failure
+      }
+      expect(refusal).toMatchObject({ _tag: "ServerError", errorCode: 50310 })
+      expect(accepted).toBeGreaterThan(0)
+      expect(accepted).toBeLessThanOrEqual(20)
+    }).pipe(Effect.provide(nacosLayer(servers().authOff)))
+  )
+
   it.live("at most 20 config patterns over the whole server: the next one is ServerError 50310, from any client", () =>
     Effect.gen(function* () {
       const config = yield* ConfigService.ConfigService
