@@ -6,6 +6,7 @@
  * field.
  *
  * @since 0.1.0
+ * @module
  */
 import * as Schema from "effect/Schema"
 
@@ -13,6 +14,7 @@ import * as Schema from "effect/Schema"
  * The group used when none (or an empty one) is given.
  *
  * @category constants
+ * @since 0.1.0
  */
 export const DEFAULT_GROUP = "DEFAULT_GROUP"
 
@@ -21,6 +23,7 @@ export const DEFAULT_GROUP = "DEFAULT_GROUP"
  * literal `null` into the instance id: the client always sends it).
  *
  * @category constants
+ * @since 0.1.0
  */
 export const DEFAULT_CLUSTER = "DEFAULT"
 
@@ -31,6 +34,7 @@ const nonBlank = Schema.makeFilter((value: string) => value.trim() !== "" || "mu
  * ideographs (the server's `serviceNamePattern`).
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const ServiceName = Schema.String.check(
   nonBlank,
@@ -46,6 +50,7 @@ export const ServiceName = Schema.String.check(
  * A group: at most 128 characters of `[A-Za-z0-9-_:.]`. Omitted or empty means {@link DEFAULT_GROUP}.
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const GroupName = Schema.String.check(
   Schema.isMaxLength(128, { message: "must be at most 128 characters" }),
@@ -59,6 +64,7 @@ export const GroupName = Schema.String.check(
  * than its parameter checker (verification N8).
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const ClusterName = Schema.String.check(
   Schema.isMaxLength(64, { message: "must be at most 64 characters" }),
@@ -69,6 +75,7 @@ export const ClusterName = Schema.String.check(
  * An instance address: not blank, at most 128 characters, no whitespace.
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const Ip = Schema.String.check(
   nonBlank,
@@ -80,6 +87,7 @@ export const Ip = Schema.String.check(
  * A port: an integer 1..65535.
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const Port = Schema.Number.check(
   Schema.isInt({ message: "must be an integer" }),
@@ -90,6 +98,7 @@ export const Port = Schema.Number.check(
  * A weight: 0..10000 (a zero-weight instance is never selected).
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const Weight = Schema.Number.check(
   Schema.makeFilter((weight: number) => Number.isFinite(weight) || "must be a finite number"),
@@ -101,6 +110,7 @@ export const Weight = Schema.Number.check(
  * `nacos.naming.service.metadata.length`).
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const Metadata = Schema.Record(Schema.String, Schema.String).check(
   Schema.makeFilter(
@@ -114,11 +124,13 @@ export const Metadata = Schema.Record(Schema.String, Schema.String).check(
  * Names a service. `groupName` defaults to {@link DEFAULT_GROUP}.
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const ServiceParams = Schema.Struct({
   serviceName: ServiceName,
   groupName: Schema.optional(GroupName)
 })
+/** @since 0.1.0 */
 export type ServiceParams = typeof ServiceParams.Type
 
 /**
@@ -126,6 +138,7 @@ export type ServiceParams = typeof ServiceParams.Type
  * no metadata.
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const InstanceSpec = Schema.Struct({
   ip: Ip,
@@ -136,6 +149,7 @@ export const InstanceSpec = Schema.Struct({
   clusterName: Schema.optional(ClusterName),
   metadata: Schema.optional(Metadata)
 })
+/** @since 0.1.0 */
 export type InstanceSpec = typeof InstanceSpec.Type
 
 /**
@@ -143,23 +157,27 @@ export type InstanceSpec = typeof InstanceSpec.Type
  * (stored by the server until deregistered, never tied to this client).
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const InstanceParams = Schema.Struct({
   ...ServiceParams.fields,
   ...InstanceSpec.fields,
   ephemeral: Schema.optional(Schema.Boolean)
 })
+/** @since 0.1.0 */
 export type InstanceParams = typeof InstanceParams.Type
 
 /**
  * `batchRegisterInstances` / `batchDeregisterInstances`: ephemeral instances of one service.
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const BatchInstancesParams = Schema.Struct({
   ...ServiceParams.fields,
   instances: Schema.Array(InstanceSpec)
 })
+/** @since 0.1.0 */
 export type BatchInstancesParams = typeof BatchInstancesParams.Type
 
 /** A cluster list; empty or omitted means every cluster. */
@@ -169,11 +187,13 @@ const Clusters = Schema.Array(ClusterName)
  * A service, optionally narrowed to some clusters.
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const ClusteredServiceParams = Schema.Struct({
   ...ServiceParams.fields,
   clusters: Schema.optional(Clusters)
 })
+/** @since 0.1.0 */
 export type ClusteredServiceParams = typeof ClusteredServiceParams.Type
 
 /**
@@ -181,24 +201,28 @@ export type ClusteredServiceParams = typeof ClusteredServiceParams.Type
  * client's live subscription of the service when there is one, `false` always asks the server.
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const ListInstancesParams = Schema.Struct({
   ...ClusteredServiceParams.fields,
   healthyOnly: Schema.optional(Schema.Boolean),
   subscribe: Schema.optional(Schema.Boolean)
 })
+/** @since 0.1.0 */
 export type ListInstancesParams = typeof ListInstancesParams.Type
 
 /**
  * `listServices`: one page (1-based, default 1; size default 10, at most 1000) of a group's service names.
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const ListServicesParams = Schema.Struct({
   groupName: Schema.optional(GroupName),
   pageNo: Schema.optional(Schema.Number.check(Schema.isInt(), Schema.isGreaterThanOrEqualTo(1))),
   pageSize: Schema.optional(Schema.Number.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 1000 })))
 })
+/** @since 0.1.0 */
 export type ListServicesParams = typeof ListServicesParams.Type
 
 /**
@@ -206,19 +230,23 @@ export type ListServicesParams = typeof ListServicesParams.Type
  * non-empty view and emits `EmptyPushIgnored`; `deliver` emits the empty view.
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const EmptyPushPolicy = Schema.Literals(["protect", "deliver"])
+/** @since 0.1.0 */
 export type EmptyPushPolicy = typeof EmptyPushPolicy.Type
 
 /**
  * `subscribe` / `onChange`. `emptyPush` defaults to the layer's policy (`protect` unless configured).
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const SubscribeParams = Schema.Struct({
   ...ClusteredServiceParams.fields,
   emptyPush: Schema.optional(EmptyPushPolicy)
 })
+/** @since 0.1.0 */
 export type SubscribeParams = typeof SubscribeParams.Type
 
 // =============================================================================
@@ -229,6 +257,7 @@ export type SubscribeParams = typeof SubscribeParams.Type
  * An instance as the server holds it.
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const Instance = Schema.Struct({
   instanceId: Schema.String,
@@ -243,12 +272,14 @@ export const Instance = Schema.Struct({
   serviceName: Schema.String,
   metadata: Schema.Record(Schema.String, Schema.String)
 })
+/** @since 0.1.0 */
 export type Instance = typeof Instance.Type
 
 /**
  * A service and its instances.
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const ServiceInfo = Schema.Struct({
   name: Schema.String,
@@ -260,17 +291,20 @@ export const ServiceInfo = Schema.Struct({
   /** The server returned every instance as healthy because too few were (the service's protect threshold). */
   reachProtectionThreshold: Schema.Boolean
 })
+/** @since 0.1.0 */
 export type ServiceInfo = typeof ServiceInfo.Type
 
 /**
  * One page of `listServices`; `count` is the number of services in the group, over all pages.
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const ServiceList = Schema.Struct({
   count: Schema.Number,
   services: Schema.Array(Schema.String)
 })
+/** @since 0.1.0 */
 export type ServiceList = typeof ServiceList.Type
 
 // =============================================================================
@@ -282,6 +316,7 @@ export type ServiceList = typeof ServiceList.Type
  * changed since the previous event (modified = same ip, port and cluster, other fields differ).
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const InstancesChanged = Schema.TaggedStruct("InstancesChanged", {
   service: ServiceInfo,
@@ -289,22 +324,27 @@ export const InstancesChanged = Schema.TaggedStruct("InstancesChanged", {
   removed: Schema.Array(Instance),
   modified: Schema.Array(Instance)
 })
+/** @since 0.1.0 */
 export type InstancesChanged = typeof InstancesChanged.Type
 
 /**
  * The server said the service has no instance left and the `protect` policy kept the last view (`service`).
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const EmptyPushIgnored = Schema.TaggedStruct("EmptyPushIgnored", {
   service: ServiceInfo
 })
+/** @since 0.1.0 */
 export type EmptyPushIgnored = typeof EmptyPushIgnored.Type
 
 /**
  * @category schemas
+ * @since 0.1.0
  */
 export const ServiceEvent = Schema.Union([InstancesChanged, EmptyPushIgnored])
+/** @since 0.1.0 */
 export type ServiceEvent = typeof ServiceEvent.Type
 
 // =============================================================================
@@ -315,6 +355,7 @@ export type ServiceEvent = typeof ServiceEvent.Type
  * Narrows `selectInstances`. Every criterion given must hold. `metadata` matches all entries (default) or any.
  *
  * @category models
+ * @since 0.1.0
  */
 export interface InstanceSelector {
   readonly clusters?: ReadonlyArray<string> | undefined

@@ -2,6 +2,7 @@
  * The naming service's cadences, as named Schedules users can replace (through `NamingService.layerWith`).
  *
  * @since 0.1.0
+ * @module
  */
 
 import { Policy } from "@effect-nacos/core"
@@ -12,6 +13,7 @@ import * as Schedule from "effect/Schedule"
  * fails: full-jitter backoff from 200 ms capped at 5 s, for up to 2 minutes. The next reconnect starts over.
  *
  * @category schedules
+ * @since 0.1.0
  */
 export const redoRetry: Schedule.Schedule<unknown> = Policy.exponentialFullJitter({
   base: "200 millis",
@@ -23,5 +25,6 @@ export const redoRetry: Schedule.Schedule<unknown> = Policy.exponentialFullJitte
  * checks its failover switch every 5 s.
  *
  * @category schedules
+ * @since 0.1.0
  */
 export const failoverCheck: Schedule.Schedule<unknown> = Schedule.spaced("5 seconds")

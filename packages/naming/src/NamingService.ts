@@ -12,6 +12,7 @@
  *   silent wipe: the `protect` policy (default) keeps the last view and emits `EmptyPushIgnored`.
  *
  * @since 0.1.0
+ * @module
  */
 
 import {
@@ -73,6 +74,7 @@ import * as NamingPolicy from "./NamingPolicy.ts"
  * asked of a server without the `supportPersistentInstanceByGrpc` ability.
  *
  * @category errors
+ * @since 0.1.0
  */
 export type RegisterError = InvalidArgumentError | NotSupportedError | TransportError | ServerError | AuthError
 
@@ -80,6 +82,7 @@ export type RegisterError = InvalidArgumentError | NotSupportedError | Transport
  * What `updateInstance` can fail with: `NotFoundError` for an ephemeral instance this client did not register.
  *
  * @category errors
+ * @since 0.1.0
  */
 export type UpdateError = RegisterError | NotFoundError
 
@@ -87,6 +90,7 @@ export type UpdateError = RegisterError | NotFoundError
  * What queries can fail with.
  *
  * @category errors
+ * @since 0.1.0
  */
 export type QueryError = InvalidArgumentError | TransportError | ServerError | AuthError
 
@@ -94,6 +98,7 @@ export type QueryError = InvalidArgumentError | TransportError | ServerError | A
  * What `selectOneHealthyInstance` can fail with: `NotFoundError` when no instance is healthy, enabled and weighted.
  *
  * @category errors
+ * @since 0.1.0
  */
 export type SelectError = QueryError | NotFoundError
 
@@ -103,6 +108,7 @@ export type SelectError = QueryError | NotFoundError
 
 /**
  * @category models
+ * @since 0.1.0
  */
 export interface Service {
   /**
@@ -166,6 +172,7 @@ export interface Service {
 
 /**
  * @category models
+ * @since 0.1.0
  */
 export interface NamingServiceOptions {
   /** What a subscriber does with an empty push unless it says otherwise (default `protect`). */
@@ -403,6 +410,7 @@ const makeService = (
  * What the live layers need: `Nacos.layer(options)` provides all of it.
  *
  * @category models
+ * @since 0.1.0
  */
 export type LiveDependencies = Transport.Transport | Cache.NacosCache | NacosOptions.NacosOptions
 
@@ -445,6 +453,7 @@ const makeLive = Effect.fnUntraced(function* (
 
 /**
  * @category models
+ * @since 0.1.0
  */
 export interface MemoryOptions {
   /** Default `public`. */
@@ -482,6 +491,7 @@ const makeMemory = Effect.fnUntraced(function* (options: MemoryOptions): Effect.
  * ```
  *
  * @category services
+ * @since 0.1.0
  */
 export class NamingService extends Context.Service<NamingService, Service>()("@effect-nacos/naming/NamingService") {}
 
@@ -490,6 +500,7 @@ export class NamingService extends Context.Service<NamingService, Service>()("@e
  * failover files; closing it deregisters this client's ephemeral instances, then closes the connection.
  *
  * @category layers
+ * @since 0.1.0
  */
 export const layerWith = (options: NamingServiceOptions = {}): Layer.Layer<NamingService, never, LiveDependencies> =>
   Layer.effect(NamingService, makeLive(options))
@@ -498,6 +509,7 @@ export const layerWith = (options: NamingServiceOptions = {}): Layer.Layer<Namin
  * The live service with default policies.
  *
  * @category layers
+ * @since 0.1.0
  */
 export const layer: Layer.Layer<NamingService, never, LiveDependencies> = layerWith()
 
@@ -507,6 +519,7 @@ export const layer: Layer.Layer<NamingService, never, LiveDependencies> = layerW
  * is a fresh store.
  *
  * @category layers
+ * @since 0.1.0
  */
 export const layerMemory = (options: MemoryOptions = {}): Layer.Layer<NamingService> =>
   Layer.effect(NamingService, makeMemory(options))

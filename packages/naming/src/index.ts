@@ -4,6 +4,7 @@
  * push-empty policy, redone after every reconnect.
  *
  * @since 0.1.0
+ * @module
  */
 export type { Instance, ServiceEvent, ServiceInfo } from "./NamingModels.ts"
 export * as NamingModels from "./NamingModels.ts"
