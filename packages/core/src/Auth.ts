@@ -21,6 +21,7 @@ import { signHeaders } from "./internal/accessKeySigning.ts"
 import { login } from "./internal/login.ts"
 import { type AuthError, InvalidArgumentError, type TransportError } from "./NacosError.ts"
 import { type CredentialsProvider, NacosOptions } from "./NacosOptions.ts"
+import * as NacosTelemetry from "./NacosTelemetry.ts"
 import { ServerList } from "./ServerList.ts"
 
 /**
@@ -176,7 +177,8 @@ const makeUsernamePassword = Effect.fnUntraced(function* (credentials: {
         const repeated = Option.exists(previous, (last) => last.error.message === error.message)
         yield* (repeated ? Effect.logDebug : Effect.logWarning)(`Nacos ${error.message}`)
       })
-    )
+    ),
+    NacosTelemetry.withModule("auth")
   )
 
   /**
@@ -207,22 +209,24 @@ const makeUsernamePassword = Effect.fnUntraced(function* (credentials: {
     return Option.filter(token, (current) => now < current.expiresAtMillis)
   })
 
-  const identity = Effect.fn("Auth.identity")(function* (
-    _resource: AuthResource
-  ): Effect.fn.Return<Record<string, string>, LoginError> {
-    const current = yield* usableToken
-    if (Option.isSome(current)) return { accessToken: Redacted.value(current.value.accessToken) }
-    const inFlight = yield* Ref.get(inFlightRef)
-    if (Option.isNone(inFlight)) {
-      const lastFailure = yield* Ref.get(lastFailureRef)
-      const now = yield* Clock.currentTimeMillis
-      if (Option.isSome(lastFailure) && now - lastFailure.value.atMillis < LOGIN_RETRY_MILLIS) {
-        return yield* lastFailure.value.error
+  // runs before every request: a span without a stack capture
+  const identity = Effect.fnUntraced(
+    function* (_resource: AuthResource): Effect.fn.Return<Record<string, string>, LoginError> {
+      const current = yield* usableToken
+      if (Option.isSome(current)) return { accessToken: Redacted.value(current.value.accessToken) }
+      const inFlight = yield* Ref.get(inFlightRef)
+      if (Option.isNone(inFlight)) {
+        const lastFailure = yield* Ref.get(lastFailureRef)
+        const now = yield* Clock.currentTimeMillis
+        if (Option.isSome(lastFailure) && now - lastFailure.value.atMillis < LOGIN_RETRY_MILLIS) {
+          return yield* lastFailure.value.error
+        }
       }
-    }
-    const token = yield* loginShared
-    return { accessToken: Redacted.value(token.accessToken) }
-  })
+      const token = yield* loginShared
+      return { accessToken: Redacted.value(token.accessToken) }
+    },
+    Effect.withSpan("Auth.identity", undefined, NacosTelemetry.hotPath)
+  )
 
   const onForbidden = Effect.gen(function* () {
     const now = yield* Clock.currentTimeMillis
@@ -232,7 +236,7 @@ const makeUsernamePassword = Effect.fnUntraced(function* (credentials: {
     yield* Ref.set(tokenRef, Option.none())
     yield* Effect.logDebug("Nacos answered 403: logging in again")
     yield* Effect.ignore(loginShared)
-  }).pipe(Effect.withSpan("Auth.onForbidden"))
+  }).pipe(Effect.withSpan("Auth.onForbidden"), NacosTelemetry.withModule("auth"))
 
   /**
    * First login right away (in the background: an unreachable server must not fail the layer), then a refresh
@@ -294,11 +298,14 @@ const makeAccessKey = (
   signatureRegionId: Option.Option<string>
 ): Auth["Service"] =>
   Auth.of({
-    identity: Effect.fn("Auth.identity")(function* (resource: AuthResource) {
-      const credentials = yield* credentialsProvider()
-      const timestampMillis = yield* Clock.currentTimeMillis
-      return signHeaders(resource, { credentials, signatureRegionId }, timestampMillis)
-    }),
+    identity: Effect.fnUntraced(
+      function* (resource: AuthResource) {
+        const credentials = yield* credentialsProvider()
+        const timestampMillis = yield* Clock.currentTimeMillis
+        return signHeaders(resource, { credentials, signatureRegionId }, timestampMillis)
+      },
+      Effect.withSpan("Auth.identity", undefined, NacosTelemetry.hotPath)
+    ),
     // Signatures are computed per request: there is nothing to renew.
     onForbidden: Effect.void
   })

@@ -15,6 +15,7 @@ import * as Path from "effect/Path"
 import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
 import { NacosOptions, type ResolvedNacosOptions } from "./NacosOptions.ts"
+import * as NacosTelemetry from "./NacosTelemetry.ts"
 
 /**
  * A config's coordinates. `namespace` is the tenant (`public` by default).
@@ -235,7 +236,10 @@ export const makeDisk = Effect.fnUntraced(function* (
           Effect.catch((error) =>
             error.reason._tag === "NotFound"
               ? Effect.succeedNone
-              : Effect.logWarning(`nacos cache: cannot read ${name}: ${error.message}`).pipe(Effect.as(Option.none()))
+              : Effect.logWarning(`nacos cache: cannot read ${name}: ${error.message}`).pipe(
+                  NacosTelemetry.withModule("cache"),
+                  Effect.as(Option.none())
+                )
           )
         )
     })

@@ -21,6 +21,7 @@ import * as SubscriptionRef from "effect/SubscriptionRef"
 import { describeHttpClientError } from "./internal/httpClientErrorText.ts"
 import { InvalidArgumentError, TransportError } from "./NacosError.ts"
 import { NacosOptions } from "./NacosOptions.ts"
+import * as NacosTelemetry from "./NacosTelemetry.ts"
 import type { ServerAddress } from "./ServerAddress.ts"
 import * as ServerAddressModule from "./ServerAddress.ts"
 
@@ -162,6 +163,7 @@ const parseServerListBody = Effect.fnUntraced(function* (
       Effect.map(Option.some),
       Effect.catchTag("InvalidArgumentError", (error) =>
         Effect.logWarning(`ignoring malformed line from address server ${url}: ${error.message}`).pipe(
+          NacosTelemetry.withModule("server-list"),
           Effect.as(Option.none<ServerAddress>())
         )
       )
@@ -255,7 +257,9 @@ export const layerEndpoint = (
           // publishes only a real change, so `changes` never repeats a list
           SubscriptionRef.updateSome(ref, (known) => (sameServers(known, fresh) ? Option.none() : Option.some(fresh)))
         ),
-        Effect.catch((error) => Effect.logWarning(`keeping the last server list: ${error.message}`))
+        Effect.catch((error) =>
+          NacosTelemetry.withModule("server-list")(Effect.logWarning(`keeping the last server list: ${error.message}`))
+        )
       )
       const interval = Duration.millis(endpoint.refreshMillis)
       yield* Effect.sleep(interval).pipe(

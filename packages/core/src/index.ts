@@ -21,7 +21,9 @@ export {
   TransportError
 } from "./NacosError.ts"
 export * as NacosHttp from "./NacosHttp.ts"
+export * as NacosMetrics from "./NacosMetrics.ts"
 export * as NacosOptions from "./NacosOptions.ts"
+export * as NacosTelemetry from "./NacosTelemetry.ts"
 export * as Policy from "./Policy.ts"
 export * as ServerAddress from "./ServerAddress.ts"
 export * as ServerList from "./ServerList.ts"

@@ -28,7 +28,9 @@ import {
   type Session
 } from "../Connection.ts"
 import { AuthError, NotSupportedError, ServerError, TransportError } from "../NacosError.ts"
+import * as NacosMetrics from "../NacosMetrics.ts"
 import type { ResolvedNacosOptions } from "../NacosOptions.ts"
+import * as NacosTelemetry from "../NacosTelemetry.ts"
 import * as Policy from "../Policy.ts"
 import type { ServerAddress } from "../ServerAddress.ts"
 import type { ServerList } from "../ServerList.ts"
@@ -123,8 +125,14 @@ export const make = Effect.fnUntraced(function* (
     AppName: options.appName
   }
 
-  const log = (message: string) => Effect.annotateLogs(Effect.logInfo(message), { nacosModule: spec.module })
-  const logWarning = (message: string) => Effect.annotateLogs(Effect.logWarning(message), { nacosModule: spec.module })
+  const annotate = NacosTelemetry.withModule(spec.module)
+  const log = (message: string) => annotate(Effect.logInfo(message))
+  const logWarning = (message: string) => annotate(Effect.logWarning(message))
+  const namespace = spec.tenant ?? options.namespace
+  const serverAttributes = (server: ServerAddress) => ({
+    [NacosTelemetry.ServerAddressKey]: server.host,
+    [NacosTelemetry.ServerPortKey]: server.port + grpcOptions.portOffset
+  })
 
   // Whether gRPC is believed usable: false from a failed attempt or a lost session until the next session is up.
   // Flipping it logs once each way, so an outage costs one warning and one info line, not one per attempt.
@@ -198,6 +206,7 @@ export const make = Effect.fnUntraced(function* (
     Effect.gen(function* () {
       yield* markActive
       const message = decodePayload(payload)
+      yield* Effect.annotateCurrentSpan("nacos.push.type", message.type)
       if (message.type === "SetupAckRequest") {
         // SetupAck is the one push that is never answered.
         const ack = Schema.decodeUnknownOption(SetupAck)(message.json)
@@ -259,7 +268,14 @@ export const make = Effect.fnUntraced(function* (
           message: "Handle server request error"
         })
       }
-    }).pipe(Effect.catchCause((cause) => Effect.logWarning("push dispatch failed", cause)))
+    }).pipe(
+      Effect.catchCause((cause) => Effect.logWarning("push dispatch failed", cause)),
+      Effect.withSpan(
+        "Connection.push",
+        { kind: "consumer", attributes: { [NacosTelemetry.ModuleKey]: spec.module } },
+        NacosTelemetry.hotPath
+      )
+    )
 
   /** One full handshake with `server`; everything it opens belongs to the current scope. */
   const establish = (server: ServerAddress) =>
@@ -377,7 +393,7 @@ export const make = Effect.fnUntraced(function* (
     available = false
     yield* SubscriptionRef.set(slot, { _tag: "Down", error: down })
     yield* SubscriptionRef.set(state, ConnectionState.Failed({ reason }))
-    yield* Effect.annotateLogs(Effect.logError(`gRPC lifecycle gave up: ${reason}`), { nacosModule: spec.module })
+    yield* annotate(Effect.logError(`gRPC lifecycle gave up: ${reason}`))
   })
 
   const runLifecycle = Effect.gen(function* () {
@@ -396,6 +412,9 @@ export const make = Effect.fnUntraced(function* (
           const attempt = Effect.flatMap(pickServer, (server) => {
             const target = server.grpcTarget(grpcOptions.portOffset)
             return establishScoped(server).pipe(
+              Effect.withSpan("Connection.handshake", {
+                attributes: { [NacosTelemetry.ModuleKey]: spec.module, ...serverAttributes(server) }
+              }),
               Effect.tapError((error) => {
                 const failure = error.message.includes(target) ? error.message : `${target}: ${error.message}`
                 lastFailure = failure
@@ -407,7 +426,11 @@ export const make = Effect.fnUntraced(function* (
               })
             )
           })
-          const connected = yield* Effect.result(Effect.retry(attempt, deps.reconnectSchedule))
+          const connected = yield* Effect.result(Effect.retry(attempt, deps.reconnectSchedule)).pipe(
+            Effect.withSpan(first ? "Connection.connect" : "Connection.reconnect", {
+              attributes: { [NacosTelemetry.ModuleKey]: spec.module, [NacosTelemetry.NamespaceKey]: namespace }
+            })
+          )
           if (Result.isFailure(connected)) return Option.none()
           const live = connected.success
           yield* Effect.addFinalizer(() =>
@@ -424,6 +447,7 @@ export const make = Effect.fnUntraced(function* (
       )
       if (Option.isNone(outcome)) return yield* giveUp
       preferred = outcome.value.preferred
+      yield* NacosMetrics.countReconnect(spec.module)
       yield* markUnavailable(`gRPC connection to ${outcome.value.target} lost (${outcome.value.reason}); reconnecting`)
       yield* SubscriptionRef.set(state, ConnectionState.Reconnecting({ reason: outcome.value.reason }))
     }
@@ -439,7 +463,7 @@ export const make = Effect.fnUntraced(function* (
       yield* PubSub.shutdown(reconnectedHub)
     })
   )
-  yield* Effect.forkScoped(runLifecycle)
+  yield* Effect.forkScoped(annotate(runLifecycle))
 
   // ---------------------------------------------------------------------------------------------------------------
   // The public surface
@@ -488,7 +512,23 @@ export const make = Effect.fnUntraced(function* (
     )
 
   const request: Connection["request"] = (requestType, body, responseSchema, requestOptions?: RequestOptions) =>
-    Effect.suspend(() => requestOnce(requestType, body, responseSchema, requestOptions))
+    Effect.suspend(() => requestOnce(requestType, body, responseSchema, requestOptions)).pipe(
+      NacosMetrics.trackRequest(spec.module, requestType),
+      annotate,
+      Effect.withSpan(
+        "Connection.request",
+        {
+          kind: "client",
+          attributes: {
+            [NacosTelemetry.RequestTypeKey]: requestType,
+            [NacosTelemetry.ModuleKey]: spec.module,
+            [NacosTelemetry.NamespaceKey]: namespace,
+            "rpc.system": "grpc"
+          }
+        },
+        NacosTelemetry.hotPath
+      )
+    )
 
   /** One run of a request (its own flags, however often the effect runs). */
   const requestOnce: Connection["request"] = (requestType, body, responseSchema, requestOptions?: RequestOptions) => {
@@ -499,6 +539,7 @@ export const make = Effect.fnUntraced(function* (
       waitingForSession = true
       const live = yield* awaitLive
       waitingForSession = false
+      yield* Effect.annotateCurrentSpan(serverAttributes(live.session.server))
       const identity = yield* auth.identity(requestOptions?.resource ?? INTERNAL_RESOURCE)
       const payload = encodePayload(requestType, body, { ...identity, ...requestOptions?.headers })
       const answer = yield* unaryOnce(live.channel, payload, timeoutMillis)
@@ -581,7 +622,7 @@ export const make = Effect.fnUntraced(function* (
             preferred: Option.none()
           })
         : Effect.logDebug(`reconnect (${reason}) ignored: no live session`)
-    ).pipe(Effect.asVoid)
+    ).pipe(Effect.asVoid, annotate)
 
   return {
     module: spec.module,

@@ -1,0 +1,139 @@
+/**
+ * The client's metrics, as Effect `Metric`s in the default registry: export them with any Effect metrics
+ * exporter (`OtlpMetrics` / `Otlp.layerJson` from `effect/observability` for OpenTelemetry, `PrometheusMetrics`),
+ * or read them with `Metric.snapshot`. Every service records into these; their attributes (`nacos.module`,
+ * `nacos.request.type`, `nacos.outcome`) are low-cardinality and carry no secret.
+ *
+ * @since 0.1.0
+ */
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Metric from "effect/Metric"
+import type * as Scope from "effect/Scope"
+import { ModuleKey, RequestTypeKey } from "./NacosTelemetry.ts"
+
+/**
+ * gRPC requests, by `nacos.module`, `nacos.request.type` and `nacos.outcome` (see {@link Outcome}).
+ *
+ * @category metrics
+ * @since 0.1.0
+ */
+export const requests = Metric.counter("nacos.client.requests", {
+  description: "gRPC requests sent to Nacos, by module, request type and outcome",
+  incremental: true
+})
+
+/**
+ * Milliseconds from a request's start to its outcome (waiting for a session and retries included), by
+ * `nacos.module` and `nacos.request.type`.
+ *
+ * @category metrics
+ * @since 0.1.0
+ */
+export const requestDuration = Metric.histogram("nacos.client.request.duration", {
+  description: "Milliseconds from a gRPC request's start to its outcome, retries included",
+  // 1 ms … ~16 s
+  boundaries: Metric.exponentialBoundaries({ start: 1, factor: 2, count: 15 }),
+  attributes: { unit: "ms" }
+})
+
+/**
+ * Sessions lost, each the start of a reconnect, by `nacos.module`.
+ *
+ * @category metrics
+ * @since 0.1.0
+ */
+export const reconnects = Metric.counter("nacos.client.reconnects", {
+  description: "gRPC sessions lost (each starts a reconnect), by module",
+  incremental: true
+})
+
+/**
+ * Operations that went over HTTP because gRPC was unavailable, by `nacos.module` and `nacos.operation`.
+ *
+ * @category metrics
+ * @since 0.1.0
+ */
+export const httpFallbacks = Metric.counter("nacos.client.http_fallbacks", {
+  description: "Operations sent over HTTP because gRPC was unavailable, by module and operation",
+  incremental: true
+})
+
+/**
+ * Watches and subscriptions open now (config watches and listeners, naming subscriptions …), by `nacos.module`.
+ *
+ * @category metrics
+ * @since 0.1.0
+ */
+export const activeWatches = Metric.gauge("nacos.client.active_watches", {
+  description: "Watches and subscriptions currently open, by module"
+})
+
+/**
+ * How a request ended: `success`, or the tag of its failure in snake case (`transport_error`, `server_error`,
+ * `auth_error`, `invalid_argument_error`), or `interrupted`.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type Outcome = string
+
+const snakeCase = (tag: string) => tag.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase()
+
+/**
+ * @category metrics
+ * @since 0.1.0
+ */
+export const outcomeOf = <A, E extends { readonly _tag: string }>(exit: Exit.Exit<A, E>): Outcome => {
+  if (Exit.isSuccess(exit)) return "success"
+  const failure = exit.cause.reasons.find((reason) => reason._tag === "Fail")
+  if (failure !== undefined && failure._tag === "Fail") return snakeCase(failure.error._tag)
+  return exit.cause.reasons.some((reason) => reason._tag === "Interrupt") ? "interrupted" : "defect"
+}
+
+/**
+ * Records one request of `requestType` from `module`: counts it by outcome and observes its duration.
+ *
+ * @category metrics
+ * @since 0.1.0
+ */
+export const trackRequest =
+  (module: string, requestType: string) =>
+  <A, E extends { readonly _tag: string }, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    Effect.flatMap(Clock.currentTimeNanos, (start) =>
+      Effect.onExit(self, (exit) =>
+        Effect.flatMap(Clock.currentTimeNanos, (end) => {
+          const attributes = { [ModuleKey]: module, [RequestTypeKey]: requestType }
+          return Effect.andThen(
+            Metric.update(Metric.withAttributes(requests, { ...attributes, "nacos.outcome": outcomeOf(exit) }), 1),
+            Metric.update(Metric.withAttributes(requestDuration, attributes), Number(end - start) / 1_000_000)
+          )
+        })
+      )
+    )
+
+/**
+ * Counts a watch or subscription of `module` as active for as long as the scope lives.
+ *
+ * @category metrics
+ * @since 0.1.0
+ */
+export const trackActiveWatch = (module: string): Effect.Effect<void, never, Scope.Scope> => {
+  const gauge = Metric.withAttributes(activeWatches, { [ModuleKey]: module })
+  return Effect.acquireRelease(Metric.modify(gauge, 1), () => Metric.modify(gauge, -1))
+}
+
+/**
+ * @category metrics
+ * @since 0.1.0
+ */
+export const countReconnect = (module: string): Effect.Effect<void> =>
+  Metric.update(Metric.withAttributes(reconnects, { [ModuleKey]: module }), 1)
+
+/**
+ * @category metrics
+ * @since 0.1.0
+ */
+export const countHttpFallback = (module: string, operation: string): Effect.Effect<void> =>
+  Metric.update(Metric.withAttributes(httpFallbacks, { [ModuleKey]: module, "nacos.operation": operation }), 1)
