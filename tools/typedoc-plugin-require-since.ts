@@ -58,7 +58,11 @@ export const load = (app: Application): void => {
   app.on("validateProject", (project: ProjectReflection) => {
     if ((project.children ?? []).some(isPackageModule)) return
     for (const reflection of missingSince(project)) {
-      const warning = `${project.name}: ${reflection.getFriendlyFullName()} (${ReflectionKind.singularString(reflection.kind)}) has no @since tag`
+      const warning =
+        `${project.name}: ${reflection.getFriendlyFullName()} (${ReflectionKind.singularString(reflection.kind)}) ` +
+        (reflection.kindOf(ReflectionKind.Module)
+          ? "has no @since tag (TypeDoc keeps a file's first comment only when it has a `@module` tag)"
+          : "has no @since tag")
       if (reported.has(warning)) continue
       reported.add(warning)
       app.logger.validationWarning(warning)
