@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { NamingService } from "@effect-nacos/naming"
 import * as Effect from "effect/Effect"
+import * as Random from "effect/Random"
 import { describeNamingBehaviour, shows, startSubscriber } from "./support/behaviour.ts"
 
 describeNamingBehaviour("layerMemory", { layer: () => NamingService.layerMemory() })
@@ -43,6 +44,25 @@ describe("NamingService.layerMemory", () => {
       expect((yield* naming.listInstances({ serviceName: "mixed" })).map((instance) => instance.ip)).toEqual([
         "10.0.0.1"
       ])
+    }).pipe(Effect.provide(NamingService.layerMemory()))
+  )
+
+  it.live("selectOneHealthyInstance draws from Effect's Random: a seed makes the picks repeatable", () =>
+    Effect.gen(function* () {
+      const naming = yield* NamingService.NamingService
+      yield* naming.batchRegisterInstances({
+        serviceName: "seeded",
+        instances: [1, 2, 3, 4].map((n) => ({ ip: `10.0.0.${n}`, port: 1, weight: n }))
+      })
+      const picks = Effect.forEach(Array.from({ length: 50 }), () =>
+        Effect.map(naming.selectOneHealthyInstance({ serviceName: "seeded" }), (instance) => instance.ip)
+      )
+      const first = yield* picks.pipe(Random.withSeed("repeatable"))
+      const second = yield* picks.pipe(Random.withSeed("repeatable"))
+      const other = yield* picks.pipe(Random.withSeed("another seed"))
+      expect(second).toEqual(first)
+      expect(other).not.toEqual(first)
+      expect(new Set(first).size).toBeGreaterThan(1)
     }).pipe(Effect.provide(NamingService.layerMemory()))
   )
 })
