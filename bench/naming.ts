@@ -1,7 +1,7 @@
 /**
  * NamingService benchmark: prints one JSON object.
  *
- *   NACOS_SERVER_ADDR=127.0.0.1:8848 [NACOS_USERNAME=… NACOS_PASSWORD=…] node --conditions=@effect-nacos/source --expose-gc bench/naming.ts
+ *   NACOS_SERVER_ADDR=127.0.0.1:8848 [NACOS_USERNAME=… NACOS_PASSWORD=…] npx node --conditions=@effect-nacos/source --expose-gc bench/naming.ts
  *
  * - register → another client's subscribe latency (p50 / p99, 100 samples);
  * - time to register 1000 instances of one service, one by one vs one batch;

@@ -1,8 +1,8 @@
 /**
  * Naming: register instances, subscribe to a service, pick one by weight, and let the layer deregister on close.
  *
- *   node --conditions=@effect-nacos/source examples/naming.ts                                  # in memory
- *   NACOS_SERVER_ADDR=127.0.0.1:8848 node --conditions=@effect-nacos/source examples/naming.ts # on a real server
+ *   npx node --conditions=@effect-nacos/source examples/naming.ts                                  # in memory
+ *   NACOS_SERVER_ADDR=127.0.0.1:8848 npx node --conditions=@effect-nacos/source examples/naming.ts # on a real server
  *
  * Without NACOS_SERVER_ADDR the in-memory NamingService runs the same program — the layer your own tests would use.
  */
