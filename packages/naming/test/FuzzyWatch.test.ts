@@ -165,3 +165,37 @@ describe("naming fuzzy watch on the fake server", () => {
     })
   )
 })
+
+describe("naming fuzzy watch in memory", () => {
+  it.effect("the present services first, then a service's first and last instance only, for matching ones", () =>
+    Effect.gen(function* () {
+      const memory = yield* NamingFuzzyWatch.makeMemory("public")
+      const service = (serviceName: string, groupName = "DEFAULT_GROUP") => ({
+        namespace: "public",
+        groupName,
+        serviceName
+      })
+      yield* memory.servicePresence(service("orders"), true)
+      yield* memory.servicePresence(service("payments"), true)
+      const events = yield* Queue.unbounded<NamingFuzzyWatch.ServiceKeysEvent>()
+      yield* memory.watchServices({ groupPattern: "DEFAULT_GROUP", servicePattern: "ord*" }).pipe(
+        Stream.runForEach((event) => Queue.offer(events, event)),
+        Effect.forkScoped
+      )
+      expect(yield* Queue.take(events)).toEqual({ _tag: "Snapshot", services: [service("orders")] })
+      yield* memory.servicePresence(service("ordering"), true)
+      // a second instance of a present service, and services the pattern does not match: nothing
+      yield* memory.servicePresence(service("ordering"), true)
+      yield* memory.servicePresence(service("orders", "OTHER"), true)
+      yield* memory.servicePresence(service("payments"), false)
+      yield* memory.servicePresence(service("orders"), false)
+      expect(yield* Queue.take(events)).toEqual({ _tag: "Added", ...service("ordering") })
+      expect(yield* Queue.take(events)).toEqual({ _tag: "Removed", ...service("orders") })
+      expect(yield* Queue.size(events)).toBe(0)
+      const refused = yield* Effect.flip(
+        Stream.runCollect(memory.watchServices({ groupPattern: "*", servicePattern: "a*b" }))
+      )
+      expect(refused).toMatchObject({ _tag: "InvalidArgumentError", field: "servicePattern" })
+    })
+  )
+})

@@ -10,10 +10,12 @@
 
 import { type Connection, FuzzyWatch, type InvalidArgumentError } from "@effect-nacos/core"
 import * as Effect from "effect/Effect"
+import * as PubSub from "effect/PubSub"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type { ServiceKey } from "./serviceKey.ts"
+import { groupedName } from "./serviceKey.ts"
 import { validate } from "./validation.ts"
 
 const nullable = <S extends Schema.Top>(schema: S) => Schema.optional(Schema.NullOr(schema))
@@ -177,4 +179,57 @@ export const make = Effect.fnUntraced(function* (
       )
     )
   return { watchServices }
+})
+
+/** The memory layer's fuzzy watch: fed by the memory store whenever a service's instances change. */
+export interface MemoryNamingFuzzyWatch extends NamingFuzzyWatch {
+  /** Tells the watches whether `key` has instances now (as the server: added on the first, removed on the last). */
+  readonly servicePresence: (key: ServiceKey, hasInstances: boolean) => Effect.Effect<void>
+}
+
+const serviceId = (key: ServiceKey) => `${key.namespace}@@${groupedName(key)}`
+
+/** Fuzzy watch over a store in memory, with the live layer's validation and events (no server limits). */
+export const makeMemory = Effect.fnUntraced(function* (namespace: string): Effect.fn.Return<MemoryNamingFuzzyWatch> {
+  const present = new Map<string, ServiceKey>()
+  const changes = yield* PubSub.unbounded<{ readonly key: ServiceKey; readonly hasInstances: boolean }>()
+
+  const servicePresence = (key: ServiceKey, hasInstances: boolean) =>
+    Effect.suspend(() => {
+      const id = serviceId(key)
+      if (hasInstances === present.has(id)) return Effect.void
+      if (hasInstances) present.set(id, key)
+      else present.delete(id)
+      return PubSub.publish(changes, { key, hasInstances })
+    })
+
+  const watchServices = (params: WatchServicesParams): Stream.Stream<ServiceKeysEvent, WatchServicesError> =>
+    Stream.unwrap(
+      Effect.gen(function* () {
+        const valid = yield* validate(WatchServicesParams, params)
+        const pattern = {
+          namespace: valid.namespace ?? namespace,
+          groupPattern: valid.groupPattern,
+          namePattern: valid.servicePattern
+        }
+        const matches = (key: ServiceKey) =>
+          FuzzyWatch.matches(pattern, { namespace: key.namespace, group: key.groupName, name: key.serviceName })
+        const subscription = yield* PubSub.subscribe(changes)
+        const matched = new Map([...present].filter(([, key]) => matches(key)))
+        const snapshot = toEvent({ _tag: "Snapshot", keys: [...matched.values()] })
+        const later = Stream.fromSubscription(subscription).pipe(
+          Stream.map(({ key, hasInstances }): ReadonlyArray<ServiceKeysEvent> => {
+            const id = serviceId(key)
+            if (!matches(key) || hasInstances === matched.has(id)) return []
+            if (hasInstances) matched.set(id, key)
+            else matched.delete(id)
+            return [toEvent({ _tag: hasInstances ? "Added" : "Removed", key })]
+          }),
+          Stream.flattenIterable
+        )
+        return Stream.concat(Stream.make(snapshot), later)
+      })
+    )
+
+  return { watchServices, servicePresence }
 })
