@@ -5,6 +5,7 @@
  */
 
 import { randomUUID } from "node:crypto"
+import * as fs from "node:fs/promises"
 import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -14,6 +15,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
+import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import {
   addresses,
@@ -99,18 +101,26 @@ const tempCacheDir = () => path.join(os.tmpdir(), `effect-nacos-naming-conforman
 
 type Overrides = Parameters<typeof nacosLayer>[1]
 
-const namingLayer = (server: ConformanceServer, overrides: Overrides = {}) =>
-  NamingService.layerWith().pipe(
+const namingLayer = (
+  server: ConformanceServer,
+  overrides: Overrides = {},
+  options: NamingService.NamingServiceOptions = {}
+) =>
+  NamingService.layerWith(options).pipe(
     Layer.provide(nacosLayer(server, { cacheDir: tempCacheDir(), ...overrides })),
     Layer.orDie
   )
 
 /** A client for the rest of the test, or until `close`. */
-const client = (server: ConformanceServer, overrides: Overrides = {}) =>
+const client = (
+  server: ConformanceServer,
+  overrides: Overrides = {},
+  options: NamingService.NamingServiceOptions = {}
+) =>
   Effect.gen(function* () {
     const scope = yield* Scope.make()
     yield* Effect.addFinalizer(() => Scope.close(scope, Exit.void))
-    const context = yield* Layer.buildWithScope(namingLayer(server, overrides), scope)
+    const context = yield* Layer.buildWithScope(namingLayer(server, overrides, options), scope)
     return { naming: Context.get(context, NamingService.NamingService), close: Scope.close(scope, Exit.void) }
   })
 
@@ -217,6 +227,48 @@ for (const [label, server] of profiles()) {
           yield* cutSubscriber.until(shows("10.22.1.1:1", "10.22.1.2:2"))
         }),
       120_000
+    )
+
+    it.live(
+      "the snapshot is written in the Java layout, and a failover file there overrides the server while it exists",
+      () =>
+        Effect.gen(function* () {
+          const cacheDir = tempCacheDir()
+          const registering = yield* client(server)
+          const { naming } = yield* client(
+            server,
+            { cacheDir },
+            { failoverCheckSchedule: Schedule.spaced("100 millis") }
+          )
+          const serviceName = uniqueName("local-files")
+          yield* registering.naming.registerInstance({ serviceName, ip: "10.23.0.1", port: 1 })
+          const subscriber = yield* startSubscriber(naming, { serviceName })
+          yield* subscriber.until(shows("10.23.0.1:1"))
+          // the Java client's names: {cacheDir}/naming/{namespace}/URLEncoder(group@@service)
+          const fileName = `DEFAULT_GROUP%40%40${serviceName}`
+          const snapshot = yield* eventually(
+            Effect.tryPromise(() => fs.readFile(path.join(cacheDir, "naming", "public", fileName), "utf8")),
+            (text) => text.includes("10.23.0.1")
+          )
+          expect(JSON.parse(snapshot)).toMatchObject({
+            name: serviceName,
+            groupName: "DEFAULT_GROUP",
+            hosts: [{ ip: "10.23.0.1", port: 1, serviceName: `DEFAULT_GROUP@@${serviceName}` }]
+          })
+          const failoverDir = path.join(cacheDir, "naming", "public", "failover")
+          yield* Effect.promise(() => fs.mkdir(failoverDir, { recursive: true }))
+          yield* Effect.promise(() =>
+            fs.writeFile(path.join(failoverDir, fileName), snapshot.replaceAll("10.23.0.1", "10.23.9.9"))
+          )
+          yield* Effect.promise(() =>
+            fs.writeFile(path.join(failoverDir, "00-00---000-VIPSRV_FAILOVER_SWITCH-000---00-00"), "1\n")
+          )
+          yield* subscriber.until(shows("10.23.9.9:1"))
+          expect(addresses(yield* naming.listInstances({ serviceName, subscribe: false }))).toEqual(["10.23.9.9:1"])
+          yield* Effect.promise(() => fs.rm(path.join(failoverDir, fileName)))
+          yield* subscriber.until(shows("10.23.0.1:1"))
+        }),
+      90_000
     )
   })
 }
