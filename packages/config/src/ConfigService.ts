@@ -20,7 +20,9 @@ import {
   type FuzzyWatch,
   type InvalidArgumentError,
   NacosHttp,
+  NacosMetrics,
   NacosOptions,
+  NacosTelemetry,
   NotFoundError,
   type ServerError,
   Transport,
@@ -57,7 +59,7 @@ import {
   type UnconfirmedPublish
 } from "./internal/backend.ts"
 import type { ConfigKey } from "./internal/configKey.ts"
-import { describeKey, makeKey, md5Of } from "./internal/configKey.ts"
+import { describeKey, makeKey, md5Of, resolveGroup } from "./internal/configKey.ts"
 import * as ConfigFuzzyWatch from "./internal/fuzzyWatch.ts"
 import * as GrpcOperations from "./internal/grpcOperations.ts"
 import { withHttpFallback } from "./internal/httpFallback.ts"
@@ -326,18 +328,34 @@ const makeService = (
           ...(after.encryptedDataKey === undefined ? {} : { encryptedDataKey: after.encryptedDataKey })
         }))
 
+  const annotate = NacosTelemetry.withModule("config")
+  /** A hot-path span (no stack capture) whose log lines carry `nacos.module`. */
+  const traced =
+    (name: string) =>
+    <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+      self.pipe(annotate, Effect.withSpan(name, undefined, NacosTelemetry.hotPath))
+  /** What a watch's span names before validation: the caller's dataId and group as given. */
+  const keyAttributes = (params: ConfigKeyParams) => ({
+    "nacos.config.dataId": params.dataId,
+    "nacos.config.group": resolveGroup(params.group),
+    [NacosTelemetry.NamespaceKey]: namespace
+  })
+
   /** The key of a validated request, named on the current span. */
   const tracedKey = (dataId: string, group: string | undefined) => {
     const key = makeKey(namespace, dataId, group)
     return Effect.as(
-      Effect.annotateCurrentSpan({ "nacos.config.dataId": key.dataId, "nacos.config.group": key.group }),
+      Effect.annotateCurrentSpan({
+        "nacos.config.dataId": key.dataId,
+        "nacos.config.group": key.group,
+        [NacosTelemetry.NamespaceKey]: key.namespace
+      }),
       key
     )
   }
 
-  const getInfo = Effect.fn("ConfigService.getInfo")(function* (
-    params: GetConfigParams
-  ): Effect.fn.Return<ConfigInfo, GetConfigError> {
+  // get, publish and remove are hot paths: spans without a stack capture (see NacosTelemetry.hotPath)
+  const getInfo = Effect.fnUntraced(function* (params: GetConfigParams): Effect.fn.Return<ConfigInfo, GetConfigError> {
     const valid = yield* validate(GetConfigParams, params)
     const key = yield* tracedKey(valid.dataId, valid.group)
     const formal = valid.tag === undefined
@@ -371,11 +389,11 @@ const makeService = (
       }
     }
     return yield* error
-  })
+  }, traced("ConfigService.getInfo"))
 
   const get = (params: GetConfigParams) => Effect.map(getInfo(params), (info) => info.content)
 
-  const publish = Effect.fn("ConfigService.publish")(function* (
+  const publish = Effect.fnUntraced(function* (
     params: PublishConfigParams
   ): Effect.fn.Return<void, PublishConfigError> {
     const { dataId, group, ...request } = yield* validate(PublishConfigParams, params)
@@ -403,7 +421,7 @@ const makeService = (
     yield* backend
       .publish(key, sent)
       .pipe(Effect.catchTag("UnconfirmedPublish", (unconfirmed) => confirmPublished(key, sent, unconfirmed)))
-  })
+  }, traced("ConfigService.publish"))
 
   /**
    * A publish whose answer was lost: the server's md5 says whether it was applied. Anything but a match (another
@@ -433,15 +451,13 @@ const makeService = (
       )
     })
 
-  const remove = Effect.fn("ConfigService.remove")(function* (
-    params: RemoveConfigParams
-  ): Effect.fn.Return<void, RemoveConfigError> {
+  const remove = Effect.fnUntraced(function* (params: RemoveConfigParams): Effect.fn.Return<void, RemoveConfigError> {
     const valid = yield* validate(RemoveConfigParams, params)
     const key = yield* tracedKey(valid.dataId, valid.group)
     yield* backend.remove(key, valid.tag)
     // the snapshot is the formal config's: removing only a tag release leaves it
     if (valid.tag === undefined) yield* snapshots.remove(key)
-  })
+  }, traced("ConfigService.remove"))
 
   /** A Changed event through the afterGet filters; a filter failure drops the event (logged). */
   const filterEvent = (event: ConfigEvent): Effect.Effect<Option.Option<ConfigEvent>> => {
@@ -456,6 +472,7 @@ const makeService = (
       ),
       Effect.catch((error) =>
         Effect.logWarning(`config ${event.dataId}: a filter refused a change (${error.message}); not delivered`).pipe(
+          annotate,
           Effect.as(Option.none())
         )
       )
@@ -463,9 +480,13 @@ const makeService = (
   }
 
   const watch = (params: ConfigKeyParams): Stream.Stream<ConfigEvent, InvalidArgumentError> =>
+    watchStream(params).pipe(Stream.withSpan("ConfigService.watch", { attributes: keyAttributes(params) }))
+
+  const watchStream = (params: ConfigKeyParams): Stream.Stream<ConfigEvent, InvalidArgumentError> =>
     Stream.unwrap(
       Effect.gen(function* () {
         const valid = yield* validate(ConfigKeyParams, params)
+        yield* NacosMetrics.trackActiveWatch("config")
         const events = yield* backend.watchKey(makeKey(namespace, valid.dataId, valid.group))
         const watched = SubscriptionRef.changes(events).pipe(
           // None = not known yet; a late watcher whose key was deleted meanwhile starts from Absent
@@ -498,13 +519,15 @@ const makeService = (
   const listen: Service["listen"] = (params, handler) =>
     Effect.gen(function* () {
       yield* validate(ConfigKeyParams, params)
-      yield* watch(params).pipe(
+      yield* watchStream(params).pipe(
         Stream.runForEach((event) =>
           handler(event).pipe(
             Effect.catchCause((cause) => Effect.logError(`config ${event.dataId}: listener failed`, cause))
           )
         ),
         Effect.catchCause((cause) => Effect.logError("config listener stopped", cause)),
+        Effect.withSpan("ConfigService.listen", { attributes: keyAttributes(params) }),
+        annotate,
         Effect.forkScoped
       )
     })
@@ -584,7 +607,7 @@ const makeLive = Effect.fnUntraced(function* (
     watchConfigs: fuzzyWatcher.watch
   }
   return makeService(backend, cache, snapshots, options.filters)
-})
+}, NacosTelemetry.withModule("config"))
 
 /**
  * @category models

@@ -7,7 +7,7 @@
  * was sent but not answered (`UnconfirmedPublish`: the server may have applied it; the service checks).
  */
 
-import type { TransportError } from "@effect-nacos/core"
+import { NacosMetrics, NacosTelemetry, type TransportError } from "@effect-nacos/core"
 import * as Effect from "effect/Effect"
 import * as Predicate from "effect/Predicate"
 import type * as Schedule from "effect/Schedule"
@@ -20,19 +20,34 @@ const viaHttp = <A, E, R, A2, E2, R2>(
   schedule: Schedule.Schedule<unknown>,
   grpcAvailable: Effect.Effect<boolean>
 ) =>
-  Effect.flatMap(grpcAvailable, (available) =>
+  Effect.flatMap(grpcAvailable, (available) => {
+    const overHttp = (reason: string) =>
+      NacosMetrics.countHttpFallback("config", name).pipe(
+        Effect.andThen(http),
+        Effect.withSpan(
+          "ConfigService.httpFallback",
+          {
+            attributes: {
+              [NacosTelemetry.ModuleKey]: "config",
+              "nacos.operation": name,
+              "nacos.fallback.reason": reason
+            }
+          },
+          NacosTelemetry.hotPath
+        )
+      )
     // the connection has already warned (once, naming host:port) that gRPC is down
-    available
+    return available
       ? grpc.pipe(
           Effect.retry({ schedule, while: (error) => isTransportError(error) }),
           Effect.catchIf(isTransportError, (error) =>
             Effect.logDebug(`config ${name}: gRPC unavailable (${error.message}); using HTTP`).pipe(
-              Effect.andThen(http)
+              Effect.andThen(overHttp("gRPC failed"))
             )
           )
         )
-      : http
-  )
+      : overHttp("gRPC known down")
+  })
 
 const isTransportError = (error: unknown): error is TransportError => Predicate.isTagged(error, "TransportError")
 
