@@ -1,7 +1,7 @@
 /**
- * Fuzzy watch against the real Nacos 3.1.0 server: config (`watchConfigs`) and naming (the `watchServices` front end
- * over a naming connection) see the initial set, then keys added and removed; the raw pushes show what the server
- * really sends; the pattern limit shows how the server counts it. The over-limit test runs last: the patterns it
+ * Fuzzy watch against the real Nacos 3.1.0 server: config (`watchConfigs`) and naming (`watchServices`) see the
+ * initial set, then keys added and removed; the raw pushes show what the server really sends; the limits show how
+ * the server counts them. The over-limit test runs last: the patterns it
  * takes stay counted on the server for 30-60 s after the watches end (`trimFuzzyWatchContext`).
  */
 import { randomUUID } from "node:crypto"
@@ -17,7 +17,6 @@ import * as Queue from "effect/Queue"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
-import * as NamingFuzzyWatch from "../../packages/naming/src/internal/fuzzyWatch.ts"
 import { nacosLayer, servers } from "../support.ts"
 
 const WAIT = "30 seconds"
@@ -138,10 +137,7 @@ describe("naming fuzzy watch on the real server", () => {
       const naming = yield* NamingService.NamingService
       const name = prefix("svc")
       yield* naming.registerInstance({ serviceName: `${name}-one`, ip: "10.0.0.1", port: 8080 })
-      const transport = yield* Transport.Transport
-      const connection = yield* transport.connect({ module: "naming" })
-      const fuzzy = yield* NamingFuzzyWatch.make(connection, "public")
-      const next = yield* collect(fuzzy.watchServices({ groupPattern: "DEFAULT_GROUP", servicePattern: `${name}-*` }))
+      const next = yield* collect(naming.watchServices({ groupPattern: "DEFAULT_GROUP", servicePattern: `${name}-*` }))
       expect(yield* next).toEqual({
         _tag: "Snapshot",
         services: [{ namespace: "public", groupName: "DEFAULT_GROUP", serviceName: `${name}-one` }]
@@ -188,15 +184,13 @@ describe("the server's limits", () => {
 
   it.live("at most 20 naming patterns: the next one is ServerError 50310", () =>
     Effect.gen(function* () {
-      const transport = yield* Transport.Transport
-      const connection = yield* transport.connect({ module: "naming" })
-      const fuzzy = yield* NamingFuzzyWatch.make(connection, "public")
+      const naming = yield* NamingService.NamingService
       const name = prefix("nlimit")
       let accepted = 0
-      let refusal: NamingFuzzyWatch.WatchServicesError | undefined
+      let refusal: NamingService.WatchServicesError | undefined
       for (let index = 0; index < 25 && refusal === undefined; index++) {
         const first = yield* Effect.result(
-          yield* collect(fuzzy.watchServices({ groupPattern: "DEFAULT_GROUP", servicePattern: `${name}-${index}-*` }))
+          yield* collect(naming.watchServices({ groupPattern: "DEFAULT_GROUP", servicePattern: `${name}-${index}-*` }))
         )
         if (first._tag === "Success") accepted++
         else refusal = first.failure
@@ -204,7 +198,7 @@ describe("the server's limits", () => {
       expect(refusal).toMatchObject({ _tag: "ServerError", errorCode: 50310 })
       expect(accepted).toBeGreaterThan(0)
       expect(accepted).toBeLessThanOrEqual(20)
-    }).pipe(Effect.provide(nacosLayer(servers().authOff)))
+    }).pipe(Effect.provide(namingLayer()))
   )
 
   it.live("at most 20 config patterns over the whole server: the next one is ServerError 50310, from any client", () =>

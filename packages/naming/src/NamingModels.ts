@@ -8,6 +8,7 @@
  * @since 0.1.0
  * @module
  */
+import { FuzzyWatch } from "@effect-nacos/core"
 import * as Schema from "effect/Schema"
 
 /**
@@ -366,3 +367,68 @@ export interface InstanceSelector {
     | undefined
   readonly ip?: ((ip: string) => boolean) | undefined
 }
+
+// =============================================================================
+// Fuzzy watch
+// =============================================================================
+
+const GROUP_LITERAL = /^[a-zA-Z0-9\-_:.]+$/
+const SERVICE_LITERAL = /^(?!@)(?!.*@@)[^\s\u4E00-\u9FA5]+$/
+
+/**
+ * `watchServices`: the services whose group and name match. Each pattern is `*` (any), `x*` (starts with), `*x`
+ * (ends with), `*x*` (contains) or a literal; no other use of `*`. `namespace` defaults to the client's.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
+export const WatchServicesParams = Schema.Struct({
+  namespace: Schema.optionalKey(
+    Schema.String.check(
+      Schema.isNonEmpty({ message: "must not be empty" }),
+      Schema.makeFilter(
+        (namespace: string) => /^[\w-]+$/.test(namespace) || "may contain only letters, digits, _ and -"
+      )
+    )
+  ),
+  groupPattern: FuzzyWatch.patternSchema({
+    literal: GROUP_LITERAL,
+    rule: "may contain only ASCII letters, digits and - _ : . besides its wildcards",
+    maxLength: 128
+  }),
+  servicePattern: FuzzyWatch.patternSchema({
+    literal: SERVICE_LITERAL,
+    rule: "must not start with @, contain @@, whitespace or CJK ideographs",
+    maxLength: 512
+  })
+})
+/** @since 0.1.0 */
+export type WatchServicesParams = typeof WatchServicesParams.Type
+
+const serviceFields = { namespace: Schema.String, groupName: Schema.String, serviceName: Schema.String }
+
+/**
+ * A service's coordinates, as fuzzy watch reports them.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
+export const ServiceCoordinates = Schema.Struct(serviceFields)
+/** @since 0.1.0 */
+export type ServiceCoordinates = typeof ServiceCoordinates.Type
+
+/**
+ * What `watchServices` emits: first a `Snapshot` of the services the pattern matches (once the server finished its
+ * initial sync), then `Added` (a service got its first instance) / `Removed` (it lost its last) — also for changes
+ * made while the connection was down, found when it comes back.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
+export const ServiceKeysEvent = Schema.TaggedUnion({
+  Snapshot: { services: Schema.Array(ServiceCoordinates) },
+  Added: serviceFields,
+  Removed: serviceFields
+})
+/** @since 0.1.0 */
+export type ServiceKeysEvent = typeof ServiceKeysEvent.Type

@@ -37,6 +37,7 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import type { NamingBackend, OutgoingInstance } from "./internal/backend.ts"
+import * as NamingFuzzyWatch from "./internal/fuzzyWatch.ts"
 import * as GrpcOperations from "./internal/grpcOperations.ts"
 import { diffInstances } from "./internal/instanceDiff.ts"
 import * as MemoryBackend from "./internal/memoryBackend.ts"
@@ -60,8 +61,10 @@ import {
   ListServicesParams,
   type ServiceEvent,
   type ServiceInfo,
+  type ServiceKeysEvent,
   type ServiceList,
-  SubscribeParams
+  SubscribeParams,
+  type WatchServicesParams
 } from "./NamingModels.ts"
 import * as NamingPolicy from "./NamingPolicy.ts"
 
@@ -163,8 +166,27 @@ export interface Service {
     params: SubscribeParams,
     handler: (event: ServiceEvent) => Effect.Effect<void, unknown, R>
   ) => Effect.Effect<void, InvalidArgumentError, Scope.Scope | R>
-  // Fuzzy watch (`watchServices`, issue 9 item 6) is added here by its own change.
+  /**
+   * Fuzzy watch: the services whose group and name match the patterns (`*`, `x*`, `*x`, `*x*` or a literal), in
+   * the client's namespace unless one is given. First a `Snapshot` of the matched services (once the server
+   * finished its initial sync; the server counts every service it holds, even one whose instances are gone), then
+   * `Added` (a service got its first instance) / `Removed` (it lost its last) — also for changes made while the
+   * connection was down, found when it comes back. All watchers of one pattern share one server-side watch; the
+   * last one leaving cancels it. Needs a server with the `fuzzyWatch` ability (Nacos 3.x); the server's limits
+   * (20 patterns over all its clients, 500 services per pattern) fail the Stream with `ServerError` 50310 / 50311.
+   */
+  readonly watchServices: (params: WatchServicesParams) => Stream.Stream<ServiceKeysEvent, WatchServicesError>
 }
+
+/**
+ * What `watchServices` can fail with: a pattern refused before sending (`InvalidArgumentError`), a server without
+ * fuzzy watch (`NotSupportedError`) or none reachable to ask (`TransportError`), or the server's refusal
+ * (`ServerError` 50310 / 50311, `AuthError`).
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export type WatchServicesError = NamingFuzzyWatch.WatchServicesError
 
 // =============================================================================
 // Options
@@ -214,7 +236,7 @@ const makeService = (
   registrations: Registrations.Registrations,
   cache: Cache.NacosCache["Service"],
   options: NamingServiceOptions
-): Service => {
+): Omit<Service, "watchServices"> => {
   const { namespace } = backend
   const defaultEmptyPush = options.emptyPush ?? "protect"
 
@@ -422,7 +444,8 @@ const makeLive = Effect.fnUntraced(function* (
   const transport = yield* Transport.Transport
   const cache = yield* Cache.NacosCache
   // the server keeps ephemeral instances and subscriptions only for connections labelled module=naming (N3)
-  const connection = yield* transport.connect({ module: "naming", abilities: {} })
+  // fuzzyWatch as the Java client announces it (`SdkClientAbilities`); 3.1.0 pushes fuzzy-watch syncs without it too
+  const connection = yield* transport.connect({ module: "naming", abilities: { fuzzyWatch: true } })
   const operations = GrpcOperations.make(connection)
   const retry = options.redoRetrySchedule ?? NamingPolicy.redoRetry
   const registrations = yield* Registrations.make({
@@ -448,7 +471,8 @@ const makeLive = Effect.fnUntraced(function* (
     watchService: registry.watchService,
     subscribedView: registry.subscribedView
   }
-  return makeService(backend, registrations, cache, options)
+  const fuzzyWatch = yield* NamingFuzzyWatch.make(connection, nacosOptions.namespace)
+  return { ...makeService(backend, registrations, cache, options), watchServices: fuzzyWatch.watchServices }
 })
 
 /**
@@ -462,14 +486,21 @@ export interface MemoryOptions {
 }
 
 const makeMemory = Effect.fnUntraced(function* (options: MemoryOptions): Effect.fn.Return<Service, never, Scope.Scope> {
-  const backend = yield* MemoryBackend.make(options.namespace ?? NacosOptions.DEFAULT_NAMESPACE)
+  const fuzzyWatch = yield* NamingFuzzyWatch.makeMemory(options.namespace ?? NacosOptions.DEFAULT_NAMESPACE)
+  const backend = yield* MemoryBackend.make(
+    options.namespace ?? NacosOptions.DEFAULT_NAMESPACE,
+    fuzzyWatch.servicePresence
+  )
   const registrations = yield* Registrations.make({
     operations: backend,
     retry: NamingPolicy.redoRetry,
     closeTimeout: Registrations.CLOSE_TIMEOUT
   })
   // the memory layer has no local files: the store is the only truth
-  return makeService(backend, registrations, Cache.disabled, { emptyPush: options.emptyPush })
+  return {
+    ...makeService(backend, registrations, Cache.disabled, { emptyPush: options.emptyPush }),
+    watchServices: fuzzyWatch.watchServices
+  }
 })
 
 // =============================================================================

@@ -9,6 +9,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Nacos, Transport } from "@effect-nacos/core"
+import { type NamingModels, NamingService } from "@effect-nacos/naming"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -47,9 +48,9 @@ const until = (check: () => boolean) =>
     Effect.timeoutOrElse({ duration: WAIT, orElse: () => Effect.die("the expected state never showed") })
   )
 
-const startWatching = (naming: NamingFuzzyWatch.NamingFuzzyWatch, params: NamingFuzzyWatch.WatchServicesParams) =>
+const startWatching = (naming: NamingFuzzyWatch.NamingFuzzyWatch, params: NamingModels.WatchServicesParams) =>
   Effect.gen(function* () {
-    const events = yield* Queue.unbounded<NamingFuzzyWatch.ServiceKeysEvent>()
+    const events = yield* Queue.unbounded<NamingModels.ServiceKeysEvent>()
     yield* naming.watchServices(params).pipe(
       Stream.runForEach((event) => Queue.offer(events, event)),
       Effect.forkScoped
@@ -62,7 +63,7 @@ const startWatching = (naming: NamingFuzzyWatch.NamingFuzzyWatch, params: Naming
 const serviceKey = (serviceName: string, group = "DEFAULT_GROUP", namespace = "public") =>
   `${namespace}@@${group}@@${serviceName}`
 
-const namesOf = (event: NamingFuzzyWatch.ServiceKeysEvent) =>
+const namesOf = (event: NamingModels.ServiceKeysEvent) =>
   event._tag === "Snapshot" ? event.services.map((service) => service.serviceName).sort() : []
 
 describe("naming fuzzy watch on the fake server", () => {
@@ -147,7 +148,7 @@ describe("naming fuzzy watch on the fake server", () => {
     Effect.gen(function* () {
       const fake = yield* fuzzyServer({})
       const naming = yield* frontEndOn(fake)
-      const refusals: Array<readonly [NamingFuzzyWatch.WatchServicesParams, string]> = [
+      const refusals: Array<readonly [NamingModels.WatchServicesParams, string]> = [
         [{ groupPattern: "*", servicePattern: "a*b" }, "servicePattern"],
         [{ groupPattern: "*", servicePattern: "@@x*" }, "servicePattern"],
         [{ groupPattern: "G G", servicePattern: "*" }, "groupPattern"],
@@ -177,7 +178,7 @@ describe("naming fuzzy watch in memory", () => {
       })
       yield* memory.servicePresence(service("orders"), true)
       yield* memory.servicePresence(service("payments"), true)
-      const events = yield* Queue.unbounded<NamingFuzzyWatch.ServiceKeysEvent>()
+      const events = yield* Queue.unbounded<NamingModels.ServiceKeysEvent>()
       yield* memory.watchServices({ groupPattern: "DEFAULT_GROUP", servicePattern: "ord*" }).pipe(
         Stream.runForEach((event) => Queue.offer(events, event)),
         Effect.forkScoped
@@ -197,5 +198,26 @@ describe("naming fuzzy watch in memory", () => {
       )
       expect(refused).toMatchObject({ _tag: "InvalidArgumentError", field: "servicePattern" })
     })
+  )
+
+  it.effect("layerMemory: registering a service's first instance adds it, deregistering its last removes it", () =>
+    Effect.gen(function* () {
+      const naming = yield* NamingService.NamingService
+      const events = yield* Queue.unbounded<NamingModels.ServiceKeysEvent>()
+      yield* naming.registerInstance({ serviceName: "mem-one", ip: "10.0.0.1", port: 80 })
+      yield* naming.watchServices({ groupPattern: "*", servicePattern: "mem-*" }).pipe(
+        Stream.runForEach((event) => Queue.offer(events, event)),
+        Effect.forkScoped
+      )
+      const one = { namespace: "public", groupName: "DEFAULT_GROUP", serviceName: "mem-one" }
+      const two = { namespace: "public", groupName: "DEFAULT_GROUP", serviceName: "mem-two" }
+      expect(yield* Queue.take(events)).toEqual({ _tag: "Snapshot", services: [one] })
+      yield* naming.registerInstance({ serviceName: "mem-two", ip: "10.0.0.2", port: 80 })
+      yield* naming.registerInstance({ serviceName: "mem-two", ip: "10.0.0.3", port: 80 })
+      yield* naming.deregisterInstance({ serviceName: "mem-one", ip: "10.0.0.1", port: 80 })
+      expect(yield* Queue.take(events)).toEqual({ _tag: "Added", ...two })
+      expect(yield* Queue.take(events)).toEqual({ _tag: "Removed", ...one })
+      expect(yield* Queue.size(events)).toBe(0)
+    }).pipe(Effect.provide(NamingService.layerMemory()))
   )
 })

@@ -20,7 +20,11 @@ interface StoredService {
   readonly persistent: Map<string, OutgoingInstance>
 }
 
-export const make = Effect.fnUntraced(function* (namespace: string): Effect.fn.Return<NamingBackend> {
+export const make = Effect.fnUntraced(function* (
+  namespace: string,
+  /** Told after every change whether the service has instances (the fuzzy watches follow it). */
+  servicePresence: (key: ServiceKey, hasInstances: boolean) => Effect.Effect<void> = () => Effect.void
+): Effect.fn.Return<NamingBackend> {
   const services = new Map<string, StoredService>()
   const views = new Map<string, SubscriptionRef.SubscriptionRef<Option.Option<ServiceInfo>>>()
 
@@ -64,6 +68,9 @@ export const make = Effect.fnUntraced(function* (namespace: string): Effect.fn.R
 
   const changed = (key: ServiceKey) =>
     Effect.gen(function* () {
+      const service = services.get(groupedName(key))
+      const hasInstances = service !== undefined && (service.ephemeral.length > 0 || service.persistent.size > 0)
+      yield* servicePresence({ ...key, namespace: key.namespace || namespace }, hasInstances)
       const view = views.get(groupedName(key))
       if (view === undefined) return
       yield* SubscriptionRef.set(view, Option.some(serviceInfo(key, yield* Clock.currentTimeMillis)))
