@@ -16,7 +16,7 @@ import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
 import { describeNamingBehaviour, eventually, shows, startSubscriber, uniqueName } from "./support/behaviour.ts"
-import type { FakeNamingServer } from "./support/FakeNamingServer.ts"
+import { FakeNamingServer } from "./support/FakeNamingServer.ts"
 import { fakeServer, type LiveOptions, liveLayer, liveOnFakeServer } from "./support/layers.ts"
 
 describeNamingBehaviour("live layer on the fake server", { layer: liveOnFakeServer })
@@ -343,6 +343,32 @@ describe("NamingService on the fake server", () => {
       ]) {
         expect(fake.received(type)).toEqual([])
       }
+    })
+  )
+
+  it.live("loadCacheAtStart serves the snapshot while the server cannot be reached", () =>
+    Effect.gen(function* () {
+      // a port nothing listens on: a fake started and stopped
+      const gone = yield* Effect.promise(() => new FakeNamingServer().start())
+      const address = gone.address
+      yield* Effect.promise(() => gone.stop())
+      const serviceName = uniqueName("offline")
+      const json = JSON.stringify({
+        name: serviceName,
+        groupName: "DEFAULT_GROUP",
+        hosts: [{ ...otherInstance("10.12.0.1", 1), serviceName: `DEFAULT_GROUP@@${serviceName}` }]
+      })
+      const cache = Cache.layerMemory({
+        serviceSnapshots: [{ namespace: "public", groupedName: `DEFAULT_GROUP@@${serviceName}`, json }]
+      })
+      const scope = yield* Scope.make()
+      yield* Effect.addFinalizer(() => Scope.close(scope, Exit.void))
+      const context = yield* Layer.buildWithScope(liveLayer({ address, cache, loadCacheAtStart: true }), scope)
+      const naming = Context.get(context, NamingService.NamingService)
+      const subscriber = yield* startSubscriber(naming, { serviceName })
+      const [first] = yield* subscriber.until(shows("10.12.0.1:1"))
+      expect(first).toMatchObject({ service: { hosts: [{ serviceName, ip: "10.12.0.1" }] } })
+      expect((yield* naming.listInstances({ serviceName })).map((instance) => instance.ip)).toEqual(["10.12.0.1"])
     })
   )
 })
