@@ -177,18 +177,43 @@ export class NacosHttp extends Context.Service<
      */
     readonly getText: (options: RequestOptions) => Effect.Effect<string, NacosHttpError>
     /**
+     * The body of a 2xx answer as bytes (a skill ZIP); any other answer fails as `getEnvelope` maps it (its error
+     * body is the envelope).
+     *
+     * @example
+     * ```ts
+     * import { NacosHttp } from "@effect-nacos/core"
+     * import { Effect } from "effect"
+     *
+     * const download = (path: string) =>
+     *   Effect.flatMap(NacosHttp.NacosHttp, (http) => http.getBytes({ method: "GET", path, resource: { module: "ai" } }))
+     * ```
+     */
+    readonly getBytes: (options: RequestOptions) => Effect.Effect<Uint8Array, NacosHttpError>
+    /**
      * The `data` of a v2/v3 `{code, message, data}` envelope with `code` 0, decoded with `schema`. Other codes map to
      * typed errors: 20004 → NotFoundError, 20005 → ConflictError, 403/10001 → AuthError (after
      * `Auth.onForbidden`), 400/10000/20002 → InvalidArgumentError, anything else → ServerError. An answer without
      * an envelope maps by its status, except that a bare 404 or 409 (or an envelope-like JSON with `code` 404 or
      * 409) is a ServerError: only Nacos' own codes can say a resource is missing or conflicting, not a proxy or a
      * wrong path.
+     *
+     * @example
+     * ```ts
+     * import { NacosHttp } from "@effect-nacos/core"
+     * import { Effect, Schema } from "effect"
+     *
+     * const ConfigDetail = Schema.Struct({ dataId: Schema.String, content: Schema.String, md5: Schema.String })
+     * const detail = Effect.flatMap(NacosHttp.NacosHttp, (http) =>
+     *   http.getEnvelope(ConfigDetail, {
+     *     method: "GET",
+     *     path: "/v3/client/cs/config",
+     *     urlParams: { dataId: "app.yaml", groupName: "DEFAULT_GROUP" },
+     *     resource: { module: "config", group: "DEFAULT_GROUP", name: "app.yaml" }
+     *   })
+     * ) // fails with NotFoundError (20004) when there is no such config
+     * ```
      */
-    /**
-     * The body of a 2xx answer as bytes (a skill ZIP); any other answer fails as `getEnvelope` maps it (its error
-     * body is the envelope).
-     */
-    readonly getBytes: (options: RequestOptions) => Effect.Effect<Uint8Array, NacosHttpError>
     readonly getEnvelope: <S extends Schema.Constraint>(
       schema: S,
       options: RequestOptions
