@@ -251,6 +251,24 @@ export interface Service {
    * `Added` / `Removed` as configs are created and deleted — also those created or deleted while the connection
    * was down, found when it comes back. All watchers of one pattern share one server-side watch; the last one
    * leaving cancels it. Needs a server with the `fuzzyWatch` ability (Nacos 3.x).
+   *
+   * @example
+   * ```ts
+   * import { ConfigService } from "@effect-nacos/config"
+   * import { Effect, Stream } from "effect"
+   *
+   * const program = Effect.gen(function* () {
+   *   const config = yield* ConfigService.ConfigService
+   *   yield* config.watchConfigs({ groupPattern: "orders", dataIdPattern: "*.yaml" }).pipe(
+   *     Stream.runForEach((event) =>
+   *       event._tag === "Snapshot"
+   *         ? Effect.log(`${event.configs.length} configs match`)
+   *         : Effect.log(`${event._tag}: ${event.group}/${event.dataId}`)
+   *     ),
+   *     Effect.forkScoped
+   *   )
+   * })
+   * ```
    */
   readonly watchConfigs: (params: WatchConfigsParams) => Stream.Stream<ConfigKeysEvent, WatchConfigsError>
 }
