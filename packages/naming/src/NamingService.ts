@@ -451,7 +451,8 @@ const makeLive = Effect.fnUntraced(function* (
   const registrations = yield* Registrations.make({
     operations,
     retry,
-    closeTimeout: options.closeTimeout ?? Registrations.CLOSE_TIMEOUT
+    closeTimeout: options.closeTimeout ?? Registrations.CLOSE_TIMEOUT,
+    reachable: connection.available
   })
   yield* connection.reconnected.pipe(
     Stream.runForEach(() => registrations.redo),
@@ -494,7 +495,8 @@ const makeMemory = Effect.fnUntraced(function* (options: MemoryOptions): Effect.
   const registrations = yield* Registrations.make({
     operations: backend,
     retry: NamingPolicy.redoRetry,
-    closeTimeout: Registrations.CLOSE_TIMEOUT
+    closeTimeout: Registrations.CLOSE_TIMEOUT,
+    reachable: Effect.succeed(true)
   })
   // the memory layer has no local files: the store is the only truth
   return {

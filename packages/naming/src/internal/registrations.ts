@@ -41,6 +41,8 @@ export const make = Effect.fnUntraced(function* (options: {
   readonly retry: Schedule.Schedule<unknown>
   /** Budget of the graceful deregistration when the scope closes. */
   readonly closeTimeout: Duration.Input
+  /** Whether a deregister can reach the server now; without a session the server drops the instances itself. */
+  readonly reachable: Effect.Effect<boolean>
 }) {
   const { operations } = options
   const services = new Map<string, Registered>()
@@ -92,19 +94,22 @@ export const make = Effect.fnUntraced(function* (options: {
 
   // Before the connection closes (it was opened before this, so it closes after): the server would drop the
   // instances with the connection anyway, but only once it notices; a graceful deregister tells it now.
+  // Without a session there is nobody to tell (and waiting for one would hold the close for every service).
   yield* Effect.addFinalizer(() =>
-    Effect.forEach(
-      [...services.values()],
-      (registered) => {
-        const last = [...registered.instances.values()].at(-1)
-        return last === undefined
-          ? Effect.void
-          : operations.deregister(registered.key, last).pipe(
-              Effect.timeout(options.closeTimeout),
-              Effect.catchCause(() => Effect.void)
-            )
-      },
-      { concurrency: 8, discard: true }
+    Effect.flatMap(options.reachable, (reachable) =>
+      Effect.forEach(
+        reachable ? [...services.values()] : [],
+        (registered) => {
+          const last = [...registered.instances.values()].at(-1)
+          return last === undefined
+            ? Effect.void
+            : operations.deregister(registered.key, last).pipe(
+                Effect.timeout(options.closeTimeout),
+                Effect.catchCause(() => Effect.void)
+              )
+        },
+        { concurrency: 8, discard: true }
+      )
     ).pipe(Effect.andThen(Effect.sync(() => services.clear())))
   )
 

@@ -195,9 +195,14 @@ export const make = Effect.fnUntraced(function* (
         (entry) =>
           Effect.suspend(() => {
             entries.delete(groupedName(entry.key))
-            return subscribeRequest(connection, entry.key, false).pipe(
-              Effect.timeout("3 seconds"),
-              Effect.catchCause(() => Effect.void)
+            // without a session the server has already forgotten the subscription with the connection
+            return Effect.flatMap(connection.available, (available) =>
+              available
+                ? subscribeRequest(connection, entry.key, false).pipe(
+                    Effect.timeout("3 seconds"),
+                    Effect.catchCause(() => Effect.void)
+                  )
+                : Effect.void
             )
           })
       )
