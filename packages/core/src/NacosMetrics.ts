@@ -5,6 +5,7 @@
  * `nacos.request.type`, `nacos.outcome`) are low-cardinality and carry no secret.
  *
  * @since 0.1.0
+ * @module
  */
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"

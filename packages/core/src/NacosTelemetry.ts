@@ -5,6 +5,7 @@
  * password, signature or config content is ever one of them.
  *
  * @since 0.1.0
+ * @module
  */
 import * as Effect from "effect/Effect"
 import type * as Tracer from "effect/Tracer"
