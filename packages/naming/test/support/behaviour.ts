@@ -222,6 +222,24 @@ export const describeNamingBehaviour = (label: string, options: BehaviourOptions
         ])
       }))
 
+    test("a subscriber of some clusters sees only their changes", (naming) =>
+      Effect.gen(function* () {
+        const serviceName = uniqueName("cluster-subscriber")
+        const east = yield* startSubscriber(naming, { serviceName, clusters: ["east"] })
+        const all = yield* startSubscriber(naming, { serviceName })
+        yield* naming.registerInstance({ serviceName, ip: "10.0.12.1", port: 1, clusterName: "west" })
+        yield* all.until(shows("10.0.12.1:1"))
+        yield* naming.registerInstance({ serviceName, ip: "10.0.12.2", port: 2, clusterName: "east" })
+        yield* all.until(shows("10.0.12.1:1", "10.0.12.2:2"))
+        // east saw its empty start, then the east instance only: the west one was never an event for it
+        const seen = yield* east.until(shows("10.0.12.2:2"))
+        expect(seen.map((event) => (event._tag === "InstancesChanged" ? addresses(event.service.hosts) : []))).toEqual([
+          [],
+          ["10.0.12.2:2"]
+        ])
+        expect(seen.at(-1)).toMatchObject({ service: { clusters: "east" } })
+      }))
+
     test("selectInstances by metadata (all / any), health and ip", (naming) =>
       Effect.gen(function* () {
         const serviceName = uniqueName("select")
