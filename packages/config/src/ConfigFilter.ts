@@ -75,6 +75,20 @@ export const CIPHER_PREFIX = "cipher-"
  * Encrypts `cipher-*` dataIds before publish and decrypts them after get. Content without a data key (published
  * by someone else in clear) is passed through unchanged.
  *
+ * @example
+ * ```ts
+ * import { ConfigFilter, ConfigService } from "@effect-nacos/config"
+ * import { Effect } from "effect"
+ *
+ * // a toy cipher: bring your own (examples/filters.ts has AES-256-GCM envelope encryption)
+ * const reversing: ConfigFilter.ConfigCipher = {
+ *   encrypt: (config) =>
+ *     Effect.succeed({ content: [...config.content].reverse().join(""), encryptedDataKey: "toy-key" }),
+ *   decrypt: (config) => Effect.succeed([...config.content].reverse().join(""))
+ * }
+ * const ConfigTest = ConfigService.layerMemory({ filters: [ConfigFilter.cipher(reversing)] })
+ * ```
+ *
  * @category constructors
  * @since 0.1.0
  */

@@ -685,6 +685,18 @@ export class ConfigService extends Context.Service<ConfigService, Service>()("@e
  * The live service: its own gRPC connection (labels `module=config`, `taskId=0`, tenant = the namespace), the
  * HTTP fallback, the local files and the listen machinery, all released with the layer.
  *
+ * @example
+ * ```ts
+ * import { ConfigService } from "@effect-nacos/config"
+ * import { Nacos } from "@effect-nacos/core"
+ * import { Layer, Schedule } from "effect"
+ *
+ * const ConfigLive = ConfigService.layerWith({
+ *   httpFallback: Schedule.recurs(2), // two more gRPC attempts before HTTP; `false`: never HTTP
+ *   fullSyncSchedule: Schedule.spaced("1 minute")
+ * }).pipe(Layer.provide(Nacos.layerConfig))
+ * ```
+ *
  * @category layers
  * @since 0.1.0
  */
@@ -693,6 +705,15 @@ export const layerWith = (options: ConfigServiceOptions = {}): Layer.Layer<Confi
 
 /**
  * The live service with default policies.
+ *
+ * @example
+ * ```ts
+ * import { ConfigService } from "@effect-nacos/config"
+ * import { Nacos } from "@effect-nacos/core"
+ * import { Layer } from "effect"
+ *
+ * const ConfigLive = ConfigService.layer.pipe(Layer.provide(Nacos.layer({ serverAddr: "127.0.0.1:8848" })))
+ * ```
  *
  * @category layers
  * @since 0.1.0
@@ -703,6 +724,20 @@ export const layer: Layer.Layer<ConfigService, never, LiveDependencies> = layerW
  * The service in memory, for tests: the live service's semantics (validation, md5 change detection,
  * `Absent` / `Changed` / `Deleted` events, compare-and-set, tag releases, filters) without a server. Each build is
  * a fresh store.
+ *
+ * @example
+ * ```ts
+ * import { it } from "@effect/vitest"
+ * import { ConfigService } from "@effect-nacos/config"
+ * import { Effect } from "effect"
+ *
+ * it.effect("reads the seeded config", () =>
+ *   Effect.gen(function* () {
+ *     const config = yield* ConfigService.ConfigService
+ *     yield* config.get({ dataId: "app.yaml" })
+ *   }).pipe(Effect.provide(ConfigService.layerMemory({ configs: [{ dataId: "app.yaml", content: "port: 8080" }] })))
+ * )
+ * ```
  *
  * @category layers
  * @since 0.1.0

@@ -322,6 +322,20 @@ export class NacosOptions extends Context.Service<NacosOptions, ResolvedNacosOpt
 /**
  * Options from a plain object.
  *
+ * @example
+ * ```ts
+ * import { NacosOptions } from "@effect-nacos/core"
+ * import { Redacted } from "effect"
+ *
+ * const options = NacosOptions.layer({
+ *   serverAddr: ["10.0.0.1:8848", "10.0.0.2:8848"],
+ *   namespace: "dev",
+ *   username: "nacos",
+ *   password: Redacted.make("secret"),
+ *   grpc: { timeoutMillis: 5_000 }
+ * }) // an invalid option fails the build with InvalidArgumentError naming the field
+ * ```
+ *
  * @category layers
  * @since 0.1.0
  */
@@ -340,6 +354,17 @@ export const layer = (input: NacosOptionsInput): Layer.Layer<NacosOptions, Inval
  *
  * An invalid value fails the build with `InvalidArgumentError` naming the option field (`grpc.timeoutMillis`) and,
  * in the message, the variable (`NACOS_GRPC_TIMEOUT_MS`). `Config.ConfigError` only when the provider itself fails.
+ *
+ * @example
+ * ```ts
+ * import { NacosOptions } from "@effect-nacos/core"
+ * import { ConfigProvider, Layer } from "effect"
+ *
+ * // from process.env by default; here from a fixed environment
+ * const options = NacosOptions.layerConfig.pipe(
+ *   Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: { NACOS_SERVER_ADDR: "127.0.0.1:8848" } })))
+ * )
+ * ```
  *
  * @category layers
  * @since 0.1.0
