@@ -61,7 +61,7 @@ describe("feature flags", () => {
       const config = yield* ConfigService.ConfigService
       yield* config.publish({ dataId: "features.properties", content: "beta=off" })
       const seen = yield* followFlag("beta").pipe(Stream.take(3), Stream.runCollect, Effect.forkScoped)
-      // the memory store emits synchronously; yield so the watcher subscribes before the next publish
+      // a forked fiber starts on the scheduler's next turn: yield, so the watcher has subscribed before the publish
       yield* Effect.yieldNow
       yield* config.publish({ dataId: "features.properties", content: "beta=on" })
       yield* Effect.yieldNow
