@@ -6,8 +6,8 @@
  * The pattern matching is the server's (`FuzzyGroupKeyPattern#itemMatched`), written again here on purpose.
  */
 
+import { FakeNacosServer, type Received } from "@effect-nacos/core/testing"
 import * as Schema from "effect/Schema"
-import { FakeNacosServer, type Received } from "../../src/testing/FakeNacosServer.ts"
 
 /** How one module's fuzzy-watch wire differs from the other's. */
 export interface FuzzyWire {

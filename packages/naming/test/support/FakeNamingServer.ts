@@ -6,8 +6,9 @@
  * Faults a real server cannot be made to produce on demand live here: dropped connections (losing every
  * ephemeral instance and subscription), empty pushes, silent changes.
  */
+
+import { FakeNacosServer, type Received } from "@effect-nacos/core/testing"
 import * as Schema from "effect/Schema"
-import { FakeNacosServer, type Received } from "../../../core/test/support/FakeNacosServer.ts"
 
 const KeyFields = {
   namespace: Schema.optional(Schema.NullOr(Schema.String)),
