@@ -30,23 +30,6 @@ describe("NamingService.layerMemory", () => {
     }).pipe(Effect.provide(NamingService.layerMemory({ emptyPush: "deliver" })))
   )
 
-  it.live("a persistent instance is kept apart from the ephemeral ones", () =>
-    Effect.gen(function* () {
-      const naming = yield* NamingService.NamingService
-      yield* naming.registerInstance({ serviceName: "mixed", ip: "10.0.0.1", port: 1, ephemeral: false })
-      yield* naming.registerInstance({ serviceName: "mixed", ip: "10.0.0.2", port: 2 })
-      const found = yield* naming.listInstances({ serviceName: "mixed" })
-      expect(found.map((instance) => [instance.ip, instance.ephemeral]).sort()).toEqual([
-        ["10.0.0.1", false],
-        ["10.0.0.2", true]
-      ])
-      yield* naming.deregisterInstance({ serviceName: "mixed", ip: "10.0.0.2", port: 2 })
-      expect((yield* naming.listInstances({ serviceName: "mixed" })).map((instance) => instance.ip)).toEqual([
-        "10.0.0.1"
-      ])
-    }).pipe(Effect.provide(NamingService.layerMemory()))
-  )
-
   it.live("selectOneHealthyInstance draws from Effect's Random: a seed makes the picks repeatable", () =>
     Effect.gen(function* () {
       const naming = yield* NamingService.NamingService

@@ -24,8 +24,19 @@ const keyFields = (key: ServiceKey) => ({
   serviceName: key.serviceName
 })
 
+/**
+ * A service is ephemeral or persistent from its first instance on; the other kind is refused with 400 "Current
+ * service … is persistent service, can't register ephemeral instance." (or the reverse, verification N5).
+ */
+const KIND_CLASH = /is (persistent|ephemeral) service/i
+
 const invalidParam = (error: ServerError) =>
-  error.errorCode === INVALID_PARAM ? new InvalidArgumentError({ field: "request", message: error.message }) : error
+  error.errorCode !== INVALID_PARAM
+    ? error
+    : new InvalidArgumentError({
+        field: KIND_CLASH.test(error.message) ? "ephemeral" : "request",
+        message: error.message
+      })
 
 const wireInstance = (key: ServiceKey, instance: OutgoingInstance) => ({
   ...instance,

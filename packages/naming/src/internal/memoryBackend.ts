@@ -5,6 +5,7 @@
  * service's instances change.
  */
 
+import { InvalidArgumentError } from "@effect-nacos/core"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -76,11 +77,29 @@ export const make = Effect.fnUntraced(function* (
       yield* SubscriptionRef.set(view, Option.some(serviceInfo(key, yield* Clock.currentTimeMillis)))
     })
 
+  /** As the server: a service holding persistent instances refuses ephemeral ones, and the reverse (N5). */
+  const kindClash = (key: ServiceKey, persistent: boolean) => {
+    const service = services.get(groupedName(key))
+    const clash = persistent ? (service?.ephemeral.length ?? 0) > 0 : (service?.persistent.size ?? 0) > 0
+    const kind = persistent ? "ephemeral" : "persistent"
+    return clash
+      ? Effect.fail(
+          new InvalidArgumentError({
+            field: "ephemeral",
+            message: `Current service ${groupedName(key)} is ${kind} service, can't register ${persistent ? "persistent" : "ephemeral"} instance.`
+          })
+        )
+      : Effect.void
+  }
+
   const publish = (key: ServiceKey, instances: ReadonlyArray<OutgoingInstance>) =>
-    Effect.suspend(() => {
-      stored(key).ephemeral = instances.map((instance) => ({ ...instance, ephemeral: true }))
-      return changed(key)
-    })
+    Effect.andThen(
+      instances.length === 0 ? Effect.void : kindClash(key, false),
+      Effect.suspend(() => {
+        stored(key).ephemeral = instances.map((instance) => ({ ...instance, ephemeral: true }))
+        return changed(key)
+      })
+    )
 
   const view = (key: ServiceKey) =>
     Effect.gen(function* () {
@@ -98,10 +117,13 @@ export const make = Effect.fnUntraced(function* (
     batchRegister: publish,
     deregister: (key) => publish(key, []),
     registerPersistent: (key, instance) =>
-      Effect.suspend(() => {
-        stored(key).persistent.set(instanceKey(instance), { ...instance, ephemeral: false })
-        return changed(key)
-      }),
+      Effect.andThen(
+        kindClash(key, true),
+        Effect.suspend(() => {
+          stored(key).persistent.set(instanceKey(instance), { ...instance, ephemeral: false })
+          return changed(key)
+        })
+      ),
     deregisterPersistent: (key, instance) =>
       Effect.suspend(() => {
         stored(key).persistent.delete(instanceKey(instance))

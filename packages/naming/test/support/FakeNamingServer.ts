@@ -47,6 +47,16 @@ interface StoredService {
   readonly subscribers: Set<string>
 }
 
+/** The server's refusal to mix kinds in one service (verification N5): an ErrorResponse 400. */
+const kindClash = (service: StoredService, persistent: boolean) => ({
+  type: "ErrorResponse",
+  body: {
+    resultCode: 400,
+    errorCode: 400,
+    message: `Current service ${service.groupName}@@${service.serviceName} is ${persistent ? "persistent" : "ephemeral"} service, can't register ${persistent ? "ephemeral" : "persistent"} instance.`
+  }
+})
+
 const ok = (type: string, body: Record<string, unknown> = {}) => ({
   type,
   body: { resultCode: 200, errorCode: 0, ...body }
@@ -180,6 +190,7 @@ export class FakeNamingServer {
       case "InstanceRequest": {
         const request = Schema.decodeUnknownSync(InstanceRequest)(json)
         const service = this.service(request.namespace ?? "", request.groupName, request.serviceName)
+        if (request.type === "registerInstance" && service.persistent.size > 0) return kindClash(service, true)
         if (request.type === "registerInstance") service.publishers.set(peer, [request.instance])
         else service.publishers.delete(peer)
         this.notify(service)
@@ -191,6 +202,7 @@ export class FakeNamingServer {
           return { type: "ErrorResponse", body: { resultCode: 400, errorCode: 400, message: "unsupported type" } }
         }
         const service = this.service(request.namespace ?? "", request.groupName, request.serviceName)
+        if (service.persistent.size > 0) return kindClash(service, true)
         service.publishers.set(peer, request.instances)
         this.notify(service)
         return ok("BatchInstanceResponse", { type: request.type })
@@ -199,6 +211,8 @@ export class FakeNamingServer {
         const request = Schema.decodeUnknownSync(InstanceRequest)(json)
         const service = this.service(request.namespace ?? "", request.groupName, request.serviceName)
         const id = `${request.instance.ip}:${request.instance.port}:${request.instance.clusterName}`
+        const ephemeralHeld = [...service.publishers.values()].some((instances) => instances.length > 0)
+        if (request.type === "registerInstance" && ephemeralHeld) return kindClash(service, false)
         if (request.type === "registerInstance") service.persistent.set(id, request.instance)
         else service.persistent.delete(id)
         this.notify(service)
