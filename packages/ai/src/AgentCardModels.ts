@@ -97,8 +97,9 @@ export type AgentCard = typeof AgentCard.Type
 
 /**
  * What `getAgentCard` returns: the card (for a `SERVICE` card with registered endpoints, `url`,
- * `preferredTransport` and `additionalInterfaces` come from those endpoints), how it is registered, and whether
- * this version is the agent's latest.
+ * `preferredTransport` and `additionalInterfaces` come from those endpoints), how it is registered (the stored
+ * type, whatever type the query asked for — checked on 3.1.0), and `latestVersion: true` when this version is the
+ * agent's latest (the 3.1.0 server leaves the field out otherwise).
  *
  * @category schemas
  */

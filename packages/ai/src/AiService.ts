@@ -113,7 +113,7 @@ export interface Service {
   readonly getMcpServer: (params: GetMcpServerParams) => Effect.Effect<McpServerDetail, GetError>
   /**
    * Releases a version of an MCP server (with its tools and where its endpoints are); answers the server's id.
-   * The first release of a name is its latest; a later version becomes latest with `versionDetail.is_latest`.
+   * The last version released is the latest: the 3.1.0 server ignores `versionDetail.is_latest` on release.
    */
   readonly releaseMcpServer: (params: ReleaseMcpServerParams) => Effect.Effect<string, ReleaseError>
   /**

@@ -332,7 +332,8 @@ export type GetMcpServerParams = typeof GetMcpServerParams.Type
 
 /**
  * The server to release: its name, protocol, description and version (`versionDetail.version`, required; each
- * version is released once). `versionDetail.is_latest: true` makes a new version of a known server the latest.
+ * version is released once). The last version released becomes the latest: the 3.1.0 server ignores
+ * `versionDetail.is_latest` here (the protocol reference says a new version needs `is_latest: true`).
  *
  * @category schemas
  */

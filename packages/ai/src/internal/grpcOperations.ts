@@ -63,7 +63,15 @@ export const make = Effect.fnUntraced(function* (connection: Connection.Connecti
           {
             namespaceId: namespace,
             mcpName: params.server.name,
-            serverSpecification: { ...params.server, namespaceId: namespace },
+            serverSpecification: {
+              ...params.server,
+              namespaceId: namespace,
+              // the 3.1.0 server dereferences it for every remote server (NullPointerException without one); it
+              // fills in the serviceRef of its own `mcp-endpoints` service
+              ...(params.server.protocol !== "stdio" && params.server.remoteServerConfig == null
+                ? { remoteServerConfig: {} }
+                : {})
+            },
             ...(params.tools === undefined ? {} : { toolSpecification: params.tools }),
             ...(params.endpoint === undefined ? {} : { endpointSpecification: params.endpoint })
           },

@@ -1,7 +1,7 @@
 /**
  * The AI registry in memory, with the server's semantics (verified reference §2.6, protocol reference §2.1):
- * - MCP: the first release of a name is its latest; a new version becomes latest only with
- *   `versionDetail.is_latest: true`; an existing version is a conflict;
+ * - MCP: the last version released is the latest (the 3.1.0 server ignores `versionDetail.is_latest` on
+ *   release); an existing version is a conflict;
  * - agents: the first release is latest whatever `setAsLatest` says; later ones only with `setAsLatest: true`;
  *   the registration type is stored per agent (a query may ask for another);
  * - prompts and skills: a version wins over a label, a label over the latest; a prompt query with the current
@@ -196,11 +196,11 @@ export const make = (namespace: string, store: ReturnType<typeof makeStore>): Ai
         return Effect.succeed(id)
       }
       entry.versions.set(version, released)
-      if (params.server.versionDetail.is_latest === true) entry.latest = version
+      entry.latest = version
       return Effect.succeed(entry.id)
     })
 
-  const queryAgentCard: AiBackend["queryAgentCard"] = (name, version, registrationType) =>
+  const queryAgentCard: AiBackend["queryAgentCard"] = (name, version) =>
     Effect.suspend(() => {
       const entry = state.agents.get(name)
       const chosen = version ?? entry?.latest
@@ -213,10 +213,12 @@ export const make = (namespace: string, store: ReturnType<typeof makeStore>): Ai
           })
         )
       }
+      // as the 3.1.0 server: the stored type is answered (the asked one only changes how endpoints are filled in,
+      // and memory has none), and `latestVersion` is there only when true
       const detail: AgentCardDetail = {
         ...card,
-        registrationType: registrationType ?? entry.registrationType,
-        latestVersion: chosen === entry.latest
+        registrationType: entry.registrationType,
+        ...(chosen === entry.latest ? { latestVersion: true } : {})
       }
       return Effect.succeed(detail)
     })

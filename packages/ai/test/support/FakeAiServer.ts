@@ -183,7 +183,8 @@ export class FakeAiServer {
           return ok({ mcpId: id })
         }
         entry.versions.set(version, json)
-        if (rec(spec, "versionDetail").is_latest === true) entry.latest = version
+        // as 3.1.0 does: the last version released is the latest, whatever is_latest says
+        entry.latest = version
         return ok({ mcpId: entry.id })
       }
       case "QueryAgentCardRequest": {
@@ -194,10 +195,11 @@ export class FakeAiServer {
         const card = entry.versions.get(version)
         if (card === undefined) return fail(404, `Agent ${name} version ${version} not found`)
         return ok({
+          // as 3.1.0: the stored type, and `latestVersion` only when true (Jackson leaves the null out)
           agentCardDetailInfo: {
             ...card,
-            registrationType: str(json, "registrationType") || entry.registrationType,
-            latestVersion: version === entry.latest
+            registrationType: entry.registrationType,
+            ...(version === entry.latest ? { latestVersion: true } : {})
           }
         })
       }

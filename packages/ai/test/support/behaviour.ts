@@ -106,25 +106,27 @@ export const describeAiBehaviour = (label: string, options: BehaviourOptions) =>
 
     // ---------------------------------------------------------------- MCP
 
-    test("MCP: release, then get by version and latest; a second version is latest only when asked", (ai) =>
+    test("MCP: release, then get by version and latest; the last version released is the latest", (ai) =>
       Effect.gen(function* () {
         const name = uniqueName("mcp")
         const id = yield* ai.releaseMcpServer({ server: mcpServer(name, "1.0.0") })
         expect(id).not.toBe("")
         const byVersion = yield* eventually(ai.getMcpServer({ name, version: "1.0.0" }))
         expect(byVersion).toMatchObject({ name, description: `mcp ${name} 1.0.0`, versionDetail: { version: "1.0.0" } })
-        const latest = yield* ai.getMcpServer({ name })
-        expect(latest.versionDetail?.version).toBe("1.0.0")
+        expect((yield* ai.getMcpServer({ name })).versionDetail?.version).toBe("1.0.0")
 
-        yield* ai.releaseMcpServer({ server: mcpServer(name, "1.1.0") })
+        // 3.1.0 ignores `is_latest` on release: the new version is the latest all the same
+        yield* ai.releaseMcpServer({ server: mcpServer(name, "1.1.0", false) })
         const second = yield* eventually(ai.getMcpServer({ name, version: "1.1.0" }))
         expect(second.description).toBe(`mcp ${name} 1.1.0`)
         expect((second.allVersions ?? []).map((v) => v.version).sort()).toEqual(["1.0.0", "1.1.0"])
-        expect((yield* ai.getMcpServer({ name })).versionDetail?.version).toBe("1.0.0")
+        expect((yield* eventually(ai.getMcpServer({ name }))).versionDetail?.version).toBe("1.1.0")
 
-        yield* ai.releaseMcpServer({ server: mcpServer(name, "2.0.0", true) })
-        const newest = yield* eventually(ai.getMcpServer({ name }), (d) => d.versionDetail?.version === "2.0.0")
-        expect(newest.description).toBe(`mcp ${name} 2.0.0`)
+        // the last released, not the highest
+        yield* ai.releaseMcpServer({ server: mcpServer(name, "0.9.0") })
+        const newest = yield* eventually(ai.getMcpServer({ name }), (d) => d.versionDetail?.version !== "1.1.0")
+        expect(newest).toMatchObject({ description: `mcp ${name} 0.9.0`, versionDetail: { version: "0.9.0" } })
+        expect((yield* ai.getMcpServer({ name, version: "1.0.0" })).description).toBe(`mcp ${name} 1.0.0`)
       }))
 
     test("MCP: re-releasing a version is a ConflictError; unknown names and versions are NotFoundError", (ai) =>
@@ -160,13 +162,15 @@ export const describeAiBehaviour = (label: string, options: BehaviourOptions) =>
 
         yield* ai.releaseAgentCard({ card: card(name, "2.0.0"), setAsLatest: false })
         const v2 = yield* eventually(ai.getAgentCard({ name, version: "2.0.0" }))
-        expect(v2).toMatchObject({ version: "2.0.0", latestVersion: false, description: `agent ${name} 2.0.0` })
+        expect(v2).toMatchObject({ version: "2.0.0", description: `agent ${name} 2.0.0` })
+        // the 3.1.0 server leaves `latestVersion` out when it is not true
+        expect(v2.latestVersion ?? false).toBe(false)
         expect(yield* ai.getAgentCard({ name })).toMatchObject({ version: "1.0.0", latestVersion: true })
 
         yield* ai.releaseAgentCard({ card: card(name, "3.0.0"), setAsLatest: true })
         const latest = yield* eventually(ai.getAgentCard({ name }), (c) => c.version === "3.0.0")
         expect(latest).toMatchObject({ version: "3.0.0", latestVersion: true, url: "http://127.0.0.1:9999/3.0.0" })
-        expect(yield* ai.getAgentCard({ name, version: "1.0.0" })).toMatchObject({ latestVersion: false })
+        expect((yield* ai.getAgentCard({ name, version: "1.0.0" })).latestVersion ?? false).toBe(false)
       }))
 
     test("agent: re-releasing a version is a ConflictError and the stored card stays", (ai) =>
@@ -181,13 +185,15 @@ export const describeAiBehaviour = (label: string, options: BehaviourOptions) =>
         expect((yield* ai.getAgentCard({ name, version: "1.0.0" })).description).toBe(`agent ${name} 1.0.0`)
       }))
 
-    test("agent: a URL card keeps its url; a query may ask for another registration type", (ai) =>
+    test("agent: a URL card keeps its url; asking for SERVICE with no endpoints answers the stored card", (ai) =>
       Effect.gen(function* () {
         const name = uniqueName("agent-url")
         yield* ai.releaseAgentCard({ card: card(name, "1.0.0"), registrationType: "URL", setAsLatest: true })
         const stored = yield* eventually(ai.getAgentCard({ name }))
         expect(stored).toMatchObject({ registrationType: "URL", url: "http://127.0.0.1:9999/1.0.0" })
-        expect((yield* ai.getAgentCard({ name, registrationType: "SERVICE" })).registrationType).toBe("SERVICE")
+        // the asked type only changes where the endpoints come from; the answer names the stored one (3.1.0)
+        const asService = yield* ai.getAgentCard({ name, registrationType: "SERVICE" })
+        expect(asService).toMatchObject({ registrationType: "URL", url: "http://127.0.0.1:9999/1.0.0" })
       }))
 
     test("agent: 64 visible ASCII characters are a name; 65, or a non-ASCII one, are refused before sending", (ai) =>
