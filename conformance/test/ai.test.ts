@@ -1,0 +1,98 @@
+/**
+ * AiService against the real Nacos server (3.1.0 here), auth off and auth on: the shared behaviour suite for MCP
+ * servers and agent cards (the same one layerMemory and the fake-server unit tests run), then what the 3.1.0 server
+ * says about the 3.2 features: prompts and skills fail with a clean NotSupportedError, over gRPC and over HTTP.
+ *
+ * No 3.2 server is available here (none is served by this project's Maven mirror): the 3.2 wire of prompts and
+ * skills is tested against the fake server built from the 3.2.1 client sources (packages/ai/test).
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { AiService } from "@effect-nacos/ai"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Stream from "effect/Stream"
+import { card, describeAiBehaviour, eventually, uniqueName } from "../../packages/ai/test/support/behaviour.ts"
+import { type ConformanceServer, nacosLayer, servers } from "../support.ts"
+
+const aiLayer = (server: ConformanceServer, options: AiService.AiServiceOptions = {}) =>
+  AiService.layerWith(options).pipe(Layer.provide(nacosLayer(server)), Layer.orDie)
+
+const withAi = <A, E>(
+  server: ConformanceServer,
+  body: (ai: AiService.Service) => Effect.Effect<A, E, import("effect/Scope").Scope>,
+  options: AiService.AiServiceOptions = {}
+) => Effect.flatMap(Effect.service(AiService.AiService), body).pipe(Effect.provide(aiLayer(server, options)))
+
+for (const [label, pick] of [
+  ["auth off", (s: ReturnType<typeof servers>) => s.authOff],
+  ["auth on", (s: ReturnType<typeof servers>) => s.authOn]
+] as const) {
+  const server = () => pick(servers())
+
+  describeAiBehaviour(`real Nacos, ${label}`, {
+    layer: (options) => aiLayer(server(), options),
+    timeout: 90_000
+  })
+
+  describe(`AiService on the real Nacos server (3.1.0 here), ${label}`, () => {
+    it.live(
+      "prompts: NotSupportedError over gRPC (no handler), remembered; over HTTP (no client API); the watch too",
+      () =>
+        Effect.gen(function* () {
+          yield* withAi(server(), (ai) =>
+            Effect.gen(function* () {
+              const error = yield* Effect.flip(ai.getPrompt({ key: uniqueName("prompt") }))
+              expect(error).toMatchObject({ _tag: "NotSupportedError", feature: "prompts" })
+              expect((yield* Effect.flip(ai.getPrompt({ key: "again" })))._tag).toBe("NotSupportedError")
+              const watch = yield* Effect.flip(Stream.runDrain(ai.watchPrompt({ key: "watched" })))
+              expect(watch._tag).toBe("NotSupportedError")
+              // the AI connection still works after the server refused the unknown request type
+              const name = uniqueName("after-prompt")
+              yield* ai.releaseAgentCard({ card: card(name, "1.0.0"), setAsLatest: true })
+              expect((yield* eventually(ai.getAgentCard({ name }))).version).toBe("1.0.0")
+            })
+          )
+          yield* withAi(
+            server(),
+            (ai) =>
+              Effect.gen(function* () {
+                const error = yield* Effect.flip(ai.getPrompt({ key: uniqueName("prompt") }))
+                expect(error).toMatchObject({ _tag: "NotSupportedError", feature: "prompts" })
+              }),
+            { promptTransport: "http" }
+          )
+        }),
+      90_000
+    )
+
+    it.live(
+      "MCP names: the 3.1.0 server's own rule (no '.' or '/') comes back as an InvalidArgumentError naming the name",
+      () =>
+        withAi(server(), (ai) =>
+          Effect.gen(function* () {
+            const error = yield* Effect.flip(
+              ai.releaseMcpServer({
+                server: { name: `${uniqueName("dotted")}.v1`, protocol: "mcp-sse", versionDetail: { version: "1.0.0" } }
+              })
+            )
+            expect(error).toMatchObject({ _tag: "InvalidArgumentError", field: "name" })
+          })
+        ),
+      90_000
+    )
+
+    it.live(
+      "skills: NotSupportedError for the ZIP, the extraction and the watch",
+      () =>
+        withAi(server(), (ai) =>
+          Effect.gen(function* () {
+            const zip = yield* Effect.flip(ai.downloadSkillZip({ name: "some-skill" }))
+            expect(zip).toMatchObject({ _tag: "NotSupportedError", feature: "skills" })
+            const watch = yield* Effect.flip(Stream.runDrain(ai.watchSkill({ name: "some-skill" })))
+            expect(watch._tag).toBe("NotSupportedError")
+          })
+        ),
+      90_000
+    )
+  })
+}
