@@ -8,4 +8,10 @@
  * @module
  * @since 0.1.0
  */
-export { type FakeNacosOptions, FakeNacosServer, type Received, type UnaryAnswer } from "./testing/FakeNacosServer.ts"
+export {
+  type FakeConnection,
+  type FakeNacosOptions,
+  FakeNacosServer,
+  type Received,
+  type UnaryAnswer
+} from "./testing/FakeNacosServer.ts"

@@ -10,11 +10,12 @@ import { runChild } from "./support/runChild.ts"
 
 const importMainEntry = fileURLToPath(new URL("./support/importMainEntry.ts", import.meta.url))
 
-const connect = (address: string) =>
-  Effect.flatMap(Effect.service(Transport), (transport) => transport.connect({ module: "naming" })).pipe(
+const connectAs = (address: string, module: "config" | "naming") =>
+  Effect.flatMap(Effect.service(Transport), (transport) => transport.connect({ module })).pipe(
     Effect.provide(transportLayer([address])),
     Effect.provide(Logger.layer([]))
   )
+const connect = (address: string) => connectAs(address, "naming")
 
 describe("@effect-nacos/core/testing", () => {
   it.live(
@@ -77,6 +78,22 @@ describe("@effect-nacos/core/testing", () => {
       expect(fake.typesReceived("ConnectionSetupRequest")).toHaveLength(2)
       const next = yield* connection.awaitSession(5000)
       expect(next.connectionId).not.toBe(first.connectionId)
+    })
+  )
+
+  it.live("connections lists each set-up connection with its labels; pushTo reaches only the one named", () =>
+    Effect.gen(function* () {
+      const fake = yield* FakeNacosServer.scoped()
+      const config = yield* Effect.flatMap(connectAs(fake.address, "config"), (c) => c.awaitSession(5000))
+      const naming = yield* Effect.flatMap(connectAs(fake.address, "naming"), (c) => c.awaitSession(5000))
+      const byModule = Object.fromEntries(fake.connections.map((c) => [c.labels.module, c.connectionId]))
+      expect(byModule).toEqual({ config: config.connectionId, naming: naming.connectionId })
+
+      const ack = yield* Effect.promise(() =>
+        fake.ackFor(fake.pushTo(naming.connectionId, "SomethingNewRequest", { note: "only naming" }))
+      )
+      expect(ack.peer).toBe(fake.connections.find((c) => c.connectionId === naming.connectionId)?.peer)
+      expect(fake.typesReceived("SomethingNewResponse")).toHaveLength(1)
     })
   )
 

@@ -73,10 +73,24 @@ export interface FakeNacosOptions {
   maxReceiveMessageLength?: number
 }
 
+/**
+ * A client connection that completed its ConnectionSetupRequest, with the labels it announced (`module`,
+ * `AppName`, …): what {@link FakeNacosServer.pushTo} targets when several services share the server.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface FakeConnection {
+  readonly connectionId: string
+  readonly peer: string
+  readonly labels: Readonly<Record<string, string>>
+}
+
 interface StreamEntry {
   readonly peer: string
   readonly call: grpc.ServerDuplexStream<Payload, Payload>
   connectionId?: string
+  labels?: Readonly<Record<string, string>>
 }
 
 /**
@@ -86,8 +100,9 @@ interface StreamEntry {
  * **Scripting**
  * - answers: `onRequest` (by request type), `startingFor` (ServerCheck says "starting" first), `setupAck`
  *   (abilities, or no SetupAck at all), `stall` (hold chosen requests unanswered);
- * - pushes: {@link FakeNacosServer.push} (a server push with a body), {@link FakeNacosServer.pushEmpty} (a push
- *   with nothing in it but its `requestId`), {@link FakeNacosServer.pushAndAwaitAck}; the client's acks land in
+ * - pushes: {@link FakeNacosServer.push} (a server push with a body, to every connection),
+ *   {@link FakeNacosServer.pushTo} (to one of {@link FakeNacosServer.connections}), {@link FakeNacosServer.pushEmpty}
+ *   (a push with nothing in it but its `requestId`), {@link FakeNacosServer.pushAndAwaitAck}; the client's acks land in
  *   {@link FakeNacosServer.acks} and {@link FakeNacosServer.ackFor};
  * - disconnects and faults: {@link FakeNacosServer.dropStreams} (a server restart or proxy cut: the client
  *   reconnects), {@link FakeNacosServer.forgetConnections} (later requests get 301), `healthy = false` (health
@@ -246,9 +261,27 @@ export class FakeNacosServer {
    * and returns its `requestId`, the key of the client's ack in {@link FakeNacosServer.acks}.
    */
   push(type: string, body: Record<string, unknown>): string {
+    return this.#pushWhere(() => true, type, body)
+  }
+
+  /** {@link FakeNacosServer.push} to one connection only (see {@link FakeNacosServer.connections}). */
+  pushTo(connectionId: string, type: string, body: Record<string, unknown>): string {
+    return this.#pushWhere((entry) => entry.connectionId === connectionId, type, body)
+  }
+
+  /** The open connections that completed their setup, in no particular order. */
+  get connections(): ReadonlyArray<FakeConnection> {
+    return [...this.#streams].flatMap((entry) =>
+      entry.connectionId === undefined
+        ? []
+        : [{ connectionId: entry.connectionId, peer: entry.peer, labels: entry.labels ?? {} }]
+    )
+  }
+
+  #pushWhere(target: (entry: StreamEntry) => boolean, type: string, body: Record<string, unknown>): string {
     const requestId = String(this.#nextPushId++)
     for (const entry of this.#streams) {
-      if (entry.connectionId !== undefined)
+      if (entry.connectionId !== undefined && target(entry))
         entry.call.write(encodePayload(type, { ...body, requestId }, {}, "127.0.0.1"))
     }
     return requestId
@@ -355,6 +388,7 @@ export class FakeNacosServer {
       const received = this.#record("stream", entry.peer, payload)
       if (received.type === "ConnectionSetupRequest") {
         entry.connectionId = this.#connectionIds.get(entry.peer) ?? `${Date.now()}_unchecked`
+        entry.labels = labelsOf(received.json)
         this.#registered.add(entry.peer)
         if (this.options.setupAck !== false) {
           call.write(encodePayload("SetupAckRequest", { abilityTable: this.options.setupAck ?? {} }, {}, "127.0.0.1"))
@@ -380,6 +414,15 @@ export class FakeNacosServer {
       this.#unregister(entry.peer)
     })
   }
+}
+
+const labelsOf = (json: unknown): Readonly<Record<string, string>> => {
+  if (typeof json !== "object" || json === null || !("labels" in json)) return {}
+  const labels = json.labels
+  if (typeof labels !== "object" || labels === null) return {}
+  return Object.fromEntries(
+    Object.entries(labels).filter((entry): entry is [string, string] => typeof entry[1] === "string")
+  )
 }
 
 const requestIdOf = (json: unknown): string | undefined =>
