@@ -43,6 +43,8 @@ for (const [label, pick] of [
             Effect.gen(function* () {
               const error = yield* Effect.flip(ai.getPrompt({ key: uniqueName("prompt") }))
               expect(error).toMatchObject({ _tag: "NotSupportedError", feature: "prompts" })
+              // what 3.1.0 answers a request type it has no handler for
+              expect(error.message).toContain("RequestHandler Not Found")
               expect((yield* Effect.flip(ai.getPrompt({ key: "again" })))._tag).toBe("NotSupportedError")
               const watch = yield* Effect.flip(Stream.runDrain(ai.watchPrompt({ key: "watched" })))
               expect(watch._tag).toBe("NotSupportedError")
@@ -58,6 +60,8 @@ for (const [label, pick] of [
               Effect.gen(function* () {
                 const error = yield* Effect.flip(ai.getPrompt({ key: uniqueName("prompt") }))
                 expect(error).toMatchObject({ _tag: "NotSupportedError", feature: "prompts" })
+                // 3.1.0 has no client AI API: a 404 without a Nacos envelope
+                expect(error.message).toContain("HTTP 404 without a Nacos answer")
               }),
             { promptTransport: "http" }
           )
@@ -88,6 +92,7 @@ for (const [label, pick] of [
           Effect.gen(function* () {
             const zip = yield* Effect.flip(ai.downloadSkillZip({ name: "some-skill" }))
             expect(zip).toMatchObject({ _tag: "NotSupportedError", feature: "skills" })
+            expect(zip.message).toContain("HTTP 404 without a Nacos answer")
             const watch = yield* Effect.flip(Stream.runDrain(ai.watchSkill({ name: "some-skill" })))
             expect(watch._tag).toBe("NotSupportedError")
           })

@@ -437,25 +437,19 @@ export interface MemoryOptions {
   /** Default `public`. */
   readonly namespace?: string | undefined
   /** The registry; pass one from {@link makeMemoryStore} to put prompts and skills into it from a test. */
-  readonly store?: MemoryStore | undefined
+  readonly store?: MemoryBackend.MemoryStore | undefined
   readonly promptPollSchedule?: Schedule.Schedule<unknown> | undefined
   readonly skillPollSchedule?: Schedule.Schedule<unknown> | undefined
 }
 
-/**
- * The memory registry a test changes behind the service's back, as an admin changes a server.
- *
- * @category models
- */
-export type MemoryStore = ReturnType<typeof MemoryBackend.makeStore>
-export type { MemoryPrompt, MemorySkill } from "./internal/memoryBackend.ts"
+export type { MemoryPrompt, MemorySkill, MemoryStore } from "./internal/memoryBackend.ts"
 
 /**
  * A fresh, empty memory registry.
  *
  * @category constructors
  */
-export const makeMemoryStore = (): MemoryStore => MemoryBackend.makeStore()
+export const makeMemoryStore = (): MemoryBackend.MemoryStore => MemoryBackend.makeStore()
 
 // =============================================================================
 // Service identifier and layers

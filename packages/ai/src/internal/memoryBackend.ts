@@ -76,8 +76,18 @@ export interface MemoryStore {
   readonly removeSkill: (name: string) => Effect.Effect<void>
 }
 
+/** The registry behind each store handed out: the store's public face has only the test's operations. */
+const states = new WeakMap<MemoryStore, State>()
+
+/** The state of a store made by {@link makeStore}. */
+const stateOf = (store: MemoryStore): State => {
+  const state = states.get(store)
+  if (state === undefined) throw new Error("AiService.layerMemory: the store was not made by AiService.makeMemoryStore")
+  return state
+}
+
 /** A fresh, empty registry; pass it to `AiService.layerMemory({ store })` to change it from a test. */
-export const makeStore = (): MemoryStore & { readonly state: State } => {
+export const makeStore = (): MemoryStore => {
   const state = newState()
   const put = <A>(
     map: Map<string, Versioned<A>>,
@@ -97,8 +107,7 @@ export const makeStore = (): MemoryStore & { readonly state: State } => {
     for (const label of labels) entry.labels.set(label, version)
     map.set(name, entry)
   }
-  return {
-    state,
+  const store: MemoryStore = {
     putPrompt: (prompt) =>
       Effect.sync(() =>
         put(
@@ -123,6 +132,8 @@ export const makeStore = (): MemoryStore & { readonly state: State } => {
       ),
     removeSkill: (name) => Effect.sync(() => void state.skills.delete(name))
   }
+  states.set(store, state)
+  return store
 }
 
 interface State {
@@ -142,8 +153,8 @@ const select = <A>(entry: Versioned<A> | undefined, version: string | undefined,
   return chosen === undefined ? undefined : entry.versions.get(chosen)
 }
 
-export const make = (namespace: string, store: ReturnType<typeof makeStore>): AiBackend => {
-  const { state } = store
+export const make = (namespace: string, store: MemoryStore): AiBackend => {
+  const state = stateOf(store)
 
   const queryMcpServer: AiBackend["queryMcpServer"] = (name, version) =>
     Effect.suspend(() => {
