@@ -230,6 +230,27 @@ for (const [label, server] of profiles()) {
     )
 
     it.live(
+      "the server names an instance ip#port#cluster#group@@service and returns its plain service name",
+      () =>
+        Effect.gen(function* () {
+          const { naming } = yield* client(server)
+          const serviceName = uniqueName("instance-id")
+          yield* naming.registerInstance({ serviceName, ip: "10.24.0.1", port: 7, clusterName: "east" })
+          const [instance] = yield* eventually(
+            naming.listInstances({ serviceName, subscribe: false }),
+            (found) => found.length === 1
+          )
+          expect(instance).toMatchObject({
+            instanceId: `10.24.0.1#7#east#DEFAULT_GROUP@@${serviceName}`,
+            serviceName,
+            clusterName: "east",
+            ephemeral: true
+          })
+        }),
+      90_000
+    )
+
+    it.live(
       "the snapshot is written in the Java layout, and a failover file there overrides the server while it exists",
       () =>
         Effect.gen(function* () {

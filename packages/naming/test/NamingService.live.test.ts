@@ -67,7 +67,14 @@ describe("NamingService on the fake server", () => {
         groupName: "DEFAULT_GROUP",
         serviceName: "labels",
         type: "registerInstance",
-        instance: { ip: "10.0.0.1", port: 1, clusterName: "DEFAULT", ephemeral: true, weight: 1 }
+        instance: {
+          ip: "10.0.0.1",
+          port: 1,
+          clusterName: "DEFAULT",
+          ephemeral: true,
+          weight: 1,
+          serviceName: "DEFAULT_GROUP@@labels"
+        }
       })
       const [setup] = fake.received("ConnectionSetupRequest")
       expect(setup?.json).toMatchObject({ labels: { module: "naming", source: "sdk" } })

@@ -7,7 +7,7 @@
 import { type Connection, InvalidArgumentError, type ServerError } from "@effect-nacos/core"
 import * as Effect from "effect/Effect"
 import type { NamingOperations, OutgoingInstance } from "./backend.ts"
-import type { ServiceKey } from "./serviceKey.ts"
+import { groupedName, type ServiceKey } from "./serviceKey.ts"
 import { Acknowledged, ServiceInfoResponse, ServiceListResponse, toServiceInfo } from "./wire.ts"
 
 /** The server's parameter check and its naming handlers answer a refused argument with errorCode 400 (N9). */
@@ -38,9 +38,13 @@ const invalidParam = (error: ServerError) =>
         message: error.message
       })
 
+/**
+ * `serviceName` as the server would fill a blank one (`group@@service`): the server builds the instance id from
+ * it, so a plain name would give ids without the group (seen on 3.1.0: `ip#port#cluster#service`).
+ */
 const wireInstance = (key: ServiceKey, instance: OutgoingInstance) => ({
   ...instance,
-  serviceName: key.serviceName
+  serviceName: groupedName(key)
 })
 
 export const make = (connection: Connection.Connection): NamingOperations => {
