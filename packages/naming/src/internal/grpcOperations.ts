@@ -7,7 +7,7 @@
 import { type Connection, InvalidArgumentError, type ServerError } from "@effect-nacos/core"
 import * as Effect from "effect/Effect"
 import type { NamingOperations, OutgoingInstance } from "./backend.ts"
-import { groupedName, type ServiceKey } from "./serviceKey.ts"
+import type { ServiceKey } from "./serviceKey.ts"
 import { Acknowledged, ServiceInfoResponse, ServiceListResponse, toServiceInfo } from "./wire.ts"
 
 /** The server's parameter check and its naming handlers answer a refused argument with errorCode 400 (N9). */
@@ -39,13 +39,12 @@ const invalidParam = (error: ServerError) =>
       })
 
 /**
- * `serviceName` as the server would fill a blank one (`group@@service`): the server builds the instance id from
- * it, so a plain name would give ids without the group (seen on 3.1.0: `ip#port#cluster#service`).
+ * The instance without `serviceName`, as the Java client sends it: the server fills a blank one with
+ * `group@@service` and builds the instance id from it. A plain name would give ids without the group
+ * (`ip#port#cluster#service`), and `group@@service` is refused by the parameter check ("illegal characters"),
+ * both seen on 3.1.0.
  */
-const wireInstance = (key: ServiceKey, instance: OutgoingInstance) => ({
-  ...instance,
-  serviceName: groupedName(key)
-})
+const wireInstance = (instance: OutgoingInstance) => instance
 
 export const make = (connection: Connection.Connection): NamingOperations => {
   const send = (requestType: string, key: ServiceKey, body: Record<string, unknown>) =>
@@ -59,21 +58,21 @@ export const make = (connection: Connection.Connection): NamingOperations => {
       Effect.andThen(
         send("PersistentInstanceRequest", key, {
           type,
-          instance: wireInstance(key, { ...instance, ephemeral: false })
+          instance: wireInstance({ ...instance, ephemeral: false })
         })
       )
     )
 
   return {
     register: (key, instance) =>
-      send("InstanceRequest", key, { type: "registerInstance", instance: wireInstance(key, instance) }),
+      send("InstanceRequest", key, { type: "registerInstance", instance: wireInstance(instance) }),
     batchRegister: (key, instances) =>
       send("BatchInstanceRequest", key, {
         type: "batchRegisterInstance",
-        instances: instances.map((instance) => wireInstance(key, instance))
+        instances: instances.map((instance) => wireInstance(instance))
       }),
     deregister: (key, instance) =>
-      send("InstanceRequest", key, { type: "deregisterInstance", instance: wireInstance(key, instance) }),
+      send("InstanceRequest", key, { type: "deregisterInstance", instance: wireInstance(instance) }),
     registerPersistent: (key, instance) => persistent("registerInstance", key, instance),
     deregisterPersistent: (key, instance) => persistent("deregisterInstance", key, instance),
     query: (key, clusters, healthyOnly) =>
