@@ -26,7 +26,8 @@ import {
   type NotSupportedError,
   ServerError,
   Transport,
-  type TransportError
+  type TransportError,
+  Validation
 } from "@effect-nacos/core"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -47,7 +48,6 @@ import * as HttpOperations from "./internal/httpOperations.ts"
 import * as MemoryBackend from "./internal/memoryBackend.ts"
 import * as PromptTransport from "./internal/promptTransport.ts"
 import * as SkillArchive from "./internal/skillArchive.ts"
-import { validate } from "./internal/validation.ts"
 import { GetMcpServerParams, type McpServerDetail, ReleaseMcpServerParams } from "./McpModels.ts"
 import { GetPromptParams, type Prompt, type PromptEvent } from "./PromptModels.ts"
 import {
@@ -253,7 +253,7 @@ const makeService = (backend: AiBackend, schedules: Schedules): Service => {
   const getMcpServer = Effect.fn("AiService.getMcpServer")(function* (
     params: GetMcpServerParams
   ): Effect.fn.Return<McpServerDetail, GetError> {
-    const valid = yield* validate(GetMcpServerParams, params)
+    const valid = yield* Validation.validate(GetMcpServerParams, params)
     yield* Effect.annotateCurrentSpan({ "nacos.ai.mcp": valid.name })
     return yield* backend.queryMcpServer(valid.name, valid.version)
   })
@@ -261,7 +261,7 @@ const makeService = (backend: AiBackend, schedules: Schedules): Service => {
   const releaseMcpServer = Effect.fn("AiService.releaseMcpServer")(function* (
     params: ReleaseMcpServerParams
   ): Effect.fn.Return<string, ReleaseError> {
-    const valid = yield* validate(ReleaseMcpServerParams, params)
+    const valid = yield* Validation.validate(ReleaseMcpServerParams, params)
     yield* Effect.annotateCurrentSpan({ "nacos.ai.mcp": valid.server.name })
     return yield* backend.releaseMcpServer(valid)
   })
@@ -269,7 +269,7 @@ const makeService = (backend: AiBackend, schedules: Schedules): Service => {
   const getAgentCard = Effect.fn("AiService.getAgentCard")(function* (
     params: GetAgentCardParams
   ): Effect.fn.Return<AgentCardDetail, GetError> {
-    const valid = yield* validate(GetAgentCardParams, params)
+    const valid = yield* Validation.validate(GetAgentCardParams, params)
     yield* Effect.annotateCurrentSpan({ "nacos.ai.agent": valid.name })
     return yield* backend.queryAgentCard(valid.name, valid.version, valid.registrationType)
   })
@@ -277,7 +277,7 @@ const makeService = (backend: AiBackend, schedules: Schedules): Service => {
   const releaseAgentCard = Effect.fn("AiService.releaseAgentCard")(function* (
     params: ReleaseAgentCardParams
   ): Effect.fn.Return<void, ReleaseError> {
-    const valid = yield* validate(ReleaseAgentCardParams, params)
+    const valid = yield* Validation.validate(ReleaseAgentCardParams, params)
     const { card } = valid
     yield* Effect.annotateCurrentSpan({ "nacos.ai.agent": card.name, "nacos.ai.version": card.version })
     // the server answers success to a version it has and keeps the old card: a version is never re-released
@@ -294,7 +294,7 @@ const makeService = (backend: AiBackend, schedules: Schedules): Service => {
   const getPrompt = Effect.fn("AiService.getPrompt")(function* (
     params: GetPromptParams
   ): Effect.fn.Return<Prompt, GetError> {
-    const valid = yield* validate(GetPromptParams, params)
+    const valid = yield* Validation.validate(GetPromptParams, params)
     yield* Effect.annotateCurrentSpan({ "nacos.ai.prompt": valid.key })
     const answer = yield* backend.queryPrompt(valid)
     // no md5 is sent, so "not modified" is not an answer a server gives here
@@ -310,7 +310,7 @@ const makeService = (backend: AiBackend, schedules: Schedules): Service => {
 
   const watchPrompt = (params: GetPromptParams): Stream.Stream<PromptEvent, WatchError> =>
     Stream.unwrap(
-      Effect.map(validate(GetPromptParams, params), (valid) =>
+      Effect.map(Validation.validate(GetPromptParams, params), (valid) =>
         polledWatch({
           label: `prompt ${valid.key}`,
           first: notFoundAsNone(backend.queryPrompt(valid)).pipe(
@@ -348,7 +348,7 @@ const makeService = (backend: AiBackend, schedules: Schedules): Service => {
   const downloadSkillZip = Effect.fn("AiService.downloadSkillZip")(function* (
     params: GetSkillParams
   ): Effect.fn.Return<SkillArchiveModel, GetError> {
-    const valid = yield* validate(GetSkillParams, params)
+    const valid = yield* Validation.validate(GetSkillParams, params)
     yield* Effect.annotateCurrentSpan({ "nacos.ai.skill": valid.name })
     const zip = yield* backend.downloadSkillZip(valid)
     return yield* archiveOf(valid.name, zip)
@@ -357,7 +357,7 @@ const makeService = (backend: AiBackend, schedules: Schedules): Service => {
   const downloadSkill = Effect.fn("AiService.downloadSkill")(function* (
     params: DownloadSkillParams
   ): Effect.fn.Return<ExtractedSkill, DownloadSkillError, FileSystem.FileSystem | Path.Path> {
-    const { directory, ...query } = yield* validate(DownloadSkillParams, params)
+    const { directory, ...query } = yield* Validation.validate(DownloadSkillParams, params)
     yield* Effect.annotateCurrentSpan({ "nacos.ai.skill": query.name })
     const zip = yield* backend.downloadSkillZip(query)
     const entries = yield* SkillArchive.readEntries(query.name, zip)
@@ -366,7 +366,7 @@ const makeService = (backend: AiBackend, schedules: Schedules): Service => {
 
   const watchSkill = (params: GetSkillParams): Stream.Stream<SkillEvent, WatchError> =>
     Stream.unwrap(
-      Effect.map(validate(GetSkillParams, params), (valid) => {
+      Effect.map(Validation.validate(GetSkillParams, params), (valid) => {
         const read = notFoundAsNone(
           Effect.flatMap(backend.downloadSkillZip(valid), (zip) => archiveOf(valid.name, zip))
         )

@@ -26,7 +26,8 @@ import {
   NotFoundError,
   type ServerError,
   Transport,
-  TransportError
+  TransportError,
+  Validation
 } from "@effect-nacos/core"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -67,7 +68,6 @@ import * as HttpOperations from "./internal/httpOperations.ts"
 import * as ListenRegistry from "./internal/listenRegistry.ts"
 import * as MemoryBackend from "./internal/memoryBackend.ts"
 import * as Snapshots from "./internal/snapshots.ts"
-import { validate, validateValue } from "./internal/validation.ts"
 
 // =============================================================================
 // Service
@@ -374,7 +374,7 @@ const makeService = (
 
   // get, publish and remove are hot paths: spans without a stack capture (see NacosTelemetry.hotPath)
   const getInfo = Effect.fnUntraced(function* (params: GetConfigParams): Effect.fn.Return<ConfigInfo, GetConfigError> {
-    const valid = yield* validate(GetConfigParams, params)
+    const valid = yield* Validation.validate(GetConfigParams, params)
     const key = yield* tracedKey(valid.dataId, valid.group)
     const formal = valid.tag === undefined
     if (formal) {
@@ -414,7 +414,7 @@ const makeService = (
   const publish = Effect.fnUntraced(function* (
     params: PublishConfigParams
   ): Effect.fn.Return<void, PublishConfigError> {
-    const { dataId, group, ...request } = yield* validate(PublishConfigParams, params)
+    const { dataId, group, ...request } = yield* Validation.validate(PublishConfigParams, params)
     const key = yield* tracedKey(dataId, group)
     const sealed = yield* applyBeforePublish(filters, {
       ...key,
@@ -425,7 +425,7 @@ const makeService = (
     const content =
       filters.length === 0
         ? sealed.content
-        : yield* validateValue(
+        : yield* Validation.validateValue(
             ConfigContent,
             sealed.content,
             "content",
@@ -470,7 +470,7 @@ const makeService = (
     })
 
   const remove = Effect.fnUntraced(function* (params: RemoveConfigParams): Effect.fn.Return<void, RemoveConfigError> {
-    const valid = yield* validate(RemoveConfigParams, params)
+    const valid = yield* Validation.validate(RemoveConfigParams, params)
     const key = yield* tracedKey(valid.dataId, valid.group)
     yield* backend.remove(key, valid.tag)
     // the snapshot is the formal config's: removing only a tag release leaves it
@@ -503,7 +503,7 @@ const makeService = (
   const watchStream = (params: ConfigKeyParams): Stream.Stream<ConfigEvent, InvalidArgumentError> =>
     Stream.unwrap(
       Effect.gen(function* () {
-        const valid = yield* validate(ConfigKeyParams, params)
+        const valid = yield* Validation.validate(ConfigKeyParams, params)
         yield* NacosMetrics.trackActiveWatch("config")
         const events = yield* backend.watchKey(makeKey(namespace, valid.dataId, valid.group))
         const watched = SubscriptionRef.changes(events).pipe(
@@ -536,7 +536,7 @@ const makeService = (
 
   const listen: Service["listen"] = (params, handler) =>
     Effect.gen(function* () {
-      yield* validate(ConfigKeyParams, params)
+      yield* Validation.validate(ConfigKeyParams, params)
       yield* watchStream(params).pipe(
         Stream.runForEach((event) =>
           handler(event).pipe(
@@ -552,7 +552,7 @@ const makeService = (
 
   const watchConfigs = (params: WatchConfigsParams): Stream.Stream<ConfigKeysEvent, WatchConfigsError> =>
     Stream.unwrap(
-      Effect.map(validate(WatchConfigsParams, params), (valid) =>
+      Effect.map(Validation.validate(WatchConfigsParams, params), (valid) =>
         backend.watchConfigs({ namespace, groupPattern: valid.groupPattern, namePattern: valid.dataIdPattern }).pipe(
           Stream.map(
             (event): ConfigKeysEvent =>
