@@ -24,7 +24,8 @@ import {
   type NotSupportedError,
   type ServerError,
   Transport,
-  type TransportError
+  type TransportError,
+  Validation
 } from "@effect-nacos/core"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
@@ -45,7 +46,6 @@ import * as Registrations from "./internal/registrations.ts"
 import { inClusters, matchesSelector, pickWeighted } from "./internal/selection.ts"
 import { describeKey, groupedName, makeKey, type ServiceKey } from "./internal/serviceKey.ts"
 import * as SubscriptionRegistry from "./internal/subscriptionRegistry.ts"
-import { validate } from "./internal/validation.ts"
 import { fromJavaJson } from "./internal/wire.ts"
 import {
   BatchInstancesParams,
@@ -256,7 +256,7 @@ const makeService = (
   const registerInstance = Effect.fn("NamingService.registerInstance")(function* (
     params: InstanceParams
   ): Effect.fn.Return<void, RegisterError> {
-    const valid = yield* validate(InstanceParamsSchema, params)
+    const valid = yield* Validation.validate(InstanceParamsSchema, params)
     const key = yield* tracedKey(valid.serviceName, valid.groupName)
     if (valid.ephemeral === false) return yield* backend.registerPersistent(key, outgoing(valid, false))
     yield* registrations.add(key, [outgoing(valid, true)])
@@ -265,7 +265,7 @@ const makeService = (
   const batchRegisterInstances = Effect.fn("NamingService.batchRegisterInstances")(function* (
     params: BatchInstancesParams
   ): Effect.fn.Return<void, RegisterError> {
-    const valid = yield* validate(BatchInstancesParams, params)
+    const valid = yield* Validation.validate(BatchInstancesParams, params)
     const key = yield* tracedKey(valid.serviceName, valid.groupName)
     yield* registrations.add(
       key,
@@ -276,7 +276,7 @@ const makeService = (
   const deregisterInstance = Effect.fn("NamingService.deregisterInstance")(function* (
     params: InstanceParams
   ): Effect.fn.Return<void, RegisterError> {
-    const valid = yield* validate(InstanceParamsSchema, params)
+    const valid = yield* Validation.validate(InstanceParamsSchema, params)
     const key = yield* tracedKey(valid.serviceName, valid.groupName)
     if (valid.ephemeral === false) return yield* backend.deregisterPersistent(key, outgoing(valid, false))
     yield* registrations.remove(key, [outgoing(valid, true)])
@@ -285,7 +285,7 @@ const makeService = (
   const batchDeregisterInstances = Effect.fn("NamingService.batchDeregisterInstances")(function* (
     params: BatchInstancesParams
   ): Effect.fn.Return<void, RegisterError> {
-    const valid = yield* validate(BatchInstancesParams, params)
+    const valid = yield* Validation.validate(BatchInstancesParams, params)
     const key = yield* tracedKey(valid.serviceName, valid.groupName)
     yield* registrations.remove(
       key,
@@ -296,7 +296,7 @@ const makeService = (
   const updateInstance = Effect.fn("NamingService.updateInstance")(function* (
     params: InstanceParams
   ): Effect.fn.Return<void, UpdateError> {
-    const valid = yield* validate(InstanceParamsSchema, params)
+    const valid = yield* Validation.validate(InstanceParamsSchema, params)
     const key = yield* tracedKey(valid.serviceName, valid.groupName)
     if (valid.ephemeral === false) return yield* backend.registerPersistent(key, outgoing(valid, false))
     const instance = outgoing(valid, true)
@@ -312,7 +312,7 @@ const makeService = (
   const getService = Effect.fn("NamingService.getService")(function* (
     params: ClusteredServiceParams
   ): Effect.fn.Return<ServiceInfo, QueryError> {
-    const valid = yield* validate(ClusteredServiceParams, params)
+    const valid = yield* Validation.validate(ClusteredServiceParams, params)
     const key = yield* tracedKey(valid.serviceName, valid.groupName)
     const failover = yield* failoverOf(key)
     if (Option.isSome(failover)) return narrowed(failover.value, valid.clusters)
@@ -322,7 +322,7 @@ const makeService = (
   const listServices = Effect.fn("NamingService.listServices")(function* (
     params: ListServicesParams = {}
   ): Effect.fn.Return<ServiceList, QueryError> {
-    const valid = yield* validate(ListServicesParams, params)
+    const valid = yield* Validation.validate(ListServicesParams, params)
     const groupName = makeKey(namespace, "-", valid.groupName).groupName
     return yield* backend.listServices(namespace, groupName, valid.pageNo ?? 1, valid.pageSize ?? 10)
   })
@@ -330,7 +330,7 @@ const makeService = (
   const listInstances = Effect.fn("NamingService.listInstances")(function* (
     params: ListInstancesParams
   ): Effect.fn.Return<ReadonlyArray<Instance>, QueryError> {
-    const valid = yield* validate(ListInstancesParams, params)
+    const valid = yield* Validation.validate(ListInstancesParams, params)
     const key = yield* tracedKey(valid.serviceName, valid.groupName)
     const healthy = (instance: Instance) => valid.healthyOnly !== true || instance.healthy
     // a subscription's view already shows the failover file when there is one (checked on its own schedule), so
@@ -372,7 +372,7 @@ const makeService = (
   const subscribe = (params: SubscribeParams): Stream.Stream<ServiceEvent, InvalidArgumentError> =>
     Stream.unwrap(
       Effect.gen(function* () {
-        const valid = yield* validate(SubscribeParams, params)
+        const valid = yield* Validation.validate(SubscribeParams, params)
         const key = makeKey(namespace, valid.serviceName, valid.groupName)
         const policy = valid.emptyPush ?? defaultEmptyPush
         const view = yield* backend.watchService(key)
@@ -400,7 +400,7 @@ const makeService = (
 
   const onChange: Service["onChange"] = (params, handler) =>
     Effect.gen(function* () {
-      yield* validate(SubscribeParams, params)
+      yield* Validation.validate(SubscribeParams, params)
       yield* subscribe(params).pipe(
         Stream.runForEach((event) =>
           handler(event).pipe(

@@ -8,7 +8,7 @@
  * pattern's first part); it is sent anyway, as Java does.
  */
 
-import { type Connection, FuzzyWatch, type InvalidArgumentError } from "@effect-nacos/core"
+import { type Connection, FuzzyWatch, type InvalidArgumentError, Validation } from "@effect-nacos/core"
 import * as Effect from "effect/Effect"
 import * as PubSub from "effect/PubSub"
 import * as Schema from "effect/Schema"
@@ -17,7 +17,6 @@ import * as Stream from "effect/Stream"
 import { type ServiceKeysEvent, WatchServicesParams } from "../NamingModels.ts"
 import type { ServiceKey } from "./serviceKey.ts"
 import { groupedName } from "./serviceKey.ts"
-import { validate } from "./validation.ts"
 
 const nullable = <S extends Schema.Top>(schema: S) => Schema.optional(Schema.NullOr(schema))
 
@@ -114,7 +113,7 @@ export const make = Effect.fnUntraced(function* (
   const watcher = yield* FuzzyWatch.make(connection, protocol, options)
   const watchServices = (params: WatchServicesParams) =>
     Stream.unwrap(
-      Effect.map(validate(WatchServicesParams, params), (valid) =>
+      Effect.map(Validation.validate(WatchServicesParams, params), (valid) =>
         watcher
           .watch({
             namespace: valid.namespace ?? namespace,
@@ -152,7 +151,7 @@ export const makeMemory = Effect.fnUntraced(function* (namespace: string): Effec
   const watchServices = (params: WatchServicesParams): Stream.Stream<ServiceKeysEvent, WatchServicesError> =>
     Stream.unwrap(
       Effect.gen(function* () {
-        const valid = yield* validate(WatchServicesParams, params)
+        const valid = yield* Validation.validate(WatchServicesParams, params)
         const pattern = {
           namespace: valid.namespace ?? namespace,
           groupPattern: valid.groupPattern,
