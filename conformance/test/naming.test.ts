@@ -6,7 +6,6 @@
 
 import { randomUUID } from "node:crypto"
 import * as fs from "node:fs/promises"
-import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
@@ -25,73 +24,8 @@ import {
   startSubscriber,
   uniqueName
 } from "../../packages/naming/test/support/behaviour.ts"
+import { grpcProxyFor } from "../cuttingProxy.ts"
 import { type ConformanceServer, nacosLayer, servers } from "../support.ts"
-
-// =============================================================================
-// A TCP proxy that can cut connections (as in config.test.ts)
-// =============================================================================
-
-/** Forwards a local port to a server port; `cut()` destroys every connection and refuses new ones until `restore()`. */
-class CuttingProxy {
-  private server: net.Server | undefined
-  private readonly sockets = new Set<net.Socket>()
-  private readonly targetPort: number
-  port = 0
-
-  constructor(targetPort: number) {
-    this.targetPort = targetPort
-  }
-
-  async listen(port = 0): Promise<this> {
-    const server = net.createServer((client) => {
-      const upstream = net.connect(this.targetPort, "127.0.0.1")
-      for (const socket of [client, upstream]) {
-        this.sockets.add(socket)
-        socket.on("close", () => this.sockets.delete(socket))
-        socket.on("error", () => socket.destroy())
-      }
-      client.pipe(upstream)
-      upstream.pipe(client)
-      client.on("close", () => upstream.destroy())
-      upstream.on("close", () => client.destroy())
-    })
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject)
-      server.listen(port, "127.0.0.1", () => resolve())
-    })
-    const address = server.address()
-    if (address === null || typeof address === "string") throw new Error("proxy has no TCP port")
-    this.port = address.port
-    this.server = server
-    return this
-  }
-
-  async cut(): Promise<void> {
-    const server = this.server
-    this.server = undefined
-    for (const socket of this.sockets) socket.destroy()
-    this.sockets.clear()
-    if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()))
-  }
-
-  async restore(): Promise<void> {
-    await this.listen(this.port)
-  }
-}
-
-/** A proxy for gRPC on a port above the server's HTTP port, so `grpc.portOffset` can route gRPC through it. */
-const grpcProxyFor = (server: ConformanceServer) =>
-  Effect.gen(function* () {
-    for (let attempt = 0; attempt < 20; attempt++) {
-      const proxy = yield* Effect.acquireRelease(
-        Effect.promise(() => new CuttingProxy(server.grpcPort).listen()),
-        (opened) => Effect.promise(() => opened.cut())
-      )
-      if (proxy.port > server.httpPort) return { proxy, portOffset: proxy.port - server.httpPort }
-      yield* Effect.promise(() => proxy.cut())
-    }
-    return yield* Effect.die("no free port above the server's HTTP port")
-  })
 
 // =============================================================================
 // Layers
