@@ -1,7 +1,8 @@
 /**
  * The consumer test's program, compiled by plain `tsc` in a project that installed our tarballs (see run.ts): what a
- * new user writes first. Publishes a config, reads it back, checks the snapshot the cache wrote, removes it, exits 0.
- * Any failure sets exit code 1.
+ * new user writes first. Publishes a config, reads it back, checks the snapshot the cache wrote, removes it; registers
+ * an ephemeral instance, reads it back (`listInstances`, `selectOneHealthyInstance`), lets the naming layer's scope
+ * close and sees the instance gone from the server; exits 0. Any failure sets exit code 1.
  *
  * Reads NACOS_SERVER_ADDR (+ NACOS_USERNAME / NACOS_PASSWORD) and NACOS_CACHE_DIR through `Nacos.layerConfig`.
  */
@@ -10,10 +11,14 @@ import * as path from "node:path"
 import { ConfigService } from "@effect-nacos/config"
 import * as ConfigServiceModule from "@effect-nacos/config/ConfigService"
 import { Nacos } from "@effect-nacos/core"
+import { NamingService } from "@effect-nacos/naming"
+import * as NamingServiceModule from "@effect-nacos/naming/NamingService"
 import { Effect, Schedule } from "effect"
 
 const dataId = `consumer-${Date.now()}.properties`
 const content = `greeting=hello from a consumer at ${new Date().toISOString()}`
+const serviceName = `consumer-${Date.now()}`
+const instance = { ip: "127.0.0.1", port: 18080 }
 
 /** Every file under a directory, recursively (the cache's layout is the cache's business). */
 const filesUnder = (directory: string): Array<string> =>
@@ -49,8 +54,46 @@ const program = Effect.gen(function* () {
   yield* config.remove({ dataId })
 })
 
-program
-  .pipe(Effect.provide(ConfigService.layer), Effect.provide(Nacos.layerConfig), Effect.scoped, Effect.runPromise)
+/** The instances of the service, asked of the server (not of a subscription). */
+const serverInstances = NamingService.NamingService.use((naming) =>
+  naming.listInstances({ serviceName, subscribe: false })
+)
+
+const naming = Effect.gen(function* () {
+  if (NamingServiceModule.NamingService !== NamingService.NamingService) {
+    return yield* Effect.fail(new Error("@effect-nacos/naming/NamingService is another module than the root export"))
+  }
+  // The naming layer's own scope: closing it deregisters the ephemeral instance it registered.
+  yield* Effect.gen(function* () {
+    const naming = yield* NamingService.NamingService
+    yield* naming.registerInstance({ serviceName, ...instance, metadata: { from: "consumer" } })
+    const listed = yield* serverInstances.pipe(
+      Effect.flatMap((found) =>
+        found.length === 1 && found[0]?.ip === instance.ip && found[0].port === instance.port
+          ? Effect.succeed(found)
+          : Effect.fail(new Error(`listInstances: ${JSON.stringify(found)}`))
+      ),
+      Effect.retry({ schedule: Schedule.spaced("100 millis"), times: 50 })
+    )
+    const picked = yield* naming.selectOneHealthyInstance({ serviceName })
+    if (picked.instanceId !== listed[0]?.instanceId || picked.metadata.from !== "consumer") {
+      return yield* Effect.fail(new Error(`selectOneHealthyInstance: ${JSON.stringify(picked)}`))
+    }
+    yield* Effect.log(`registered and read ${serviceName}: ${picked.instanceId}`)
+  }).pipe(Effect.provide(NamingService.layer))
+  // A second client sees the server without the instance once the first one's scope closed.
+  yield* serverInstances.pipe(
+    Effect.flatMap((found) =>
+      found.length === 0 ? Effect.void : Effect.fail(new Error(`still registered: ${JSON.stringify(found)}`))
+    ),
+    Effect.retry({ schedule: Schedule.spaced("100 millis"), times: 50 }),
+    Effect.provide(NamingService.layer)
+  )
+  yield* Effect.log(`deregistered when the naming layer's scope closed: ${serviceName}`)
+})
+
+Effect.andThen(program.pipe(Effect.provide(ConfigService.layer)), naming)
+  .pipe(Effect.provide(Nacos.layerConfig), Effect.scoped, Effect.runPromise)
   .then(
     () => {
       process.exitCode = 0

@@ -8,7 +8,7 @@
  * @since 0.1.0
  * @module
  */
-import { FuzzyWatch } from "@effect-nacos/core"
+import { FuzzyWatch, type InvalidArgumentError } from "@effect-nacos/core"
 import * as Schema from "effect/Schema"
 
 /**
@@ -432,3 +432,13 @@ export const ServiceKeysEvent = Schema.TaggedUnion({
 })
 /** @since 0.1.0 */
 export type ServiceKeysEvent = typeof ServiceKeysEvent.Type
+
+/**
+ * What `watchServices` can fail with: a pattern refused before sending (`InvalidArgumentError`), a server without
+ * fuzzy watch (`NotSupportedError`) or none reachable to ask (`TransportError`), or the server's refusal
+ * (`ServerError` 50310 / 50311, `AuthError`) — see `FuzzyWatch.WatchError`.
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export type WatchServicesError = FuzzyWatch.WatchError | InvalidArgumentError

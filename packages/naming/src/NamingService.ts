@@ -19,7 +19,9 @@ import {
   type AuthError,
   Cache,
   type InvalidArgumentError,
+  NacosMetrics,
   NacosOptions,
+  NacosTelemetry,
   NotFoundError,
   type NotSupportedError,
   type ServerError,
@@ -47,6 +49,7 @@ import { inClusters, matchesSelector, pickWeighted } from "./internal/selection.
 import { describeKey, groupedName, makeKey, type ServiceKey } from "./internal/serviceKey.ts"
 import * as SubscriptionRegistry from "./internal/subscriptionRegistry.ts"
 import { fromJavaJson } from "./internal/wire.ts"
+import type * as Models from "./NamingModels.ts"
 import {
   BatchInstancesParams,
   ClusteredServiceParams,
@@ -186,7 +189,7 @@ export interface Service {
  * @category errors
  * @since 0.1.0
  */
-export type WatchServicesError = NamingFuzzyWatch.WatchServicesError
+export type WatchServicesError = Models.WatchServicesError
 
 // =============================================================================
 // Options
@@ -240,6 +243,13 @@ const makeService = (
   const { namespace } = backend
   const defaultEmptyPush = options.emptyPush ?? "protect"
 
+  const annotate = NacosTelemetry.withModule("naming")
+  /** A hot-path span (no stack capture) whose log lines carry `nacos.module`. */
+  const traced =
+    (name: string) =>
+    <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+      self.pipe(annotate, Effect.withSpan(name, undefined, NacosTelemetry.hotPath))
+
   const tracedKey = (serviceName: string, groupName: string | undefined) => {
     const key = makeKey(namespace, serviceName, groupName)
     return Effect.as(
@@ -253,14 +263,12 @@ const makeService = (
       Option.flatMap(json, (text) => Option.fromNullishOr(fromJavaJson(text, key)))
     )
 
-  const registerInstance = Effect.fn("NamingService.registerInstance")(function* (
-    params: InstanceParams
-  ): Effect.fn.Return<void, RegisterError> {
+  const registerInstance = Effect.fnUntraced(function* (params: InstanceParams): Effect.fn.Return<void, RegisterError> {
     const valid = yield* Validation.validate(InstanceParamsSchema, params)
     const key = yield* tracedKey(valid.serviceName, valid.groupName)
     if (valid.ephemeral === false) return yield* backend.registerPersistent(key, outgoing(valid, false))
     yield* registrations.add(key, [outgoing(valid, true)])
-  })
+  }, traced("NamingService.registerInstance"))
 
   const batchRegisterInstances = Effect.fn("NamingService.batchRegisterInstances")(function* (
     params: BatchInstancesParams
@@ -271,7 +279,7 @@ const makeService = (
       key,
       valid.instances.map((spec) => outgoing(spec, true))
     )
-  })
+  }, annotate)
 
   const deregisterInstance = Effect.fn("NamingService.deregisterInstance")(function* (
     params: InstanceParams
@@ -280,7 +288,7 @@ const makeService = (
     const key = yield* tracedKey(valid.serviceName, valid.groupName)
     if (valid.ephemeral === false) return yield* backend.deregisterPersistent(key, outgoing(valid, false))
     yield* registrations.remove(key, [outgoing(valid, true)])
-  })
+  }, annotate)
 
   const batchDeregisterInstances = Effect.fn("NamingService.batchDeregisterInstances")(function* (
     params: BatchInstancesParams
@@ -291,7 +299,7 @@ const makeService = (
       key,
       valid.instances.map((spec) => outgoing(spec, true))
     )
-  })
+  }, annotate)
 
   const updateInstance = Effect.fn("NamingService.updateInstance")(function* (
     params: InstanceParams
@@ -307,7 +315,7 @@ const makeService = (
       })
     }
     yield* registrations.add(key, [instance])
-  })
+  }, annotate)
 
   const getService = Effect.fn("NamingService.getService")(function* (
     params: ClusteredServiceParams
@@ -317,7 +325,7 @@ const makeService = (
     const failover = yield* failoverOf(key)
     if (Option.isSome(failover)) return narrowed(failover.value, valid.clusters)
     return yield* backend.query(key, valid.clusters ?? [], false)
-  })
+  }, annotate)
 
   const listServices = Effect.fn("NamingService.listServices")(function* (
     params: ListServicesParams = {}
@@ -325,9 +333,9 @@ const makeService = (
     const valid = yield* Validation.validate(ListServicesParams, params)
     const groupName = makeKey(namespace, "-", valid.groupName).groupName
     return yield* backend.listServices(namespace, groupName, valid.pageNo ?? 1, valid.pageSize ?? 10)
-  })
+  }, annotate)
 
-  const listInstances = Effect.fn("NamingService.listInstances")(function* (
+  const listInstances = Effect.fnUntraced(function* (
     params: ListInstancesParams
   ): Effect.fn.Return<ReadonlyArray<Instance>, QueryError> {
     const valid = yield* Validation.validate(ListInstancesParams, params)
@@ -343,17 +351,17 @@ const makeService = (
     if (Option.isSome(failover)) return narrowed(failover.value, valid.clusters).hosts.filter(healthy)
     const service = yield* backend.query(key, valid.clusters ?? [], valid.healthyOnly === true)
     return service.hosts
-  })
+  }, traced("NamingService.listInstances"))
 
-  const selectInstances = Effect.fn("NamingService.selectInstances")(function* (
+  const selectInstances = Effect.fnUntraced(function* (
     params: ClusteredServiceParams,
     selector: InstanceSelector = {}
   ): Effect.fn.Return<ReadonlyArray<Instance>, QueryError> {
     const all = yield* listInstances(params)
     return all.filter(matchesSelector(selector))
-  })
+  }, traced("NamingService.selectInstances"))
 
-  const selectOneHealthyInstance = Effect.fn("NamingService.selectOneHealthyInstance")(function* (
+  const selectOneHealthyInstance = Effect.fnUntraced(function* (
     params: ClusteredServiceParams
   ): Effect.fn.Return<Instance, SelectError> {
     const all = yield* listInstances(params)
@@ -367,7 +375,7 @@ const makeService = (
       })
     }
     return picked
-  })
+  }, traced("NamingService.selectOneHealthyInstance"))
 
   const subscribe = (params: SubscribeParams): Stream.Stream<ServiceEvent, InvalidArgumentError> =>
     Stream.unwrap(
@@ -375,6 +383,7 @@ const makeService = (
         const valid = yield* Validation.validate(SubscribeParams, params)
         const key = makeKey(namespace, valid.serviceName, valid.groupName)
         const policy = valid.emptyPush ?? defaultEmptyPush
+        yield* NacosMetrics.trackActiveWatch("naming")
         const view = yield* backend.watchService(key)
         return SubscriptionRef.changes(view).pipe(
           Stream.mapAccum(
@@ -410,7 +419,7 @@ const makeService = (
         Effect.catchCause((cause) => Effect.logError("naming listener stopped", cause)),
         Effect.forkScoped
       )
-    })
+    }).pipe(annotate)
 
   return {
     registerInstance,
@@ -474,7 +483,7 @@ const makeLive = Effect.fnUntraced(function* (
   }
   const fuzzyWatch = yield* NamingFuzzyWatch.make(connection, nacosOptions.namespace)
   return { ...makeService(backend, registrations, cache, options), watchServices: fuzzyWatch.watchServices }
-})
+}, NacosTelemetry.withModule("naming"))
 
 /**
  * @category models
@@ -503,7 +512,7 @@ const makeMemory = Effect.fnUntraced(function* (options: MemoryOptions): Effect.
     ...makeService(backend, registrations, Cache.disabled, { emptyPush: options.emptyPush }),
     watchServices: fuzzyWatch.watchServices
   }
-})
+}, NacosTelemetry.withModule("naming"))
 
 // =============================================================================
 // Service identifier and layers
@@ -512,12 +521,15 @@ const makeMemory = Effect.fnUntraced(function* (options: MemoryOptions): Effect.
 /**
  * @example
  * ```ts
+ * import { Nacos } from "@effect-nacos/core"
  * import { NamingService } from "@effect-nacos/naming"
+ * import { Effect } from "effect"
  *
  * const program = Effect.gen(function* () {
  *   const naming = yield* NamingService.NamingService
  *   yield* naming.registerInstance({ serviceName: "orders", ip: "10.0.0.5", port: 8080 })
  *   const target = yield* naming.selectOneHealthyInstance({ serviceName: "orders" })
+ *   yield* Effect.log(`calling ${target.ip}:${target.port}`)
  * })
  * program.pipe(Effect.provide(NamingService.layer), Effect.provide(Nacos.layer({ serverAddr: "127.0.0.1:8848" })))
  * // in tests: Effect.provide(NamingService.layerMemory())

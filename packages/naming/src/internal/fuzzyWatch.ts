@@ -8,13 +8,13 @@
  * pattern's first part); it is sent anyway, as Java does.
  */
 
-import { type Connection, FuzzyWatch, type InvalidArgumentError, Validation } from "@effect-nacos/core"
+import { type Connection, FuzzyWatch, Validation } from "@effect-nacos/core"
 import * as Effect from "effect/Effect"
 import * as PubSub from "effect/PubSub"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import { type ServiceKeysEvent, WatchServicesParams } from "../NamingModels.ts"
+import { type ServiceKeysEvent, type WatchServicesError, WatchServicesParams } from "../NamingModels.ts"
 import type { ServiceKey } from "./serviceKey.ts"
 import { groupedName } from "./serviceKey.ts"
 
@@ -75,14 +75,6 @@ export const protocol: FuzzyWatch.Protocol<ServiceKey> = {
     }
   }
 }
-
-/**
- * What `watchServices` can fail with (see `FuzzyWatch.WatchError`): a pattern refused before sending, no
- * `fuzzyWatch` ability, no server to ask, or the server's limits (`ServerError` 50310 / 50311).
- *
- * @category errors
- */
-export type WatchServicesError = FuzzyWatch.WatchError | InvalidArgumentError
 
 export interface NamingFuzzyWatch {
   readonly watchServices: (params: WatchServicesParams) => Stream.Stream<ServiceKeysEvent, WatchServicesError>
