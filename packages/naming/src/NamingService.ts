@@ -123,30 +123,165 @@ export interface Service {
    * service are kept (this client's instances of a service are sent together, as one batch when more than one).
    * `ephemeral: false`: a persistent instance (`PersistentInstanceRequest`), stored by the server until
    * deregistered; needs the server ability `supportPersistentInstanceByGrpc`.
+   *
+   * @example
+   * ```ts
+   * import { NamingService } from "@effect-nacos/naming"
+   * import { Effect } from "effect"
+   *
+   * const program = Effect.gen(function* () {
+   *   const naming = yield* NamingService.NamingService
+   *   // ephemeral: deregistered when the layer's scope closes
+   *   yield* naming.registerInstance({ serviceName: "orders", ip: "10.0.0.5", port: 8080, metadata: { zone: "a" } })
+   *   // persistent: stays until deregistered
+   *   yield* naming.registerInstance({ serviceName: "db", ip: "10.0.0.9", port: 5432, ephemeral: false })
+   * })
+   * ```
    */
   readonly registerInstance: (params: InstanceParams) => Effect.Effect<void, RegisterError>
-  /** Registers several ephemeral instances of one service in one request (added to this client's others). */
+  /**
+   * Registers several ephemeral instances of one service in one request (added to this client's others).
+   *
+   * @example
+   * ```ts
+   * import { NamingService } from "@effect-nacos/naming"
+   * import { Effect } from "effect"
+   *
+   * const program = Effect.gen(function* () {
+   *   const naming = yield* NamingService.NamingService
+   *   yield* naming.batchRegisterInstances({
+   *     serviceName: "orders",
+   *     instances: [
+   *       { ip: "10.0.0.5", port: 8080 },
+   *       { ip: "10.0.0.5", port: 8081, weight: 2 }
+   *     ]
+   *   })
+   * })
+   * ```
+   */
   readonly batchRegisterInstances: (params: BatchInstancesParams) => Effect.Effect<void, RegisterError>
   /**
    * Removes an instance (matched on ip, port and cluster). Ephemeral: only this client's own; the others it
    * registered for the service stay. Persistent: removed from the server, whoever registered it.
+   *
+   * @example
+   * ```ts
+   * import { NamingService } from "@effect-nacos/naming"
+   * import { Effect } from "effect"
+   *
+   * const program = Effect.gen(function* () {
+   *   const naming = yield* NamingService.NamingService
+   *   yield* naming.deregisterInstance({ serviceName: "orders", ip: "10.0.0.5", port: 8080 })
+   * })
+   * ```
    */
   readonly deregisterInstance: (params: InstanceParams) => Effect.Effect<void, RegisterError>
-  /** Removes several of this client's ephemeral instances of one service in one request. */
+  /**
+   * Removes several of this client's ephemeral instances of one service in one request.
+   *
+   * @example
+   * ```ts
+   * import { NamingService } from "@effect-nacos/naming"
+   * import { Effect } from "effect"
+   *
+   * const program = Effect.gen(function* () {
+   *   const naming = yield* NamingService.NamingService
+   *   yield* naming.batchDeregisterInstances({
+   *     serviceName: "orders",
+   *     instances: [
+   *       { ip: "10.0.0.5", port: 8080 },
+   *       { ip: "10.0.0.5", port: 8081 }
+   *     ]
+   *   })
+   * })
+   * ```
+   */
   readonly batchDeregisterInstances: (params: BatchInstancesParams) => Effect.Effect<void, RegisterError>
   /**
    * Changes an instance's weight, health, enabled flag or metadata. A 3.x server has no update over gRPC, so this
    * is what the server really offers: an ephemeral instance is registered again with the new fields (only one this
    * client registered: `NotFoundError` otherwise); a persistent one is written again (`PersistentInstanceRequest`).
+   *
+   * @example
+   * ```ts
+   * import { NamingService } from "@effect-nacos/naming"
+   * import { Effect } from "effect"
+   *
+   * const drain = Effect.gen(function* () {
+   *   const naming = yield* NamingService.NamingService
+   *   yield* naming.registerInstance({ serviceName: "orders", ip: "10.0.0.5", port: 8080 })
+   *   // take it out of the selection without deregistering it
+   *   yield* naming.updateInstance({ serviceName: "orders", ip: "10.0.0.5", port: 8080, enabled: false })
+   * })
+   * ```
    */
   readonly updateInstance: (params: InstanceParams) => Effect.Effect<void, UpdateError>
-  /** The service and its enabled instances (of `clusters`, or all), asked of the server. */
+  /**
+   * The service and its enabled instances (of `clusters`, or all), asked of the server.
+   *
+   * @example
+   * ```ts
+   * import { NamingService } from "@effect-nacos/naming"
+   * import { Effect } from "effect"
+   *
+   * const program = Effect.gen(function* () {
+   *   const naming = yield* NamingService.NamingService
+   *   const service = yield* naming.getService({ serviceName: "orders", clusters: ["DEFAULT"] })
+   *   yield* Effect.log(`${service.groupName}@@${service.name}: ${service.hosts.length} instances`)
+   * })
+   * ```
+   */
   readonly getService: (params: ClusteredServiceParams) => Effect.Effect<ServiceInfo, QueryError>
-  /** One page of a group's service names, and how many there are in all. */
+  /**
+   * One page of a group's service names, and how many there are in all.
+   *
+   * @example
+   * ```ts
+   * import { NamingService } from "@effect-nacos/naming"
+   * import { Effect } from "effect"
+   *
+   * const program = Effect.gen(function* () {
+   *   const naming = yield* NamingService.NamingService
+   *   const page = yield* naming.listServices({ groupName: "DEFAULT_GROUP", pageNo: 1, pageSize: 100 })
+   *   yield* Effect.log(`${page.services.join(", ")} (${page.count} in all)`)
+   * })
+   * ```
+   */
   readonly listServices: (params?: ListServicesParams) => Effect.Effect<ServiceList, QueryError>
-  /** The enabled instances of a service (see {@link ListInstancesParams} for `healthyOnly` and `subscribe`). */
+  /**
+   * The enabled instances of a service (see {@link ListInstancesParams} for `healthyOnly` and `subscribe`).
+   *
+   * @example
+   * ```ts
+   * import { NamingService } from "@effect-nacos/naming"
+   * import { Effect } from "effect"
+   *
+   * const program = Effect.gen(function* () {
+   *   const naming = yield* NamingService.NamingService
+   *   const healthy = yield* naming.listInstances({ serviceName: "orders", healthyOnly: true })
+   *   yield* Effect.log(healthy.map((instance) => `${instance.ip}:${instance.port}`).join(", "))
+   * })
+   * ```
+   */
   readonly listInstances: (params: ListInstancesParams) => Effect.Effect<ReadonlyArray<Instance>, QueryError>
-  /** The instances that pass every criterion of `selector`. */
+  /**
+   * The instances that pass every criterion of `selector`.
+   *
+   * @example
+   * ```ts
+   * import { NamingService } from "@effect-nacos/naming"
+   * import { Effect } from "effect"
+   *
+   * const program = Effect.gen(function* () {
+   *   const naming = yield* NamingService.NamingService
+   *   const zoneA = yield* naming.selectInstances(
+   *     { serviceName: "orders" },
+   *     { healthy: true, metadata: { entries: { zone: "a" } } }
+   *   )
+   *   yield* Effect.log(`${zoneA.length} healthy instances in zone a`)
+   * })
+   * ```
+   */
   readonly selectInstances: (
     params: ClusteredServiceParams,
     selector?: InstanceSelector
@@ -154,16 +289,60 @@ export interface Service {
   /**
    * One healthy, enabled instance, picked at random in proportion to its weight (a zero weight is never picked).
    * The randomness is Effect's `Random` service: `Random.withSeed` makes picks repeatable in tests.
+   *
+   * @example
+   * ```ts
+   * import { NamingService } from "@effect-nacos/naming"
+   * import { Effect } from "effect"
+   *
+   * const target = Effect.gen(function* () {
+   *   const naming = yield* NamingService.NamingService
+   *   const instance = yield* naming.selectOneHealthyInstance({ serviceName: "orders" })
+   *   return `http://${instance.ip}:${instance.port}`
+   * }).pipe(Effect.catchTag("NotFoundError", () => Effect.succeed("http://fallback:8080")))
+   * ```
    */
   readonly selectOneHealthyInstance: (params: ClusteredServiceParams) => Effect.Effect<Instance, SelectError>
   /**
    * The service's instances (of `clusters`, or all): the current ones first, then every change, diffed. The
    * stream never ends by itself; the server subscription ends when the last subscriber of the service closes.
+   *
+   * @example
+   * ```ts
+   * import { NamingService } from "@effect-nacos/naming"
+   * import { Effect, Stream } from "effect"
+   *
+   * const program = Effect.gen(function* () {
+   *   const naming = yield* NamingService.NamingService
+   *   yield* naming.subscribe({ serviceName: "orders" }).pipe(
+   *     Stream.runForEach((event) =>
+   *       event._tag === "InstancesChanged"
+   *         ? Effect.log(`${event.service.hosts.length} instances (+${event.added.length} -${event.removed.length})`)
+   *         : Effect.log("empty push ignored: the last instances are kept")
+   *     ),
+   *     Effect.forkScoped
+   *   )
+   * })
+   * ```
    */
   readonly subscribe: (params: SubscribeParams) => Stream.Stream<ServiceEvent, InvalidArgumentError>
   /**
    * The callback form of `subscribe`, for code coming from the other SDKs: `handler` runs for every event (one at
    * a time) until the scope closes. A failing handler is logged and does not stop later events.
+   *
+   * @example
+   * ```ts
+   * import { NamingService } from "@effect-nacos/naming"
+   * import { Effect } from "effect"
+   *
+   * const program = Effect.scoped(
+   *   Effect.gen(function* () {
+   *     const naming = yield* NamingService.NamingService
+   *     yield* naming.onChange({ serviceName: "orders" }, (event) => Effect.log(event._tag))
+   *     yield* Effect.never
+   *   })
+   * )
+   * ```
    */
   readonly onChange: <R>(
     params: SubscribeParams,
@@ -177,6 +356,24 @@ export interface Service {
    * connection was down, found when it comes back. All watchers of one pattern share one server-side watch; the
    * last one leaving cancels it. Needs a server with the `fuzzyWatch` ability (Nacos 3.x); the server's limits
    * (20 patterns over all its clients, 500 services per pattern) fail the Stream with `ServerError` 50310 / 50311.
+   *
+   * @example
+   * ```ts
+   * import { NamingService } from "@effect-nacos/naming"
+   * import { Effect, Stream } from "effect"
+   *
+   * const program = Effect.gen(function* () {
+   *   const naming = yield* NamingService.NamingService
+   *   yield* naming.watchServices({ groupPattern: "DEFAULT_GROUP", servicePattern: "order*" }).pipe(
+   *     Stream.runForEach((event) =>
+   *       event._tag === "Snapshot"
+   *         ? Effect.log(`${event.services.length} services match`)
+   *         : Effect.log(`${event._tag}: ${event.serviceName}`)
+   *     ),
+   *     Effect.forkScoped
+   *   )
+   * })
+   * ```
    */
   readonly watchServices: (params: WatchServicesParams) => Stream.Stream<ServiceKeysEvent, WatchServicesError>
 }
