@@ -15,3 +15,4 @@ export {
   type Received,
   type UnaryAnswer
 } from "./testing/FakeNacosServer.ts"
+export * as StreamProbe from "./testing/StreamProbe.ts"

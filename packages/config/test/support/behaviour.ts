@@ -10,12 +10,11 @@ import { createHash, randomUUID } from "node:crypto"
 import { describe, expect, it } from "@effect/vitest"
 import { type ConfigEvent, ConfigFilter, ConfigService } from "@effect-nacos/config"
 import { InvalidArgumentError } from "@effect-nacos/core"
-import * as Duration from "effect/Duration"
+import { StreamProbe } from "@effect-nacos/core/testing"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import type * as Layer from "effect/Layer"
 import * as Queue from "effect/Queue"
-import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 
@@ -24,47 +23,13 @@ export const md5 = (content: string) => createHash("md5").update(content, "utf8"
 /** A dataId no other test (or run) uses. */
 export const uniqueId = (label: string) => `${label}-${randomUUID().slice(0, 8)}`
 
-/** Generous bound for anything a test waits for: a missing feature fails the test instead of hanging it. */
-export const WAIT = Duration.seconds(20)
+export const { WAIT, eventually } = StreamProbe
 
-/** Retries `effect` until it succeeds with a value `accept` takes, within {@link WAIT}. */
-export const eventually = <A, E, R>(effect: Effect.Effect<A, E, R>, accept: (value: A) => boolean = () => true) =>
-  effect.pipe(
-    Effect.filterOrFail(accept, (value) => `not yet: ${JSON.stringify(value)}`),
-    Effect.retry(Schedule.spaced("50 millis")),
-    Effect.timeoutOrElse({ duration: WAIT, orElse: () => Effect.die("the expected value never showed") })
-  )
-
-export interface Watcher {
-  /** The next event, failing the test if none comes within {@link WAIT}. */
-  readonly next: Effect.Effect<ConfigEvent>
-  /** Events until (and including) the first one `stop` accepts. */
-  readonly until: (stop: (event: ConfigEvent) => boolean) => Effect.Effect<ReadonlyArray<ConfigEvent>>
-  readonly fiber: Fiber.Fiber<void, unknown>
-}
+export type Watcher = StreamProbe.Probe<ConfigEvent>
 
 /** Runs `config.watch(params)` in the background, collecting its events. */
 export const startWatch = (config: ConfigService.Service, params: { dataId: string; group?: string }) =>
-  Effect.gen(function* () {
-    const queue = yield* Queue.unbounded<ConfigEvent>()
-    const fiber = yield* config.watch(params).pipe(
-      Stream.runForEach((event) => Queue.offer(queue, event)),
-      Effect.forkScoped
-    )
-    const next = Queue.take(queue).pipe(
-      Effect.timeoutOrElse({ duration: WAIT, orElse: () => Effect.die(`no event for ${params.dataId}`) })
-    )
-    const until = (stop: (event: ConfigEvent) => boolean) =>
-      Effect.gen(function* () {
-        const seen: Array<ConfigEvent> = []
-        while (true) {
-          const event = yield* next
-          seen.push(event)
-          if (stop(event)) return seen
-        }
-      })
-    return { next, until, fiber } satisfies Watcher
-  })
+  StreamProbe.start(config.watch(params), params.dataId)
 
 const contentOf = (event: ConfigEvent) => (event._tag === "Changed" ? event.content : undefined)
 

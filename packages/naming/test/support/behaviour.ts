@@ -8,61 +8,26 @@
 import { randomUUID } from "node:crypto"
 import { describe, expect, it } from "@effect/vitest"
 import { InvalidArgumentError } from "@effect-nacos/core"
+import { StreamProbe } from "@effect-nacos/core/testing"
 import { type Instance, type NamingModels, NamingService, type ServiceEvent } from "@effect-nacos/naming"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import type * as Layer from "effect/Layer"
 import * as Queue from "effect/Queue"
 import * as Random from "effect/Random"
-import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 
 /** A name no other test (or run) uses. */
 export const uniqueName = (label: string) => `${label}-${randomUUID().slice(0, 8)}`
 
-/** Generous bound for anything a test waits for: a missing feature fails the test instead of hanging it. */
-export const WAIT = Duration.seconds(20)
+export const { WAIT, eventually } = StreamProbe
 
-/** Retries `effect` until it succeeds with a value `accept` takes, within {@link WAIT}. */
-export const eventually = <A, E, R>(effect: Effect.Effect<A, E, R>, accept: (value: A) => boolean = () => true) =>
-  effect.pipe(
-    Effect.filterOrFail(accept, (value) => `not yet: ${JSON.stringify(value)}`),
-    Effect.retry(Schedule.spaced("50 millis")),
-    Effect.timeoutOrElse({ duration: WAIT, orElse: () => Effect.die("the expected value never showed") })
-  )
-
-export interface Subscriber {
-  /** The next event, failing the test if none comes within {@link WAIT}. */
-  readonly next: Effect.Effect<ServiceEvent>
-  /** Events until (and including) the first one `stop` accepts. */
-  readonly until: (stop: (event: ServiceEvent) => boolean) => Effect.Effect<ReadonlyArray<ServiceEvent>>
-  readonly fiber: Fiber.Fiber<void, unknown>
-}
+export type Subscriber = StreamProbe.Probe<ServiceEvent>
 
 /** Runs `naming.subscribe(params)` in the background, collecting its events. */
 export const startSubscriber = (naming: NamingService.Service, params: NamingModels.SubscribeParams) =>
-  Effect.gen(function* () {
-    const queue = yield* Queue.unbounded<ServiceEvent>()
-    const fiber = yield* naming.subscribe(params).pipe(
-      Stream.runForEach((event) => Queue.offer(queue, event)),
-      Effect.forkScoped
-    )
-    const next = Queue.take(queue).pipe(
-      Effect.timeoutOrElse({ duration: WAIT, orElse: () => Effect.die(`no event for ${params.serviceName}`) })
-    )
-    const until = (stop: (event: ServiceEvent) => boolean) =>
-      Effect.gen(function* () {
-        const seen: Array<ServiceEvent> = []
-        while (true) {
-          const event = yield* next
-          seen.push(event)
-          if (stop(event)) return seen
-        }
-      })
-    return { next, until, fiber } satisfies Subscriber
-  })
+  StreamProbe.start(naming.subscribe(params), params.serviceName)
 
 export const addresses = (instances: ReadonlyArray<Instance>) =>
   instances.map((instance) => `${instance.ip}:${instance.port}`).sort()
