@@ -13,7 +13,8 @@
 import { randomUUID } from "node:crypto"
 import { ConfigService } from "@effect-nacos/config"
 import { Nacos } from "@effect-nacos/core"
-import { Clock, Context, Deferred, Effect, Fiber, Layer, Queue, References, Schedule, Stream } from "effect"
+import { Context, Deferred, Effect, Fiber, Layer, Queue, References, Schedule, Stream } from "effect"
+import { gcAvailable, heapUsedAfterGc, latencySummary, now, round2 } from "./measure.ts"
 
 const serverAddr = process.env.NACOS_SERVER_ADDR?.trim() ?? ""
 const run = `bench-${randomUUID().slice(0, 8)}`
@@ -32,13 +33,6 @@ const clients = Effect.gen(function* () {
   )
   return { reader: memory, publisher: memory, watcher: memory }
 })
-
-const now = Effect.map(Clock.currentTimeNanos, (nanos) => Number(nanos) / 1e6)
-
-const percentile = (sorted: ReadonlyArray<number>, p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN
-
-const round2 = (value: number) => Math.round(value * 100) / 100
 
 const getThroughput = (config: ConfigService.Service, dataId: string, inFlight: number, total: number) =>
   Effect.gen(function* () {
@@ -77,26 +71,12 @@ const publishToWatchLatency = (publisher: ConfigService.Service, watcher: Config
     }
     yield* Fiber.interrupt(watching)
     yield* publisher.remove({ dataId })
-    const sorted = [...latencies].sort((a, b) => a - b)
-    return {
-      samples,
-      p50Millis: round2(percentile(sorted, 50)),
-      p99Millis: round2(percentile(sorted, 99)),
-      maxMillis: round2(sorted.at(-1) ?? 0)
-    }
+    return latencySummary(latencies)
   })
-
-/** `global.gc` exists only under `--expose-gc`; without it the heap figure includes garbage. */
-const gcAvailable = typeof Reflect.get(globalThis, "gc") === "function"
-const gc = () => {
-  const collect: unknown = Reflect.get(globalThis, "gc")
-  if (typeof collect === "function") collect()
-}
 
 const establishWatches = (watcher: ConfigService.Service, keys: number) =>
   Effect.gen(function* () {
-    gc()
-    const heapBefore = process.memoryUsage().heapUsed
+    const heapBefore = heapUsedAfterGc()
     const started = yield* now
     const seen = yield* Deferred.make<void>()
     let firstEvents = 0
@@ -113,8 +93,7 @@ const establishWatches = (watcher: ConfigService.Service, keys: number) =>
     )
     yield* Deferred.await(seen)
     const millis = (yield* now) - started
-    gc()
-    const heapAfter = process.memoryUsage().heapUsed
+    const heapAfter = heapUsedAfterGc()
     return {
       keys,
       millis: round2(millis),

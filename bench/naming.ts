@@ -14,7 +14,8 @@
 import { randomUUID } from "node:crypto"
 import { Nacos } from "@effect-nacos/core"
 import { NamingService } from "@effect-nacos/naming"
-import { Clock, Context, Deferred, Effect, Fiber, Layer, Queue, References, Stream } from "effect"
+import { Context, Deferred, Effect, Fiber, Layer, Queue, References, Stream } from "effect"
+import { gcAvailable, heapUsedAfterGc, latencySummary, now, round2 } from "./measure.ts"
 
 const serverAddr = process.env.NACOS_SERVER_ADDR?.trim() ?? ""
 const run = `bench-${randomUUID().slice(0, 8)}`
@@ -33,13 +34,6 @@ const clients = Effect.gen(function* () {
   )
   return { registering: memory, subscribing: memory }
 })
-
-const now = Effect.map(Clock.currentTimeNanos, (nanos) => Number(nanos) / 1e6)
-
-const percentile = (sorted: ReadonlyArray<number>, p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN
-
-const round2 = (value: number) => Math.round(value * 100) / 100
 
 const registerToSubscribeLatency = (
   registering: NamingService.Service,
@@ -76,13 +70,7 @@ const registerToSubscribeLatency = (
       yield* registering.deregisterInstance({ serviceName, ip: "10.99.0.1", port })
     }
     yield* Fiber.interrupt(watching)
-    const sorted = [...latencies].sort((a, b) => a - b)
-    return {
-      samples,
-      p50Millis: round2(percentile(sorted, 50)),
-      p99Millis: round2(percentile(sorted, 99)),
-      maxMillis: round2(sorted.at(-1) ?? 0)
-    }
+    return latencySummary(latencies)
   })
 
 const instances = (count: number) => Array.from({ length: count }, (_, i) => ({ ip: "10.98.0.1", port: 1 + i }))
@@ -103,17 +91,9 @@ const registerMany = (naming: NamingService.Service, count: number) =>
     return { instances: count, oneByOneMillis: round2(singleMillis), batchMillis: round2(batchMillis), batch }
   })
 
-/** `global.gc` exists only under `--expose-gc`; without it the heap figure includes garbage. */
-const gcAvailable = typeof Reflect.get(globalThis, "gc") === "function"
-const gc = () => {
-  const collect: unknown = Reflect.get(globalThis, "gc")
-  if (typeof collect === "function") collect()
-}
-
 const subscribeMany = (naming: NamingService.Service, services: number) =>
   Effect.gen(function* () {
-    gc()
-    const heapBefore = process.memoryUsage().heapUsed
+    const heapBefore = heapUsedAfterGc()
     const started = yield* now
     const seen = yield* Deferred.make<void>()
     let firstEvents = 0
@@ -132,8 +112,7 @@ const subscribeMany = (naming: NamingService.Service, services: number) =>
     )
     yield* Deferred.await(seen)
     const millis = (yield* now) - started
-    gc()
-    const heapAfter = process.memoryUsage().heapUsed
+    const heapAfter = heapUsedAfterGc()
     return {
       services,
       millis: round2(millis),
