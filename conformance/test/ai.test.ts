@@ -6,8 +6,9 @@
  * No 3.2 server is available here (none is served by this project's Maven mirror): the 3.2 wire of prompts and
  * skills is tested against the fake server built from the 3.2.1 client sources (packages/ai/test).
  */
+import { appendFileSync } from "node:fs"
 import { describe, expect, it } from "@effect/vitest"
-import { AiService } from "@effect-nacos/ai"
+import { type AgentCardModels, AiService } from "@effect-nacos/ai"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
@@ -95,6 +96,47 @@ for (const [label, pick] of [
             expect(zip.message).toContain("HTTP 404 without a Nacos answer")
             const watch = yield* Effect.flip(Stream.runDrain(ai.watchSkill({ name: "some-skill" })))
             expect(watch._tag).toBe("NotSupportedError")
+          })
+        ),
+      90_000
+    )
+
+    it.live(
+      "agent endpoints: another client sees a registered endpoint, its deregister, and the registering scope's close",
+      () =>
+        withAi(server(), (reader) =>
+          Effect.gen(function* () {
+            const name = uniqueName("cross")
+            const endpoint = { version: "1.0.0", address: "127.0.0.1", port: 9601, path: "/a2a" }
+            const url = "http://127.0.0.1:9601/a2a"
+            const urls = (d: AgentCardModels.AgentCardDetail) => (d.additionalInterfaces ?? []).map((i) => i.url)
+            // how long until the reader's card query shows it (queried every ~20 ms)
+            const seen = (accept: (urls: ReadonlyArray<string>) => boolean) =>
+              Effect.gen(function* () {
+                const start = Date.now()
+                yield* eventually(reader.getAgentCard({ name }).pipe(Effect.delay("20 millis")), (d) => accept(urls(d)))
+                return Date.now() - start
+              })
+            const latencies: Array<readonly [string, number]> = []
+            yield* withAi(server(), (writer) =>
+              Effect.gen(function* () {
+                yield* writer.releaseAgentCard({ card: card(name, "1.0.0"), setAsLatest: true })
+                yield* eventually(reader.getAgentCard({ name }))
+                yield* writer.registerAgentEndpoint({ name, endpoint })
+                latencies.push(["register", yield* seen((u) => u.includes(url))])
+                yield* writer.deregisterAgentEndpoint({ name, version: "1.0.0" })
+                latencies.push(["deregister", yield* seen((u) => u.length === 0)])
+                yield* writer.registerAgentEndpoint({ name, endpoint })
+                latencies.push(["register again", yield* seen((u) => u.includes(url))])
+              })
+            )
+            // the writer's scope has closed: its endpoint went before its connection did
+            latencies.push(["scope close", yield* seen((u) => u.length === 0)])
+            expect((yield* reader.getAgentCard({ name })).url).toBe("http://127.0.0.1:9999/1.0.0")
+            const file = process.env.NACOS_AI_LATENCY_FILE
+            if (file !== undefined) {
+              appendFileSync(file, `${label}: ${latencies.map(([step, ms]) => `${step} ${ms} ms`).join(", ")}\n`)
+            }
           })
         ),
       90_000

@@ -149,3 +149,80 @@ export const ReleaseAgentCardParams = Schema.Struct({
   setAsLatest: Schema.Boolean
 })
 export type ReleaseAgentCardParams = typeof ReleaseAgentCardParams.Type
+
+const Port = Schema.Number.check(
+  Schema.isInt({ message: "must be an integer" }),
+  Schema.isBetween({ minimum: 1, maximum: 65535 }, { message: "must be between 1 and 65535" })
+)
+
+/**
+ * One transport of an agent version (the 3.1.0 server's `AgentEndpoint`): where it listens, over which A2A
+ * transport (default `JSONRPC`), under which path, with TLS or not. The server builds the interface URL
+ * `http(s)://{address}:{port}/{path}` from it.
+ *
+ * @category schemas
+ */
+export const AgentEndpoint = Schema.Struct({
+  version: NonBlank,
+  address: NonBlank,
+  port: Port,
+  transport: Schema.optionalKey(NonBlank),
+  path: Schema.optionalKey(Schema.String),
+  supportTls: Schema.optionalKey(Schema.Boolean)
+})
+export type AgentEndpoint = typeof AgentEndpoint.Type
+
+/**
+ * `registerAgentEndpoint`: one endpoint of the agent's card version `endpoint.version`.
+ *
+ * @category schemas
+ */
+export const RegisterAgentEndpointParams = Schema.Struct({ name: AgentName, endpoint: AgentEndpoint })
+export type RegisterAgentEndpointParams = typeof RegisterAgentEndpointParams.Type
+
+/**
+ * `registerAgentEndpoints`: several transports of one agent version (all endpoints carry the same `version`).
+ *
+ * @category schemas
+ */
+export const RegisterAgentEndpointsParams = Schema.Struct({
+  name: AgentName,
+  endpoints: Schema.Array(AgentEndpoint).check(
+    Schema.makeFilter(
+      (endpoints: ReadonlyArray<AgentEndpoint>) => endpoints.length > 0 || "must hold at least one endpoint"
+    ),
+    Schema.makeFilter(
+      (endpoints: ReadonlyArray<AgentEndpoint>) =>
+        endpoints.every((endpoint) => endpoint.version === endpoints[0]?.version) || "must all serve the same version"
+    )
+  )
+})
+export type RegisterAgentEndpointsParams = typeof RegisterAgentEndpointsParams.Type
+
+/**
+ * `deregisterAgentEndpoint`: what this client published for the agent's `version` goes. The 3.1.0 server removes
+ * whatever the connection published for the version, but it demands an address and port all the same: without
+ * them the ones this client registered are sent (an `InvalidArgumentError` on field `address` if it registered
+ * none).
+ *
+ * @category schemas
+ */
+export const DeregisterAgentEndpointParams = Schema.Struct({
+  name: AgentName,
+  version: NonBlank,
+  address: Schema.optionalKey(NonBlank),
+  port: Schema.optionalKey(Port)
+})
+export type DeregisterAgentEndpointParams = typeof DeregisterAgentEndpointParams.Type
+
+/**
+ * The interface URL the 3.1.0 server builds for an endpoint (`AgentCardUtil#buildAgentInterface`): `https` with
+ * TLS, else `http`, then `{address}:{port}` and the path with a leading `/`.
+ *
+ * @category constructors
+ */
+export const endpointUrl = (endpoint: AgentEndpoint): string => {
+  const path = endpoint.path ?? ""
+  const suffix = path === "" ? "" : path.startsWith("/") ? path : `/${path}`
+  return `${endpoint.supportTls === true ? "https" : "http"}://${endpoint.address}:${endpoint.port}${suffix}`
+}

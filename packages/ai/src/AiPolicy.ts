@@ -29,3 +29,13 @@ export const skillPoll: Schedule.Schedule<unknown> = Schedule.spaced("10 seconds
  * @category schedules
  */
 export const promptHttpFallback: Schedule.Schedule<unknown> = Schedule.recurs(0)
+
+/**
+ * How a registered endpoint is published again after a reconnect when the first attempt fails: 5 more attempts,
+ * 1 s apart (the Java client redoes every 3 s until it succeeds).
+ *
+ * @category schedules
+ */
+export const endpointRedoRetry: Schedule.Schedule<unknown> = Schedule.spaced("1 second").pipe(
+  Schedule.upTo({ times: 5 })
+)

@@ -19,7 +19,7 @@
 import {
   type AuthError,
   ConflictError,
-  type InvalidArgumentError,
+  InvalidArgumentError,
   NacosHttp,
   NacosOptions,
   type NotFoundError,
@@ -40,7 +40,15 @@ import * as Ref from "effect/Ref"
 import type * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import { type AgentCardDetail, GetAgentCardParams, ReleaseAgentCardParams } from "./AgentCardModels.ts"
+import {
+  type AgentCardDetail,
+  type AgentEndpoint,
+  DeregisterAgentEndpointParams,
+  GetAgentCardParams,
+  RegisterAgentEndpointParams,
+  RegisterAgentEndpointsParams,
+  ReleaseAgentCardParams
+} from "./AgentCardModels.ts"
 import * as AiPolicy from "./AiPolicy.ts"
 import type { AiBackend } from "./internal/backend.ts"
 import * as GrpcOperations from "./internal/grpcOperations.ts"
@@ -48,7 +56,12 @@ import * as HttpOperations from "./internal/httpOperations.ts"
 import * as MemoryBackend from "./internal/memoryBackend.ts"
 import * as PromptTransport from "./internal/promptTransport.ts"
 import * as SkillArchive from "./internal/skillArchive.ts"
-import { GetMcpServerParams, type McpServerDetail, ReleaseMcpServerParams } from "./McpModels.ts"
+import {
+  GetMcpServerParams,
+  type McpServerDetail,
+  McpServerEndpointParams,
+  ReleaseMcpServerParams
+} from "./McpModels.ts"
 import { GetPromptParams, type Prompt, type PromptEvent } from "./PromptModels.ts"
 import {
   DownloadSkillParams,
@@ -148,9 +161,28 @@ export interface Service {
    * (default every 10 s, {@link AiPolicy.skillPoll}).
    */
   readonly watchSkill: (params: GetSkillParams) => Stream.Stream<SkillEvent, WatchError>
-  // Endpoint registration (`registerMcpServerEndpoint`, `registerAgentEndpoint(s)`, `deregisterAgentEndpoint`)
-  // and `watchAgentCard` / `watchMcpServer` come with the NamingService: the endpoints are naming instances, and
-  // the watches follow them through naming subscriptions (pushed), with their redo on reconnect.
+  /**
+   * Publishes one endpoint (transport) of the agent's card version `endpoint.version`, owned by the layer: it is
+   * published again after every reconnect and deregistered when the layer's scope closes. The server keeps one
+   * endpoint per agent version and client: a second registration for the version replaces the first.
+   */
+  readonly registerAgentEndpoint: (params: RegisterAgentEndpointParams) => Effect.Effect<void, CallError>
+  /**
+   * Publishes several transports of one agent version at once (`BatchAgentEndpointRequest`, Nacos 3.2+), owned
+   * like `registerAgentEndpoint`. A 3.1 server has no batch request: `NotSupportedError` (feature
+   * `batch agent endpoints`); one endpoint is sent as a single registration, so it works everywhere.
+   */
+  readonly registerAgentEndpoints: (params: RegisterAgentEndpointsParams) => Effect.Effect<void, CallError>
+  /** Removes what this client published for the agent's `version` (the server ignores the address). */
+  readonly deregisterAgentEndpoint: (params: DeregisterAgentEndpointParams) => Effect.Effect<void, CallError>
+  /**
+   * Publishes an address of an MCP server (an instance of its `serviceRef`), owned by the layer as the agent
+   * endpoints are. `NotFoundError` for an unknown server or version.
+   */
+  readonly registerMcpServerEndpoint: (params: McpServerEndpointParams) => Effect.Effect<void, GetError>
+  /** Removes what this client published for the MCP server. */
+  readonly deregisterMcpServerEndpoint: (params: McpServerEndpointParams) => Effect.Effect<void, GetError>
+  // `watchAgentCard` / `watchMcpServer` (endpoint changes pushed through naming subscriptions) are not here yet.
 }
 
 // =============================================================================
@@ -248,8 +280,57 @@ const notFoundAsNone = <A, E extends { readonly _tag: string }>(effect: Effect.E
     )
   )
 
+/**
+ * The endpoints a layer owns: each with how to publish it again (after a reconnect) and how to take it back (when
+ * the layer's scope closes).
+ */
+interface Owned {
+  readonly register: Effect.Effect<void, unknown>
+  readonly deregister: Effect.Effect<void, unknown>
+}
+
+interface Ownership {
+  readonly own: (key: string, owned: Owned) => Effect.Effect<void>
+  readonly disown: (key: string) => Effect.Effect<void>
+}
+
+/** The layer's endpoints: deregistered when the scope closes (before the connection it was opened after). */
+const makeOwnership = Effect.fnUntraced(function* (label: string) {
+  const table = yield* Ref.make<ReadonlyMap<string, Owned>>(new Map())
+  yield* Effect.addFinalizer(() =>
+    Effect.flatMap(Ref.getAndSet(table, new Map()), (owned) =>
+      Effect.forEach(owned.values(), (entry) => entry.deregister.pipe(Effect.timeout("3 seconds"), Effect.ignore), {
+        discard: true
+      })
+    )
+  )
+  const redo = Effect.flatMap(Ref.get(table), (owned) =>
+    Effect.forEach(
+      owned,
+      ([key, entry]) =>
+        entry.register.pipe(
+          Effect.retry(AiPolicy.endpointRedoRetry),
+          Effect.catch((error) =>
+            Effect.logWarning(`${label}: ${key} could not be published again after a reconnect: ${String(error)}`)
+          )
+        ),
+      { discard: true }
+    )
+  )
+  const ownership: Ownership = {
+    own: (key, owned) => Ref.update(table, (current) => new Map([...current, [key, owned]])),
+    disown: (key) =>
+      Ref.update(table, (current) => {
+        const next = new Map(current)
+        next.delete(key)
+        return next
+      })
+  }
+  return { ownership, redo }
+})
+
 /** The service over a backend; validation, the version rules, watches and extraction are the same for all. */
-const makeService = (backend: AiBackend, schedules: Schedules): Service => {
+const makeService = (backend: AiBackend, schedules: Schedules, ownership: Ownership): Service => {
   const getMcpServer = Effect.fn("AiService.getMcpServer")(function* (
     params: GetMcpServerParams
   ): Effect.fn.Return<McpServerDetail, GetError> {
@@ -383,11 +464,100 @@ const makeService = (backend: AiBackend, schedules: Schedules): Service => {
       })
     )
 
+  const agentKey = (name: string, version: string) => `agent ${name}::${version}`
+  /** The endpoint this client last registered per agent version (what a deregister sends). */
+  const agentEndpoints = Ref.makeUnsafe<ReadonlyMap<string, AgentEndpoint>>(new Map())
+  const remember = (key: string, endpoint: AgentEndpoint) =>
+    Ref.update(agentEndpoints, (current) => new Map([...current, [key, endpoint]]))
+  const mcpKey = (params: McpServerEndpointParams) => `mcp ${params.name}::${params.version ?? ""}`
+
+  const registerAgentEndpoint = Effect.fn("AiService.registerAgentEndpoint")(function* (
+    params: RegisterAgentEndpointParams
+  ): Effect.fn.Return<void, CallError> {
+    const { name, endpoint } = yield* Validation.validate(RegisterAgentEndpointParams, params)
+    yield* Effect.annotateCurrentSpan({ "nacos.ai.agent": name, "nacos.ai.version": endpoint.version })
+    const register = backend.registerAgentEndpoint(name, endpoint)
+    yield* register
+    yield* remember(agentKey(name, endpoint.version), endpoint)
+    yield* ownership.own(agentKey(name, endpoint.version), {
+      register,
+      deregister: backend.deregisterAgentEndpoint(name, endpoint)
+    })
+  })
+
+  const registerAgentEndpoints = Effect.fn("AiService.registerAgentEndpoints")(function* (
+    params: RegisterAgentEndpointsParams
+  ): Effect.fn.Return<void, CallError> {
+    const { name, endpoints } = yield* Validation.validate(RegisterAgentEndpointsParams, params)
+    const first: AgentEndpoint = endpoints[0]!
+    yield* Effect.annotateCurrentSpan({ "nacos.ai.agent": name, "nacos.ai.version": first.version })
+    const register =
+      endpoints.length === 1
+        ? backend.registerAgentEndpoint(name, first)
+        : backend.registerAgentEndpoints(name, endpoints)
+    yield* register
+    yield* remember(agentKey(name, first.version), first)
+    yield* ownership.own(agentKey(name, first.version), {
+      register,
+      deregister: backend.deregisterAgentEndpoint(name, first)
+    })
+  })
+
+  const deregisterAgentEndpoint = Effect.fn("AiService.deregisterAgentEndpoint")(function* (
+    params: DeregisterAgentEndpointParams
+  ): Effect.fn.Return<void, CallError> {
+    const valid = yield* Validation.validate(DeregisterAgentEndpointParams, params)
+    const { name, version } = valid
+    yield* Effect.annotateCurrentSpan({ "nacos.ai.agent": name, "nacos.ai.version": version })
+    const key = agentKey(name, version)
+    const registered = (yield* Ref.get(agentEndpoints)).get(key)
+    const address = valid.address ?? registered?.address
+    const port = valid.port ?? registered?.port
+    if (address === undefined || port === undefined) {
+      return yield* new InvalidArgumentError({
+        field: "address",
+        message: `agent ${name} ${version}: this client registered no endpoint; give its address and port`
+      })
+    }
+    yield* ownership.disown(key)
+    yield* Ref.update(agentEndpoints, (current) => {
+      const next = new Map(current)
+      next.delete(key)
+      return next
+    })
+    // the server removes what this connection published for the version, whatever the address
+    yield* backend.deregisterAgentEndpoint(name, { version, address, port })
+  })
+
+  const registerMcpServerEndpoint = Effect.fn("AiService.registerMcpServerEndpoint")(function* (
+    params: McpServerEndpointParams
+  ): Effect.fn.Return<void, GetError> {
+    const valid = yield* Validation.validate(McpServerEndpointParams, params)
+    yield* Effect.annotateCurrentSpan({ "nacos.ai.mcp": valid.name })
+    const register = backend.registerMcpServerEndpoint(valid)
+    yield* register
+    yield* ownership.own(mcpKey(valid), { register, deregister: backend.deregisterMcpServerEndpoint(valid) })
+  })
+
+  const deregisterMcpServerEndpoint = Effect.fn("AiService.deregisterMcpServerEndpoint")(function* (
+    params: McpServerEndpointParams
+  ): Effect.fn.Return<void, GetError> {
+    const valid = yield* Validation.validate(McpServerEndpointParams, params)
+    yield* Effect.annotateCurrentSpan({ "nacos.ai.mcp": valid.name })
+    yield* ownership.disown(mcpKey(valid))
+    yield* backend.deregisterMcpServerEndpoint(valid)
+  })
+
   return {
     getMcpServer,
     releaseMcpServer,
     getAgentCard,
     releaseAgentCard,
+    registerAgentEndpoint,
+    registerAgentEndpoints,
+    deregisterAgentEndpoint,
+    registerMcpServerEndpoint,
+    deregisterMcpServerEndpoint,
     getPrompt,
     watchPrompt,
     downloadSkillZip,
@@ -414,6 +584,12 @@ const makeLive = Effect.fnUntraced(function* (
     abilities: { mcp: true, agent: true }
   })
   const namespace = nacosOptions.namespace
+  // opened after the connection, so its finalizer (deregister every owned endpoint) runs before the connection closes
+  const { ownership, redo } = yield* makeOwnership("AiService")
+  yield* connection.reconnected.pipe(
+    Stream.runForEach(() => redo),
+    Effect.forkScoped
+  )
   const grpc = yield* GrpcOperations.make(connection, namespace)
   const overHttp = HttpOperations.make(http, namespace)
   const backend: AiBackend = {
@@ -427,7 +603,7 @@ const makeLive = Effect.fnUntraced(function* (
     }),
     downloadSkillZip: overHttp.downloadSkillZip
   }
-  return makeService(backend, schedulesOf(options))
+  return makeService(backend, schedulesOf(options), ownership)
 })
 
 /**
@@ -497,12 +673,19 @@ export const layer: Layer.Layer<AiService, never, LiveDependencies> = layerWith(
  * @category layers
  */
 export const layerMemory = (options: MemoryOptions = {}): Layer.Layer<AiService> =>
-  Layer.sync(AiService, () =>
-    makeService(
-      MemoryBackend.make(
-        options.namespace ?? NacosOptions.DEFAULT_NAMESPACE,
-        options.store ?? MemoryBackend.makeStore()
-      ),
-      schedulesOf(options)
-    )
+  Layer.effect(
+    AiService,
+    Effect.gen(function* () {
+      const backend = yield* Effect.acquireRelease(
+        Effect.sync(() =>
+          MemoryBackend.make(
+            options.namespace ?? NacosOptions.DEFAULT_NAMESPACE,
+            options.store ?? MemoryBackend.makeStore()
+          )
+        ),
+        (memory) => memory.release
+      )
+      const { ownership } = yield* makeOwnership("AiService (memory)")
+      return makeService(backend, schedulesOf(options), ownership)
+    })
   )

@@ -360,3 +360,21 @@ export const ReleaseMcpServerParams = Schema.Struct({
   endpoint: Schema.optionalKey(McpEndpointSpec)
 })
 export type ReleaseMcpServerParams = typeof ReleaseMcpServerParams.Type
+
+/**
+ * `registerMcpServerEndpoint` / `deregisterMcpServerEndpoint`: an address of the MCP server (its `version`, else
+ * the latest), published as an instance of the server's `serviceRef` (group `mcp-endpoints`) for as long as the
+ * registering client's connection lives.
+ *
+ * @category schemas
+ */
+export const McpServerEndpointParams = Schema.Struct({
+  name: McpServerName,
+  address: NonBlank,
+  port: Schema.Number.check(
+    Schema.isInt({ message: "must be an integer" }),
+    Schema.isBetween({ minimum: 1, maximum: 65535 }, { message: "must be between 1 and 65535" })
+  ),
+  version: Schema.optionalKey(NonBlank)
+})
+export type McpServerEndpointParams = typeof McpServerEndpointParams.Type

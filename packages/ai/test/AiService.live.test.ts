@@ -269,4 +269,130 @@ describe("AiService on the wire", () => {
       { skillPollSchedule: FAST_POLL }
     )
   )
+
+  it.live(
+    "agent and MCP endpoints on the wire: AgentEndpointRequest / McpServerEndpointRequest as 3.1.0 has them",
+    () =>
+      withFake((ai, server) =>
+        Effect.gen(function* () {
+          yield* ai.registerAgentEndpoint({
+            name: "ep",
+            endpoint: { version: "1.0.0", address: "10.0.0.1", port: 8080 }
+          })
+          yield* ai.deregisterAgentEndpoint({ name: "ep", version: "1.0.0" })
+          const [register, deregister] = server.received("AgentEndpointRequest").map((r) => asRecord(r.json))
+          expect(register).toMatchObject({
+            namespaceId: "public",
+            agentName: "ep",
+            type: "registerEndpoint",
+            endpoint: {
+              version: "1.0.0",
+              address: "10.0.0.1",
+              port: 8080,
+              transport: "JSONRPC",
+              path: "",
+              supportTls: false
+            }
+          })
+          expect(deregister).toMatchObject({
+            agentName: "ep",
+            type: "deregisterEndpoint",
+            endpoint: { version: "1.0.0" }
+          })
+          yield* ai.releaseMcpServer({ server: mcpServer("m", "1.0.0") })
+          yield* ai.registerMcpServerEndpoint({ name: "m", address: "10.0.0.2", port: 9090, version: "1.0.0" })
+          yield* ai.deregisterMcpServerEndpoint({ name: "m", address: "10.0.0.2", port: 9090 })
+          const [mcpRegister, mcpDeregister] = server.received("McpServerEndpointRequest").map((r) => asRecord(r.json))
+          expect(mcpRegister).toEqual(
+            expect.objectContaining({
+              namespaceId: "public",
+              mcpName: "m",
+              address: "10.0.0.2",
+              port: 9090,
+              version: "1.0.0",
+              type: "registerEndpoint"
+            })
+          )
+          expect(mcpDeregister).toMatchObject({
+            mcpName: "m",
+            address: "10.0.0.2",
+            port: 9090,
+            type: "deregisterEndpoint"
+          })
+          expect(mcpDeregister).not.toHaveProperty("version")
+        })
+      )
+  )
+
+  it.live("several transports on a 3.1 server (no batch handler): NotSupportedError naming the batch feature", () =>
+    withFake((ai, server) =>
+      Effect.gen(function* () {
+        const error = yield* Effect.flip(
+          ai.registerAgentEndpoints({
+            name: "multi",
+            endpoints: [
+              { version: "1.0.0", address: "10.0.0.1", port: 8080, transport: "JSONRPC" },
+              { version: "1.0.0", address: "10.0.0.1", port: 8081, transport: "HTTP+JSON" }
+            ]
+          })
+        )
+        expect(error).toMatchObject({ _tag: "NotSupportedError", feature: "batch agent endpoints" })
+        const batch = asRecord(server.received("BatchAgentEndpointRequest")[0]?.json)
+        expect(batch).toMatchObject({ agentName: "multi", type: "batchRegisterEndpoint" })
+        expect(Array.isArray(batch.endpoints) && batch.endpoints.length).toBe(2)
+      })
+    )
+  )
+
+  it.live("closing the layer's scope deregisters its endpoints before the connection closes", () =>
+    Effect.gen(function* () {
+      const { fake: server, target } = yield* fakeServer()
+      yield* Effect.flatMap(Effect.service(AiService.AiService), (ai) =>
+        Effect.gen(function* () {
+          yield* ai.registerAgentEndpoint({
+            name: "owned",
+            endpoint: { version: "1.0.0", address: "10.0.0.1", port: 1 }
+          })
+          yield* ai.releaseMcpServer({ server: mcpServer("owned-mcp", "1.0.0") })
+          yield* ai.registerMcpServerEndpoint({ name: "owned-mcp", address: "10.0.0.1", port: 2 })
+        })
+      ).pipe(Effect.provide(liveLayer(target)))
+      const types = (t: string) => server.received(t).map((r) => asRecord(r.json).type)
+      expect(types("AgentEndpointRequest")).toEqual(["registerEndpoint", "deregisterEndpoint"])
+      expect(types("McpServerEndpointRequest")).toEqual(["registerEndpoint", "deregisterEndpoint"])
+      expect(server.agentEndpoints.get("owned::1.0.0")?.size).toBe(0)
+      expect(server.mcpEndpoints.get("owned-mcp")?.size).toBe(0)
+    })
+  )
+
+  it.live("registered endpoints are published again after a reconnect; a deregistered one is not", () =>
+    withFake((ai, server) =>
+      Effect.gen(function* () {
+        yield* ai.registerAgentEndpoint({ name: "kept", endpoint: { version: "1.0.0", address: "10.0.0.1", port: 1 } })
+        yield* ai.registerAgentEndpoint({ name: "gone", endpoint: { version: "1.0.0", address: "10.0.0.1", port: 2 } })
+        yield* ai.deregisterAgentEndpoint({ name: "gone", version: "1.0.0" })
+        yield* ai.releaseMcpServer({ server: mcpServer("kept-mcp", "1.0.0") })
+        yield* ai.registerMcpServerEndpoint({ name: "kept-mcp", address: "10.0.0.1", port: 3 })
+        const before = server.received("AgentEndpointRequest").length
+        // the old connection's endpoints go with it on the server
+        for (const connection of server.nacos.connections) server.dropEndpointsOf(connection.peer)
+        server.nacos.dropStreams()
+        yield* Effect.promise(() => server.nacos.awaitReceived("AgentEndpointRequest", before + 1))
+        yield* Effect.promise(() => server.nacos.awaitReceived("McpServerEndpointRequest", 2))
+        const redone = server
+          .received("AgentEndpointRequest")
+          .slice(before)
+          .map((r) => asRecord(r.json))
+        expect(redone).toHaveLength(1)
+        expect(redone[0]).toMatchObject({ agentName: "kept", type: "registerEndpoint", endpoint: { port: 1 } })
+        yield* eventually(
+          Effect.sync(() => server.agentEndpoints.get("kept::1.0.0")?.size ?? 0),
+          (n) => n === 1
+        )
+        // the card query sees it again
+        yield* ai.releaseAgentCard({ card: card("kept", "1.0.0"), setAsLatest: true })
+        expect((yield* ai.getAgentCard({ name: "kept" })).url).toBe("http://10.0.0.1:1")
+      })
+    )
+  )
 })

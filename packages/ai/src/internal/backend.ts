@@ -12,8 +12,8 @@ import type {
   TransportError
 } from "@effect-nacos/core"
 import type * as Effect from "effect/Effect"
-import type { AgentCardDetail, RegistrationType, ReleasableAgentCard } from "../AgentCardModels.ts"
-import type { McpServerDetail, ReleaseMcpServerParams } from "../McpModels.ts"
+import type { AgentCardDetail, AgentEndpoint, RegistrationType, ReleasableAgentCard } from "../AgentCardModels.ts"
+import type { McpServerDetail, McpServerEndpointParams, ReleaseMcpServerParams } from "../McpModels.ts"
 import type { Prompt } from "../PromptModels.ts"
 
 /** Everything a call to the registry can fail with besides its own answers. */
@@ -55,6 +55,21 @@ export interface AiBackend {
     registrationType: RegistrationType,
     setAsLatest: boolean
   ) => Effect.Effect<void, ConflictError | CallError>
+  /** Publishes one endpoint of `endpoint.version` (replacing what this client published for that version). */
+  readonly registerAgentEndpoint: (name: string, endpoint: AgentEndpoint) => Effect.Effect<void, CallError>
+  /** Publishes several endpoints of one version at once (the batch request; not on 3.1 servers). */
+  readonly registerAgentEndpoints: (
+    name: string,
+    endpoints: ReadonlyArray<AgentEndpoint>
+  ) => Effect.Effect<void, CallError>
+  /** Removes what this client published for the version. */
+  readonly deregisterAgentEndpoint: (name: string, endpoint: AgentEndpoint) => Effect.Effect<void, CallError>
+  readonly registerMcpServerEndpoint: (
+    params: McpServerEndpointParams
+  ) => Effect.Effect<void, NotFoundError | CallError>
+  readonly deregisterMcpServerEndpoint: (
+    params: McpServerEndpointParams
+  ) => Effect.Effect<void, NotFoundError | CallError>
   readonly queryPrompt: (query: PromptQuery) => Effect.Effect<PromptAnswer, NotFoundError | CallError>
   readonly downloadSkillZip: (query: SkillQuery) => Effect.Effect<Uint8Array, NotFoundError | CallError>
 }

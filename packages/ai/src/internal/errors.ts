@@ -63,3 +63,7 @@ export const classifyRelease = (
     : error.errorCode === INVALID_PARAM
       ? invalidParam(error)
       : error
+
+/** An endpoint write's refusal: invalid, or the server's own trouble. */
+export const classifyWrite = (error: ServerError): InvalidArgumentError | ServerError =>
+  error.errorCode === INVALID_PARAM ? invalidParam(error) : error

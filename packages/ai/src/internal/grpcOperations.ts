@@ -6,9 +6,10 @@
 import { type Connection, NotFoundError } from "@effect-nacos/core"
 import * as Effect from "effect/Effect"
 import * as Ref from "effect/Ref"
-import type { ReleaseMcpServerParams } from "../McpModels.ts"
+import type { AgentEndpoint } from "../AgentCardModels.ts"
+import type { McpServerEndpointParams, ReleaseMcpServerParams } from "../McpModels.ts"
 import type { AiBackend, CallError, PromptAnswer } from "./backend.ts"
-import { classifyQuery, classifyRelease, NO_HANDLER, NOT_MODIFIED, notSupported } from "./errors.ts"
+import { classifyQuery, classifyRelease, classifyWrite, NO_HANDLER, NOT_MODIFIED, notSupported } from "./errors.ts"
 import {
   Acknowledged,
   QueryAgentCardResponse,
@@ -23,6 +24,11 @@ export const AGENT_ABILITY = "agent"
 /** What a prompt-less server is told apart by (no ability exists for prompts). */
 export const PROMPT_FEATURE = "prompts"
 export const PROMPT_REQUIREMENT = "QueryPromptRequest (Nacos 3.2+)"
+
+/** `AiRemoteConstants.REGISTER_ENDPOINT` / `DE_REGISTER_ENDPOINT`. */
+const REGISTER_ENDPOINT = "registerEndpoint"
+const DEREGISTER_ENDPOINT = "deregisterEndpoint"
+export const BATCH_REQUIREMENT = "BatchAgentEndpointRequest (Nacos 3.2+)"
 
 /** The group every AI resource is signed under (`RequestResource.aiBuilder().setGroup(DEFAULT_GROUP)`). */
 const AI_GROUP = "DEFAULT_GROUP"
@@ -125,6 +131,80 @@ export const make = Effect.fnUntraced(function* (connection: Connection.Connecti
       Effect.catchTag("ServerError", (error) => Effect.fail(classifyRelease(`agent:${namespace}/${card.name}`, error)))
     )
 
+  /** The endpoint as 3.1.0's `AgentEndpoint` has it (defaults of the Java/Python clients filled in). */
+  const endpointWire = (endpoint: AgentEndpoint) => ({
+    version: endpoint.version,
+    address: endpoint.address,
+    port: endpoint.port,
+    transport: endpoint.transport ?? "JSONRPC",
+    path: endpoint.path ?? "",
+    supportTls: endpoint.supportTls ?? false
+  })
+
+  const agentEndpoint = (type: string, name: string, endpoint: AgentEndpoint) =>
+    connection.requireAbility(AGENT_ABILITY, "the A2A agent registry").pipe(
+      Effect.andThen(
+        connection.request(
+          "AgentEndpointRequest",
+          { namespaceId: namespace, agentName: name, type, endpoint: endpointWire(endpoint) },
+          Acknowledged,
+          { resource: resourceOf(name) }
+        )
+      ),
+      Effect.asVoid,
+      Effect.catchTag("ServerError", (error) => Effect.fail(classifyWrite(error)))
+    )
+
+  const registerAgentEndpoints: AiBackend["registerAgentEndpoints"] = (name, endpoints) =>
+    connection.requireAbility(AGENT_ABILITY, "the A2A agent registry").pipe(
+      Effect.andThen(
+        connection.request(
+          "BatchAgentEndpointRequest",
+          {
+            namespaceId: namespace,
+            agentName: name,
+            type: "batchRegisterEndpoint",
+            endpoints: endpoints.map(endpointWire)
+          },
+          Acknowledged,
+          { resource: resourceOf(name) }
+        )
+      ),
+      Effect.asVoid,
+      Effect.catchTag("ServerError", (error) =>
+        Effect.fail(
+          error.errorCode === NO_HANDLER
+            ? notSupported(
+                "batch agent endpoints",
+                BATCH_REQUIREMENT,
+                `the server answered: ${error.message}; register one endpoint per version (registerAgentEndpoint)`
+              )
+            : classifyWrite(error)
+        )
+      )
+    )
+
+  const mcpEndpoint = (type: string, params: McpServerEndpointParams) =>
+    connection.requireAbility(MCP_ABILITY, "the MCP registry").pipe(
+      Effect.andThen(
+        connection.request(
+          "McpServerEndpointRequest",
+          {
+            namespaceId: namespace,
+            mcpName: params.name,
+            address: params.address,
+            port: params.port,
+            ...(params.version === undefined ? {} : { version: params.version }),
+            type
+          },
+          Acknowledged,
+          { resource: resourceOf(params.name) }
+        )
+      ),
+      Effect.asVoid,
+      Effect.catchTag("ServerError", (error) => Effect.fail(classifyQuery(`mcp:${namespace}/${params.name}`, error)))
+    )
+
   const queryPrompt: AiBackend["queryPrompt"] = (query) =>
     Effect.gen(function* () {
       const session = yield* connection.awaitSession()
@@ -174,6 +254,11 @@ export const make = Effect.fnUntraced(function* (connection: Connection.Connecti
     releaseMcpServer,
     queryAgentCard,
     releaseAgentCard,
+    registerAgentEndpoint: (name, endpoint) => agentEndpoint(REGISTER_ENDPOINT, name, endpoint),
+    registerAgentEndpoints,
+    deregisterAgentEndpoint: (name, endpoint) => agentEndpoint(DEREGISTER_ENDPOINT, name, endpoint),
+    registerMcpServerEndpoint: (params) => mcpEndpoint(REGISTER_ENDPOINT, params),
+    deregisterMcpServerEndpoint: (params) => mcpEndpoint(DEREGISTER_ENDPOINT, params),
     queryPrompt
   } satisfies GrpcAiOperations
 })

@@ -11,7 +11,13 @@
 import { createHash } from "node:crypto"
 import { ConflictError, NotFoundError } from "@effect-nacos/core"
 import * as Effect from "effect/Effect"
-import type { AgentCardDetail, RegistrationType, ReleasableAgentCard } from "../AgentCardModels.ts"
+import {
+  type AgentCardDetail,
+  type AgentEndpoint,
+  endpointUrl,
+  type RegistrationType,
+  type ReleasableAgentCard
+} from "../AgentCardModels.ts"
 import type { McpServerDetail, ReleaseMcpServerParams } from "../McpModels.ts"
 import type { Prompt, PromptVariable } from "../PromptModels.ts"
 import type { AiBackend, PromptAnswer } from "./backend.ts"
@@ -141,10 +147,35 @@ interface State {
   readonly agents: Map<string, AgentEntry>
   readonly prompts: Map<string, Versioned<Prompt>>
   readonly skills: Map<string, Versioned<Uint8Array>>
+  /** `{name}::{version}` → the endpoints each client (backend) published for it. */
+  readonly agentEndpoints: Map<string, Map<number, ReadonlyArray<AgentEndpoint>>>
+  /** MCP name → the addresses each client published. */
+  readonly mcpEndpoints: Map<string, Map<number, ReadonlyArray<{ readonly address: string; readonly port: number }>>>
   nextId: number
 }
 
-const newState = (): State => ({ mcp: new Map(), agents: new Map(), prompts: new Map(), skills: new Map(), nextId: 1 })
+const newState = (): State => ({
+  mcp: new Map(),
+  agents: new Map(),
+  prompts: new Map(),
+  skills: new Map(),
+  agentEndpoints: new Map(),
+  mcpEndpoints: new Map(),
+  nextId: 1
+})
+
+const publish = <A>(
+  table: Map<string, Map<number, ReadonlyArray<A>>>,
+  key: string,
+  owner: number,
+  items: ReadonlyArray<A>
+) => {
+  const owners = table.get(key) ?? new Map<number, ReadonlyArray<A>>()
+  if (items.length === 0) owners.delete(owner)
+  else owners.set(owner, items)
+  if (owners.size === 0) table.delete(key)
+  else table.set(key, owners)
+}
 
 /** The version a query selects: version > label > latest. */
 const select = <A>(entry: Versioned<A> | undefined, version: string | undefined, label: string | undefined) => {
@@ -153,8 +184,14 @@ const select = <A>(entry: Versioned<A> | undefined, version: string | undefined,
   return chosen === undefined ? undefined : entry.versions.get(chosen)
 }
 
-export const make = (namespace: string, store: MemoryStore): AiBackend => {
+/** A memory client: its own endpoints (`release` drops them, as a closed connection does). */
+export interface MemoryBackend extends AiBackend {
+  readonly release: Effect.Effect<void>
+}
+
+export const make = (namespace: string, store: MemoryStore): MemoryBackend => {
   const state = stateOf(store)
+  const owner = state.nextId++
 
   const queryMcpServer: AiBackend["queryMcpServer"] = (name, version) =>
     Effect.suspend(() => {
@@ -211,7 +248,7 @@ export const make = (namespace: string, store: MemoryStore): AiBackend => {
       return Effect.succeed(entry.id)
     })
 
-  const queryAgentCard: AiBackend["queryAgentCard"] = (name, version) =>
+  const queryAgentCard: AiBackend["queryAgentCard"] = (name, version, registrationType) =>
     Effect.suspend(() => {
       const entry = state.agents.get(name)
       const chosen = version ?? entry?.latest
@@ -226,8 +263,28 @@ export const make = (namespace: string, store: MemoryStore): AiBackend => {
       }
       // as the 3.1.0 server: the stored type is answered (the asked one only changes how endpoints are filled in,
       // and memory has none), and `latestVersion` is there only when true
+      // a SERVICE card with endpoints: its interfaces are the endpoints, its url one of the preferred transport
+      const endpoints = [...(state.agentEndpoints.get(`${name}::${chosen}`)?.values() ?? [])].flat()
+      const asked = registrationType ?? entry.registrationType
+      const injected =
+        asked === "SERVICE" && endpoints.length > 0
+          ? (() => {
+              const preferred =
+                endpoints.find((endpoint) => (endpoint.transport ?? "JSONRPC") === card.preferredTransport) ??
+                endpoints[0]!
+              return {
+                url: endpointUrl(preferred),
+                preferredTransport: preferred.transport ?? "JSONRPC",
+                additionalInterfaces: endpoints.map((endpoint) => ({
+                  url: endpointUrl(endpoint),
+                  transport: endpoint.transport ?? "JSONRPC"
+                }))
+              }
+            })()
+          : {}
       const detail: AgentCardDetail = {
         ...card,
+        ...injected,
         registrationType: entry.registrationType,
         ...(chosen === entry.latest ? { latestVersion: true } : {})
       }
@@ -279,8 +336,38 @@ export const make = (namespace: string, store: MemoryStore): AiBackend => {
         : Effect.succeed(zip)
     })
 
+  const mcpKnown = (name: string) =>
+    state.mcp.has(name)
+      ? Effect.void
+      : Effect.fail(
+          new NotFoundError({ resource: `mcp:${namespace}/${name}`, message: `MCP server ${name} not found` })
+        )
+
   return {
     namespace,
+    // as the 3.1.0 server: one endpoint per version and client (a second replaces the first); no card needed
+    registerAgentEndpoint: (name, endpoint) =>
+      Effect.sync(() => publish(state.agentEndpoints, `${name}::${endpoint.version}`, owner, [endpoint])),
+    registerAgentEndpoints: (name, endpoints) =>
+      Effect.sync(() => publish(state.agentEndpoints, `${name}::${endpoints[0]?.version ?? ""}`, owner, endpoints)),
+    deregisterAgentEndpoint: (name, endpoint) =>
+      Effect.sync(() => publish(state.agentEndpoints, `${name}::${endpoint.version}`, owner, [])),
+    registerMcpServerEndpoint: (params) =>
+      Effect.andThen(
+        mcpKnown(params.name),
+        Effect.sync(() =>
+          publish(state.mcpEndpoints, params.name, owner, [{ address: params.address, port: params.port }])
+        )
+      ),
+    deregisterMcpServerEndpoint: (params) =>
+      Effect.andThen(
+        mcpKnown(params.name),
+        Effect.sync(() => publish(state.mcpEndpoints, params.name, owner, []))
+      ),
+    release: Effect.sync(() => {
+      for (const key of [...state.agentEndpoints.keys()]) publish(state.agentEndpoints, key, owner, [])
+      for (const key of [...state.mcpEndpoints.keys()]) publish(state.mcpEndpoints, key, owner, [])
+    }),
     queryMcpServer,
     releaseMcpServer,
     queryAgentCard,

@@ -64,11 +64,20 @@ export class FakeAiServer {
     this.servesPrompts = servesPrompts
     this.nacos = new FakeNacosServer({
       setupAck: options.abilities ?? { mcp: true, agent: true, fuzzyWatch: true, lock: true },
-      onRequest: (type, json) => this.answer(type, isRecord(json) ? json : {})
+      onRequest: (type, json, peer) => this.answer(type, isRecord(json) ? json : {}, peer)
     })
   }
 
   readonly servesPrompts: boolean
+  /** `{agentName}::{version}` → the endpoint each connection (peer) published: one per version, as 3.1.0. */
+  readonly agentEndpoints = new Map<string, Map<string, Json>>()
+  /** MCP name → the `{address, port}` each connection published. */
+  readonly mcpEndpoints = new Map<string, Map<string, Json>>()
+
+  /** What a closed connection's endpoints do on the server: they go. */
+  dropEndpointsOf(peer: string): void {
+    for (const owners of [...this.agentEndpoints.values(), ...this.mcpEndpoints.values()]) owners.delete(peer)
+  }
 
   /** HTTP on an ephemeral port and gRPC on httpPort + the returned offset. */
   async start(): Promise<{ readonly address: string; readonly portOffset: number }> {
@@ -138,7 +147,7 @@ export class FakeAiServer {
     this.skills.delete(name)
   }
 
-  private answer(type: string, json: Json): { type: string; body: Json } | undefined {
+  private answer(type: string, json: Json, peer: string): { type: string; body: Json } | undefined {
     const response = type.replace(/Request$/, "Response")
     const ok = (body: Json = {}) => ({ type: response, body: { resultCode: 200, errorCode: 0, ...body } })
     const fail = (errorCode: number, message: string) => ({
@@ -194,10 +203,32 @@ export class FakeAiServer {
         const version = str(json, "version") || entry.latest
         const card = entry.versions.get(version)
         if (card === undefined) return fail(404, `Agent ${name} version ${version} not found`)
+        // as 3.1.0 (`injectEndpoint`): a SERVICE card with endpoints answers them as its interfaces
+        const endpoints = [...(this.agentEndpoints.get(`${name}::${version}`)?.values() ?? [])]
+        const asked = str(json, "registrationType") || entry.registrationType
+        const urlOf = (endpoint: Json) => {
+          const path = str(endpoint, "path") ?? ""
+          const scheme = endpoint.supportTls === true ? "https" : "http"
+          return `${scheme}://${str(endpoint, "address")}:${String(endpoint.port)}${path === "" ? "" : path.startsWith("/") ? path : `/${path}`}`
+        }
+        const preferred =
+          endpoints.find((endpoint) => str(endpoint, "transport") === str(card, "preferredTransport")) ?? endpoints[0]
+        const injected =
+          asked === "SERVICE" && preferred !== undefined
+            ? {
+                url: urlOf(preferred),
+                preferredTransport: str(preferred, "transport"),
+                additionalInterfaces: endpoints.map((endpoint) => ({
+                  url: urlOf(endpoint),
+                  transport: str(endpoint, "transport")
+                }))
+              }
+            : {}
         return ok({
           // as 3.1.0: the stored type, and `latestVersion` only when true (Jackson leaves the null out)
           agentCardDetailInfo: {
             ...card,
+            ...injected,
             registrationType: entry.registrationType,
             ...(version === entry.latest ? { latestVersion: true } : {})
           }
@@ -227,6 +258,35 @@ export class FakeAiServer {
         entry.registrationType = registrationType
         if (json.setAsLatest === true) entry.latest = version
         return ok()
+      }
+      case "AgentEndpointRequest": {
+        const name = str(json, "agentName") ?? ""
+        const endpoint = rec(json, "endpoint")
+        const version = str(endpoint, "version")
+        if (!name || !version) return fail(400, "Required parameter `endpoint.version` not present")
+        // as 3.1.0: the endpoint becomes an Instance, which needs an ip, for a deregister too
+        if (!str(endpoint, "address")) return fail(400, "Required parameter 'ip' type String is not present")
+        const key = `${name}::${version}`
+        const owners = this.agentEndpoints.get(key) ?? new Map<string, Json>()
+        this.agentEndpoints.set(key, owners)
+        const kind = str(json, "type")
+        if (kind === "registerEndpoint") owners.set(peer, endpoint)
+        else if (kind === "deregisterEndpoint") owners.delete(peer)
+        else return fail(400, `parameter \`type\` should be registerEndpoint or deregisterEndpoint, but was ${kind}`)
+        return ok({ type: kind })
+      }
+      case "BatchAgentEndpointRequest":
+        // a 3.1 server: no handler
+        return { type: "ErrorResponse", body: { resultCode: 500, errorCode: 302, message: "RequestHandler Not Found" } }
+      case "McpServerEndpointRequest": {
+        const name = str(json, "mcpName") ?? ""
+        if (!this.mcp.has(name)) return fail(404, `mcp server \`${name}\` not found`)
+        const owners = this.mcpEndpoints.get(name) ?? new Map<string, Json>()
+        this.mcpEndpoints.set(name, owners)
+        const kind = str(json, "type")
+        if (kind === "registerEndpoint") owners.set(peer, { address: json.address, port: json.port })
+        else owners.delete(peer)
+        return ok({ type: kind })
       }
       case "QueryPromptRequest": {
         if (!this.servesPrompts) {

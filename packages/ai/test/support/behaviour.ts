@@ -232,6 +232,89 @@ export const describeAiBehaviour = (label: string, options: BehaviourOptions) =>
         expect((yield* Effect.flip(ai.getAgentCard({ name, version: "7.7.7" })))._tag).toBe("NotFoundError")
       }))
 
+    // ---------------------------------------------------------------- endpoints
+
+    const interfaceUrls = (detail: AgentCardModels.AgentCardDetail) =>
+      (detail.additionalInterfaces ?? []).map((i) => i.url).sort()
+
+    test("agent endpoints: a registered endpoint is the SERVICE card's url; another replaces it; deregistered, the stored url is back", (ai) =>
+      Effect.gen(function* () {
+        const name = uniqueName("agent-ep")
+        yield* ai.releaseAgentCard({ card: card(name, "1.0.0"), setAsLatest: true })
+        yield* eventually(ai.getAgentCard({ name }))
+        yield* ai.registerAgentEndpoint({
+          name,
+          endpoint: { version: "1.0.0", address: "127.0.0.1", port: 9301, path: "a2a" }
+        })
+        const served = yield* eventually(ai.getAgentCard({ name }), (d) => interfaceUrls(d).length > 0)
+        expect(served.url).toBe("http://127.0.0.1:9301/a2a")
+        expect(served.preferredTransport).toBe("JSONRPC")
+        expect(interfaceUrls(served)).toEqual(["http://127.0.0.1:9301/a2a"])
+        // the URL card type keeps the stored url
+        expect((yield* ai.getAgentCard({ name, registrationType: "URL" })).url).toBe("http://127.0.0.1:9999/1.0.0")
+
+        // one endpoint per version and client: a second registration replaces the first
+        yield* ai.registerAgentEndpoint({
+          name,
+          endpoint: { version: "1.0.0", address: "127.0.0.1", port: 9302, supportTls: true }
+        })
+        const replaced = yield* eventually(ai.getAgentCard({ name }), (d) => d.url === "https://127.0.0.1:9302")
+        expect(interfaceUrls(replaced)).toEqual(["https://127.0.0.1:9302"])
+
+        yield* ai.deregisterAgentEndpoint({ name, version: "1.0.0" })
+        const back = yield* eventually(ai.getAgentCard({ name }), (d) => interfaceUrls(d).length === 0)
+        expect(back.url).toBe("http://127.0.0.1:9999/1.0.0")
+      }))
+
+    test("agent endpoints: one endpoint through registerAgentEndpoints works everywhere; bad input is refused", (ai) =>
+      Effect.gen(function* () {
+        const name = uniqueName("agent-eps")
+        yield* ai.releaseAgentCard({ card: card(name, "1.0.0"), setAsLatest: true })
+        yield* eventually(ai.getAgentCard({ name }))
+        yield* ai.registerAgentEndpoints({
+          name,
+          endpoints: [{ version: "1.0.0", address: "127.0.0.1", port: 9400, transport: "JSONRPC" }]
+        })
+        const served = yield* eventually(ai.getAgentCard({ name }), (d) => interfaceUrls(d).length > 0)
+        expect(served.url).toBe("http://127.0.0.1:9400")
+
+        const badPort = yield* Effect.flip(
+          ai.registerAgentEndpoint({ name, endpoint: { version: "1.0.0", address: "127.0.0.1", port: 0 } })
+        )
+        expect(badPort).toMatchObject({ _tag: "InvalidArgumentError" })
+        const mixed = yield* Effect.flip(
+          ai.registerAgentEndpoints({
+            name,
+            endpoints: [
+              { version: "1.0.0", address: "127.0.0.1", port: 9401 },
+              { version: "2.0.0", address: "127.0.0.1", port: 9402 }
+            ]
+          })
+        )
+        expect(mixed).toMatchObject({ _tag: "InvalidArgumentError" })
+        expect(yield* Effect.flip(ai.registerAgentEndpoints({ name, endpoints: [] }))).toMatchObject({
+          _tag: "InvalidArgumentError"
+        })
+        // a deregister of nothing this client registered needs the address the server demands
+        expect(yield* Effect.flip(ai.deregisterAgentEndpoint({ name, version: "9.9.9" }))).toMatchObject({
+          _tag: "InvalidArgumentError",
+          field: "address"
+        })
+      }))
+
+    test("MCP endpoints: register and deregister on a released server; an unknown server is NotFoundError", (ai) =>
+      Effect.gen(function* () {
+        const name = uniqueName("mcp-ep")
+        yield* ai.releaseMcpServer({ server: mcpServer(name, "1.0.0") })
+        yield* eventually(ai.getMcpServer({ name }))
+        yield* ai.registerMcpServerEndpoint({ name, address: "127.0.0.1", port: 9500, version: "1.0.0" })
+        yield* ai.deregisterMcpServerEndpoint({ name, address: "127.0.0.1", port: 9500, version: "1.0.0" })
+        const missing = yield* Effect.flip(
+          ai.registerMcpServerEndpoint({ name: uniqueName("mcp-none"), address: "127.0.0.1", port: 9501 })
+        )
+        expect(missing._tag).toBe("NotFoundError")
+      }))
+
     if (options.registry === undefined) return
 
     // ---------------------------------------------------------------- prompts
