@@ -39,3 +39,18 @@ export const promptHttpFallback: Schedule.Schedule<unknown> = Schedule.recurs(0)
 export const endpointRedoRetry: Schedule.Schedule<unknown> = Schedule.spaced("1 second").pipe(
   Schedule.upTo({ times: 5 })
 )
+
+/**
+ * How often `watchAgentCard` reads the card again to see a change of its content or endpoints: every 10 s, as
+ * every official client (`nacosAiAgentCardCacheUpdateInterval`).
+ *
+ * @category schedules
+ */
+export const agentCardPoll: Schedule.Schedule<unknown> = Schedule.spaced("10 seconds")
+
+/**
+ * How often `watchMcpServer` reads the server's detail again: every 10 s (`nacosAiMcpServerCacheUpdateInterval`).
+ *
+ * @category schedules
+ */
+export const mcpServerPoll: Schedule.Schedule<unknown> = Schedule.spaced("10 seconds")

@@ -182,7 +182,24 @@ export interface Service {
   readonly registerMcpServerEndpoint: (params: McpServerEndpointParams) => Effect.Effect<void, GetError>
   /** Removes what this client published for the MCP server. */
   readonly deregisterMcpServerEndpoint: (params: McpServerEndpointParams) => Effect.Effect<void, GetError>
-  // `watchAgentCard` / `watchMcpServer` (endpoint changes pushed through naming subscriptions) are not here yet.
+  /**
+   * The card (`version`, else the latest) first, then every change of it (content, endpoints, which version is
+   * latest), deduplicated; read again on a Schedule (default every 10 s, {@link AiPolicy.agentCardPoll}). A poll
+   * that fails is logged and tried again at the next one; `NotSupportedError` ends the stream.
+   */
+  readonly watchAgentCard: (params: WatchAgentCardParams) => Stream.Stream<AgentCardDetail, GetError>
+  /** The MCP server's detail first, then every change, deduplicated (default every 10 s, {@link AiPolicy.mcpServerPoll}). */
+  readonly watchMcpServer: (params: GetMcpServerParams) => Stream.Stream<McpServerDetail, GetError>
+}
+
+/**
+ * `watchAgentCard`: an agent's card, by version or the latest.
+ *
+ * @category models
+ */
+export interface WatchAgentCardParams {
+  readonly name: string
+  readonly version?: string | undefined
 }
 
 // =============================================================================
@@ -204,6 +221,10 @@ export interface AiServiceOptions {
   readonly promptPollSchedule?: Schedule.Schedule<unknown> | undefined
   /** Poll cadence of `watchSkill` (default {@link AiPolicy.skillPoll}). */
   readonly skillPollSchedule?: Schedule.Schedule<unknown> | undefined
+  /** Poll cadence of `watchAgentCard` (default {@link AiPolicy.agentCardPoll}). */
+  readonly agentCardPollSchedule?: Schedule.Schedule<unknown> | undefined
+  /** Poll cadence of `watchMcpServer` (default {@link AiPolicy.mcpServerPoll}). */
+  readonly mcpServerPollSchedule?: Schedule.Schedule<unknown> | undefined
 }
 
 /**
@@ -220,7 +241,41 @@ export type LiveDependencies = Transport.Transport | NacosOptions.NacosOptions |
 interface Schedules {
   readonly promptPoll: Schedule.Schedule<unknown>
   readonly skillPoll: Schedule.Schedule<unknown>
+  readonly agentCardPoll: Schedule.Schedule<unknown>
+  readonly mcpServerPoll: Schedule.Schedule<unknown>
 }
+
+/** A value read first, then read again on `schedule`, emitted whenever it differs (failed reads are logged). */
+const rereadWatch = <A, E extends { readonly _tag: string; readonly message: string }>(
+  label: string,
+  read: Effect.Effect<A, E>,
+  schedule: Schedule.Schedule<unknown>
+): Stream.Stream<A, E> =>
+  Stream.unwrap(
+    Effect.gen(function* () {
+      const first = yield* read
+      const last = yield* Ref.make(JSON.stringify(first))
+      const step = Effect.gen(function* () {
+        const answer = yield* Effect.result(read)
+        if (answer._tag === "Failure") {
+          if (isFinal(answer.failure)) return yield* Effect.fail(answer.failure)
+          yield* Effect.logWarning(`${label}: read failed (${answer.failure.message}); trying again later`)
+          return []
+        }
+        const key = JSON.stringify(answer.success)
+        if (key === (yield* Ref.getAndSet(last, key))) return []
+        return [answer.success]
+      })
+      return Stream.make(first).pipe(
+        Stream.concat(
+          Stream.fromSchedule(schedule).pipe(
+            Stream.mapEffect(() => step),
+            Stream.flatMap((values) => Stream.fromIterable(values))
+          )
+        )
+      )
+    })
+  )
 
 /** A poll that failed: kept quiet unless it will never work. */
 const isFinal = (error: { readonly _tag: string }) =>
@@ -548,11 +603,23 @@ const makeService = (backend: AiBackend, schedules: Schedules, ownership: Owners
     yield* backend.deregisterMcpServerEndpoint(valid)
   })
 
+  const watchAgentCard = (params: WatchAgentCardParams): Stream.Stream<AgentCardDetail, GetError> =>
+    rereadWatch(
+      `agent card ${params.name}`,
+      getAgentCard({ name: params.name, ...(params.version === undefined ? {} : { version: params.version }) }),
+      schedules.agentCardPoll
+    )
+
+  const watchMcpServer = (params: GetMcpServerParams): Stream.Stream<McpServerDetail, GetError> =>
+    rereadWatch(`MCP server ${params.name}`, getMcpServer(params), schedules.mcpServerPoll)
+
   return {
     getMcpServer,
     releaseMcpServer,
     getAgentCard,
     releaseAgentCard,
+    watchAgentCard,
+    watchMcpServer,
     registerAgentEndpoint,
     registerAgentEndpoints,
     deregisterAgentEndpoint,
@@ -568,7 +635,9 @@ const makeService = (backend: AiBackend, schedules: Schedules, ownership: Owners
 
 const schedulesOf = (options: AiServiceOptions): Schedules => ({
   promptPoll: options.promptPollSchedule ?? AiPolicy.promptPoll,
-  skillPoll: options.skillPollSchedule ?? AiPolicy.skillPoll
+  skillPoll: options.skillPollSchedule ?? AiPolicy.skillPoll,
+  agentCardPoll: options.agentCardPollSchedule ?? AiPolicy.agentCardPoll,
+  mcpServerPoll: options.mcpServerPollSchedule ?? AiPolicy.mcpServerPoll
 })
 
 /** The live service over the module's own gRPC connection. */
@@ -616,6 +685,8 @@ export interface MemoryOptions {
   readonly store?: MemoryBackend.MemoryStore | undefined
   readonly promptPollSchedule?: Schedule.Schedule<unknown> | undefined
   readonly skillPollSchedule?: Schedule.Schedule<unknown> | undefined
+  readonly agentCardPollSchedule?: Schedule.Schedule<unknown> | undefined
+  readonly mcpServerPollSchedule?: Schedule.Schedule<unknown> | undefined
 }
 
 export type { MemoryPrompt, MemorySkill, MemoryStore } from "./internal/memoryBackend.ts"

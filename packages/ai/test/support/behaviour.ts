@@ -98,7 +98,14 @@ export const describeAiBehaviour = (label: string, options: BehaviourOptions) =>
         () => {
           const registry = options.registry?.()
           return Effect.flatMap(Effect.service(AiService.AiService), (ai) => body(ai, registry)).pipe(
-            Effect.provide(options.layer({ promptPollSchedule: FAST_POLL, skillPollSchedule: FAST_POLL }))
+            Effect.provide(
+              options.layer({
+                promptPollSchedule: FAST_POLL,
+                skillPollSchedule: FAST_POLL,
+                agentCardPollSchedule: FAST_POLL,
+                mcpServerPollSchedule: FAST_POLL
+              })
+            )
           )
         },
         options.timeout ?? 60_000
@@ -300,6 +307,52 @@ export const describeAiBehaviour = (label: string, options: BehaviourOptions) =>
           _tag: "InvalidArgumentError",
           field: "address"
         })
+      }))
+
+    test("watchAgentCard: the card first, then an endpoint coming and going, a new latest; nothing repeated", (ai) =>
+      Effect.gen(function* () {
+        const name = uniqueName("agent-watch")
+        yield* ai.releaseAgentCard({ card: card(name, "1.0.0"), setAsLatest: true })
+        yield* eventually(ai.getAgentCard({ name }))
+        const seen = yield* Queue.unbounded<AgentCardModels.AgentCardDetail>()
+        yield* ai.watchAgentCard({ name }).pipe(
+          Stream.runForEach((d) => Queue.offer(seen, d)),
+          Effect.forkScoped
+        )
+        const next = Queue.take(seen).pipe(
+          Effect.timeoutOrElse({ duration: WAIT, orElse: () => Effect.die("no change came") })
+        )
+        expect((yield* next).url).toBe("http://127.0.0.1:9999/1.0.0")
+        yield* ai.registerAgentEndpoint({ name, endpoint: { version: "1.0.0", address: "127.0.0.1", port: 9701 } })
+        expect((yield* next).url).toBe("http://127.0.0.1:9701")
+        yield* ai.deregisterAgentEndpoint({ name, version: "1.0.0" })
+        expect((yield* next).url).toBe("http://127.0.0.1:9999/1.0.0")
+        yield* ai.releaseAgentCard({ card: card(name, "2.0.0"), setAsLatest: true })
+        expect((yield* next).version).toBe("2.0.0")
+        // deduplicated: with nothing changing, nothing more comes
+        yield* Effect.sleep("300 millis")
+        expect(yield* Queue.size(seen)).toBe(0)
+      }))
+
+    test("watchMcpServer: the detail first, then the new latest version", (ai) =>
+      Effect.gen(function* () {
+        const name = uniqueName("mcp-watch")
+        yield* ai.releaseMcpServer({ server: mcpServer(name, "1.0.0") })
+        yield* eventually(ai.getMcpServer({ name }))
+        const seen = yield* Queue.unbounded<McpModels.McpServerDetail>()
+        yield* ai.watchMcpServer({ name }).pipe(
+          Stream.runForEach((d) => Queue.offer(seen, d)),
+          Effect.forkScoped
+        )
+        const next = Queue.take(seen).pipe(
+          Effect.timeoutOrElse({ duration: WAIT, orElse: () => Effect.die("no change came") })
+        )
+        expect((yield* next).versionDetail?.version).toBe("1.0.0")
+        yield* ai.releaseMcpServer({ server: mcpServer(name, "1.1.0") })
+        expect((yield* next).versionDetail?.version).toBe("1.1.0")
+        expect((yield* Effect.flip(Stream.runDrain(ai.watchMcpServer({ name: uniqueName("mcp-none") }))))._tag).toBe(
+          "NotFoundError"
+        )
       }))
 
     test("MCP endpoints: register and deregister on a released server; an unknown server is NotFoundError", (ai) =>
