@@ -11,6 +11,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { type AgentCardModels, AiService } from "@effect-nacos/ai"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Queue from "effect/Queue"
 import * as Stream from "effect/Stream"
 import { card, describeAiBehaviour, eventually, uniqueName } from "../../packages/ai/test/support/behaviour.ts"
 import { type ConformanceServer, nacosLayer, servers } from "../support.ts"
@@ -118,18 +119,44 @@ for (const [label, pick] of [
                 return Date.now() - start
               })
             const latencies: Array<readonly [string, number]> = []
+            // the reader also watches (default 10 s re-read): endpoint changes come by the naming push
+            const watched = yield* Queue.unbounded<AgentCardModels.AgentCardDetail>()
+            const watchedUntil = (step: string, accept: (urls: ReadonlyArray<string>) => boolean, since: number) =>
+              Effect.gen(function* () {
+                while (true) {
+                  const detail = yield* Queue.take(watched).pipe(
+                    Effect.timeoutOrElse({
+                      duration: "30 seconds",
+                      orElse: () => Effect.die(`the watch never saw ${step}`)
+                    })
+                  )
+                  if (accept(urls(detail))) return latencies.push([`watch ${step}`, Date.now() - since])
+                }
+              })
             yield* withAi(server(), (writer) =>
               Effect.gen(function* () {
                 yield* writer.releaseAgentCard({ card: card(name, "1.0.0"), setAsLatest: true })
                 yield* eventually(reader.getAgentCard({ name }))
+                yield* reader.watchAgentCard({ name }).pipe(
+                  Stream.runForEach((d) => Queue.offer(watched, d)),
+                  Effect.forkScoped
+                )
+                yield* watchedUntil("first", (u) => u.length === 0, Date.now())
+                let since = Date.now()
                 yield* writer.registerAgentEndpoint({ name, endpoint })
                 latencies.push(["register", yield* seen((u) => u.includes(url))])
+                yield* watchedUntil("register", (u) => u.includes(url), since)
+                since = Date.now()
                 yield* writer.deregisterAgentEndpoint({ name, version: "1.0.0" })
                 latencies.push(["deregister", yield* seen((u) => u.length === 0)])
+                yield* watchedUntil("deregister", (u) => u.length === 0, since)
                 yield* writer.registerAgentEndpoint({ name, endpoint })
                 latencies.push(["register again", yield* seen((u) => u.includes(url))])
+                yield* watchedUntil("register again", (u) => u.includes(url), Date.now())
               })
             )
+            const closed = Date.now()
+            yield* watchedUntil("scope close", (u) => u.length === 0, closed)
             // the writer's scope has closed: its endpoint went before its connection did
             latencies.push(["scope close", yield* seen((u) => u.length === 0)])
             expect((yield* reader.getAgentCard({ name })).url).toBe("http://127.0.0.1:9999/1.0.0")

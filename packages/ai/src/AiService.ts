@@ -18,6 +18,7 @@
 
 import {
   type AuthError,
+  type Cache,
   ConflictError,
   InvalidArgumentError,
   NacosHttp,
@@ -29,6 +30,7 @@ import {
   type TransportError,
   Validation
 } from "@effect-nacos/core"
+import { NamingService } from "@effect-nacos/naming"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import type * as FileSystem from "effect/FileSystem"
@@ -51,6 +53,7 @@ import {
 } from "./AgentCardModels.ts"
 import * as AiPolicy from "./AiPolicy.ts"
 import type { AiBackend } from "./internal/backend.ts"
+import * as EndpointNames from "./internal/endpointNames.ts"
 import * as GrpcOperations from "./internal/grpcOperations.ts"
 import * as HttpOperations from "./internal/httpOperations.ts"
 import * as MemoryBackend from "./internal/memoryBackend.ts"
@@ -183,12 +186,19 @@ export interface Service {
   /** Removes what this client published for the MCP server. */
   readonly deregisterMcpServerEndpoint: (params: McpServerEndpointParams) => Effect.Effect<void, GetError>
   /**
-   * The card (`version`, else the latest) first, then every change of it (content, endpoints, which version is
-   * latest), deduplicated; read again on a Schedule (default every 10 s, {@link AiPolicy.agentCardPoll}). A poll
-   * that fails is logged and tried again at the next one; `NotSupportedError` ends the stream.
+   * The card (`version`, else the latest) first, then every change of it, deduplicated. Endpoint changes come by
+   * push: the live layer subscribes (through a NamingService of its own, connection `module=naming`, opened on the
+   * first watch) to the naming service the server keeps the version's endpoints in (group `agent-endpoints`,
+   * `{encodedName}::{version}`), and reads the card again on each push (~0.6 s after the change on 3.1.0). Content
+   * and which version is latest are read again on a Schedule (default every 10 s, {@link AiPolicy.agentCardPoll});
+   * a watch without `version` follows the endpoints of the version that was latest when it started. A read that
+   * fails is logged and tried again at the next one; `NotSupportedError` ends the stream.
    */
   readonly watchAgentCard: (params: WatchAgentCardParams) => Stream.Stream<AgentCardDetail, GetError>
-  /** The MCP server's detail first, then every change, deduplicated (default every 10 s, {@link AiPolicy.mcpServerPoll}). */
+  /**
+   * The MCP server's detail first, then every change, deduplicated: pushed when the instances of its `serviceRef`
+   * change (as `watchAgentCard`), else re-read every 10 s ({@link AiPolicy.mcpServerPoll}).
+   */
   readonly watchMcpServer: (params: GetMcpServerParams) => Stream.Stream<McpServerDetail, GetError>
 }
 
@@ -232,7 +242,7 @@ export interface AiServiceOptions {
  *
  * @category models
  */
-export type LiveDependencies = Transport.Transport | NacosOptions.NacosOptions | NacosHttp.NacosHttp
+export type LiveDependencies = Transport.Transport | NacosOptions.NacosOptions | NacosHttp.NacosHttp | Cache.NacosCache
 
 // =============================================================================
 // Constructors
@@ -249,7 +259,9 @@ interface Schedules {
 const rereadWatch = <A, E extends { readonly _tag: string; readonly message: string }>(
   label: string,
   read: Effect.Effect<A, E>,
-  schedule: Schedule.Schedule<unknown>
+  schedule: Schedule.Schedule<unknown>,
+  /** Pushes that say "read again now" (the endpoints' naming subscription), from the first value. */
+  pushes: (first: A) => Stream.Stream<unknown> = () => Stream.empty
 ): Stream.Stream<A, E> =>
   Stream.unwrap(
     Effect.gen(function* () {
@@ -268,7 +280,13 @@ const rereadWatch = <A, E extends { readonly _tag: string; readonly message: str
       })
       return Stream.make(first).pipe(
         Stream.concat(
-          Stream.fromSchedule(schedule).pipe(
+          Stream.merge(
+            Stream.fromSchedule(schedule),
+            // a push: read now, and once more a little later (the card query may lag the naming change ~0.5 s)
+            pushes(first).pipe(
+              Stream.flatMap(() => Stream.concat(Stream.make(0), Stream.fromEffect(Effect.sleep("600 millis"))))
+            )
+          ).pipe(
             Stream.mapEffect(() => step),
             Stream.flatMap((values) => Stream.fromIterable(values))
           )
@@ -385,7 +403,15 @@ const makeOwnership = Effect.fnUntraced(function* (label: string) {
 })
 
 /** The service over a backend; validation, the version rules, watches and extraction are the same for all. */
-const makeService = (backend: AiBackend, schedules: Schedules, ownership: Ownership): Service => {
+/** Every change of a naming service's instances (pushed), or nothing where no naming is at hand. */
+type EndpointChanges = (service: { readonly groupName: string; readonly serviceName: string }) => Stream.Stream<unknown>
+
+const makeService = (
+  backend: AiBackend,
+  schedules: Schedules,
+  ownership: Ownership,
+  endpointChanges: EndpointChanges = () => Stream.empty
+): Service => {
   const getMcpServer = Effect.fn("AiService.getMcpServer")(function* (
     params: GetMcpServerParams
   ): Effect.fn.Return<McpServerDetail, GetError> {
@@ -607,11 +633,18 @@ const makeService = (backend: AiBackend, schedules: Schedules, ownership: Owners
     rereadWatch(
       `agent card ${params.name}`,
       getAgentCard({ name: params.name, ...(params.version === undefined ? {} : { version: params.version }) }),
-      schedules.agentCardPoll
+      schedules.agentCardPoll,
+      // the endpoints of the version first read (a watch without version: the latest then) come by push
+      (first) => endpointChanges(EndpointNames.agentEndpointService(params.name, first.version))
     )
 
   const watchMcpServer = (params: GetMcpServerParams): Stream.Stream<McpServerDetail, GetError> =>
-    rereadWatch(`MCP server ${params.name}`, getMcpServer(params), schedules.mcpServerPoll)
+    rereadWatch(`MCP server ${params.name}`, getMcpServer(params), schedules.mcpServerPoll, (first) => {
+      const ref = first.remoteServerConfig?.serviceRef
+      return ref?.serviceName == null
+        ? Stream.empty
+        : endpointChanges({ groupName: ref.groupName ?? "", serviceName: ref.serviceName })
+    })
 
   return {
     getMcpServer,
@@ -672,7 +705,23 @@ const makeLive = Effect.fnUntraced(function* (
     }),
     downloadSkillZip: overHttp.downloadSkillZip
   }
-  return makeService(backend, schedulesOf(options), ownership)
+  // the endpoints' naming subscriptions: a NamingService of the layer's own (its own connection, labelled
+  // module=naming), built on the first watch and closed with the layer
+  const layerScope = yield* Effect.scope
+  const naming = yield* Effect.cached(
+    Effect.map(Layer.buildWithScope(NamingService.layer, layerScope), (context) =>
+      Context.get(context, NamingService.NamingService)
+    ).pipe(Effect.provideContext(yield* Effect.context<NamingService.LiveDependencies>()))
+  )
+  const endpointChanges: EndpointChanges = (service) =>
+    Stream.unwrap(Effect.map(naming, (names) => names.subscribe(service))).pipe(
+      Stream.catch((error) =>
+        Stream.fromEffect(
+          Effect.logWarning(`AiService: no endpoint pushes for ${service.serviceName}: ${error.message}`)
+        ).pipe(Stream.drain)
+      )
+    )
+  return makeService(backend, schedulesOf(options), ownership, endpointChanges)
 })
 
 /**

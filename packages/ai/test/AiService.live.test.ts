@@ -395,4 +395,25 @@ describe("AiService on the wire", () => {
       })
     )
   )
+
+  it.live(
+    "watchAgentCard follows the version's endpoints by a naming subscription (agent-endpoints, encoded name)",
+    () =>
+      withFake((ai, server) =>
+        Effect.gen(function* () {
+          yield* ai.releaseAgentCard({ card: card("feas agent 545", "1.0.0"), setAsLatest: true })
+          yield* ai.watchAgentCard({ name: "feas agent 545" }).pipe(Stream.runDrain, Effect.forkScoped)
+          const subscribe = yield* Effect.promise(() => server.nacos.awaitReceived("SubscribeServiceRequest"))
+          // the encoding the 3.1.0 server showed for this name (verified reference §7)
+          expect(asRecord(subscribe.json)).toMatchObject({
+            groupName: "agent-endpoints",
+            serviceName: "____:feas_032agent_032_053_052_053::1.0.0",
+            subscribe: true
+          })
+          expect(asRecord(server.received("ConnectionSetupRequest").at(-1)?.json).labels).toMatchObject({
+            module: "naming"
+          })
+        })
+      )
+  )
 })
