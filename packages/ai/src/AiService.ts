@@ -255,6 +255,9 @@ interface Schedules {
   readonly mcpServerPoll: Schedule.Schedule<unknown>
 }
 
+/** The pauses before each re-read after an endpoint push (ms): at once, then at 0.6 s, 1.5 s and 3 s. */
+const PUSH_REREADS = [0, 600, 900, 1500]
+
 /** A value read first, then read again on `schedule`, emitted whenever it differs (failed reads are logged). */
 const rereadWatch = <A, E extends { readonly _tag: string; readonly message: string }>(
   label: string,
@@ -282,9 +285,12 @@ const rereadWatch = <A, E extends { readonly _tag: string; readonly message: str
         Stream.concat(
           Stream.merge(
             Stream.fromSchedule(schedule),
-            // a push: read now, and once more a little later (the card query may lag the naming change ~0.5 s)
+            // a push: read now, and again 0.6 s, 1.5 s and 3 s later (on 3.1.0 the card query can lag the naming
+            // change by more than 0.6 s); unchanged reads emit nothing
             pushes(first).pipe(
-              Stream.flatMap(() => Stream.concat(Stream.make(0), Stream.fromEffect(Effect.sleep("600 millis"))))
+              Stream.flatMap(() =>
+                Stream.fromIterable(PUSH_REREADS).pipe(Stream.mapEffect((pause) => Effect.sleep(pause)))
+              )
             )
           ).pipe(
             Stream.mapEffect(() => step),
