@@ -2,12 +2,16 @@
  * The consumer test's program, compiled by plain `tsc` in a project that installed our tarballs (see run.ts): what a
  * new user writes first. Publishes a config, reads it back, checks the snapshot the cache wrote, removes it; registers
  * an ephemeral instance, reads it back (`listInstances`, `selectOneHealthyInstance`), lets the naming layer's scope
- * close and sees the instance gone from the server; exits 0. Any failure sets exit code 1.
+ * close and sees the instance gone from the server; releases an A2A agent card and reads it back (`getAgentCard`),
+ * and sees `getPrompt` fail with `NotSupportedError` (a 3.1 server has no prompts); exits 0. Any failure sets exit
+ * code 1.
  *
  * Reads NACOS_SERVER_ADDR (+ NACOS_USERNAME / NACOS_PASSWORD) and NACOS_CACHE_DIR through `Nacos.layerConfig`.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
+import { AiService } from "@effect-nacos/ai"
+import * as AiServiceModule from "@effect-nacos/ai/AiService"
 import { ConfigService } from "@effect-nacos/config"
 import * as ConfigServiceModule from "@effect-nacos/config/ConfigService"
 import { Nacos } from "@effect-nacos/core"
@@ -19,6 +23,7 @@ const dataId = `consumer-${Date.now()}.properties`
 const content = `greeting=hello from a consumer at ${new Date().toISOString()}`
 const serviceName = `consumer-${Date.now()}`
 const instance = { ip: "127.0.0.1", port: 18080 }
+const agentName = `consumer-agent-${Date.now()}`
 
 /** Every file under a directory, recursively (the cache's layout is the cache's business). */
 const filesUnder = (directory: string): Array<string> =>
@@ -92,7 +97,39 @@ const naming = Effect.gen(function* () {
   yield* Effect.log(`deregistered when the naming layer's scope closed: ${serviceName}`)
 })
 
+const ai = Effect.gen(function* () {
+  if (AiServiceModule.AiService !== AiService.AiService) {
+    return yield* Effect.fail(new Error("@effect-nacos/ai/AiService is another module than the root export"))
+  }
+  const ai = yield* AiService.AiService
+  yield* ai.releaseAgentCard({
+    card: {
+      name: agentName,
+      version: "1.0.0",
+      protocolVersion: "0.3.0",
+      preferredTransport: "JSONRPC",
+      url: "http://127.0.0.1:18081/a2a",
+      description: "released by the consumer test"
+    },
+    setAsLatest: true
+  })
+  // The server's read-after-write lag: read until the card is there.
+  const card = yield* ai
+    .getAgentCard({ name: agentName })
+    .pipe(Effect.retry({ schedule: Schedule.spaced("100 millis"), times: 50 }))
+  if (card.name !== agentName || card.version !== "1.0.0") {
+    return yield* Effect.fail(new Error(`agent card read back: ${JSON.stringify(card)}`))
+  }
+  yield* Effect.log(`agent card released and read back: ${agentName} ${card.version}`)
+  const promptError = yield* Effect.flip(ai.getPrompt({ key: "consumer-greeting" }))
+  if (promptError._tag !== "NotSupportedError") {
+    return yield* Effect.fail(new Error(`getPrompt on 3.1.0: expected NotSupportedError, got ${promptError._tag}`))
+  }
+  yield* Effect.log(`getPrompt: NotSupportedError (${promptError.message})`)
+}).pipe(Effect.provide(AiService.layer))
+
 Effect.andThen(program.pipe(Effect.provide(ConfigService.layer)), naming)
+  .pipe(Effect.andThen(ai))
   .pipe(Effect.provide(Nacos.layerConfig), Effect.scoped, Effect.runPromise)
   .then(
     () => {

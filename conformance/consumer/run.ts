@@ -12,7 +12,8 @@
 //    subpath exports, also under `--conditions=source`, and cannot import `internal/*`.
 // 4. The program runs against a real Nacos server (started here, auth off, in parallel with steps 1–3; or the one
 //    NACOS_SERVER_ADDR names): publish, read back, snapshot written, remove; register an instance, read it back,
-//    close the naming layer's scope, instance gone; exit 0.
+//    close the naming layer's scope, instance gone; release an agent card, read it back, getPrompt is
+//    NotSupportedError (3.1); exit 0.
 //
 // Any failed check exits 1 with what was found. The temp project is removed on success and kept on failure.
 // Plain Node (>= 22 with type stripping): erasable TypeScript only.
@@ -256,6 +257,7 @@ const main = async () => {
       'await import("@effect-nacos/core/Auth")',
       'await import("@effect-nacos/config/ConfigService")',
       'await import("@effect-nacos/naming/NamingService")',
+      'await import("@effect-nacos/ai/AiService")',
       'await import("@effect-nacos/core/testing").then((kit) => { if (typeof kit.FakeNacosServer !== "function")' +
         ' throw new Error("@effect-nacos/core/testing has no FakeNacosServer") })',
       'await import("@effect-nacos/core/package.json", { with: { type: "json" } })',

@@ -9,6 +9,7 @@
  * - a version is any non-blank string, released once: re-releasing one is a `ConflictError`.
  *
  * @since 0.1.0
+ * @module
  */
 import * as Schema from "effect/Schema"
 
@@ -18,6 +19,7 @@ const nullable = <S extends Schema.Top>(schema: S) => Schema.optional(Schema.Nul
  * An agent name: 1..64 visible ASCII characters (codes 32–126), not blank.
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const AgentName = Schema.String.check(
   Schema.makeFilter((name: string) => name.trim() !== "" || "must not be blank"),
@@ -32,15 +34,31 @@ const NonBlank = Schema.String.check(Schema.makeFilter((s: string) => s.trim() !
  * the endpoints registered for the version (the stored `url` is the fallback while there are none).
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const RegistrationType = Schema.Literals(["URL", "SERVICE"])
+/**
+ * @since 0.1.0
+ */
 export type RegistrationType = typeof RegistrationType.Type
 
+/**
+ * @since 0.1.0
+ */
 export const AgentInterface = Schema.Struct({ url: Schema.String, transport: nullable(Schema.String) })
+/**
+ * @since 0.1.0
+ */
 export type AgentInterface = typeof AgentInterface.Type
 
+/**
+ * @since 0.1.0
+ */
 export const AgentProvider = Schema.Struct({ organization: nullable(Schema.String), url: nullable(Schema.String) })
 
+/**
+ * @since 0.1.0
+ */
 export const AgentExtension = Schema.Struct({
   uri: Schema.String,
   description: nullable(Schema.String),
@@ -48,6 +66,9 @@ export const AgentExtension = Schema.Struct({
   params: nullable(Schema.Record(Schema.String, Schema.Unknown))
 })
 
+/**
+ * @since 0.1.0
+ */
 export const AgentCapabilities = Schema.Struct({
   streaming: nullable(Schema.Boolean),
   pushNotifications: nullable(Schema.Boolean),
@@ -55,6 +76,9 @@ export const AgentCapabilities = Schema.Struct({
   extensions: nullable(Schema.Array(AgentExtension))
 })
 
+/**
+ * @since 0.1.0
+ */
 export const AgentSkill = Schema.Struct({
   id: Schema.String,
   name: Schema.String,
@@ -64,6 +88,9 @@ export const AgentSkill = Schema.Struct({
   inputModes: nullable(Schema.Array(Schema.String)),
   outputModes: nullable(Schema.Array(Schema.String))
 })
+/**
+ * @since 0.1.0
+ */
 export type AgentSkill = typeof AgentSkill.Type
 
 const cardFields = {
@@ -91,8 +118,12 @@ const cardFields = {
  * An A2A 0.3 agent card as Nacos stores it (Nacos drops `signatures`, which its model lacks).
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const AgentCard = Schema.Struct(cardFields)
+/**
+ * @since 0.1.0
+ */
 export type AgentCard = typeof AgentCard.Type
 
 /**
@@ -102,18 +133,23 @@ export type AgentCard = typeof AgentCard.Type
  * agent's latest (the 3.1.0 server leaves the field out otherwise).
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const AgentCardDetail = Schema.Struct({
   ...cardFields,
   registrationType: nullable(Schema.String),
   latestVersion: nullable(Schema.Boolean)
 })
+/**
+ * @since 0.1.0
+ */
 export type AgentCardDetail = typeof AgentCardDetail.Type
 
 /**
  * A card to release: the five fields the server demands are required and non-blank.
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const ReleasableAgentCard = Schema.Struct({
   ...cardFields,
@@ -123,18 +159,25 @@ export const ReleasableAgentCard = Schema.Struct({
   preferredTransport: NonBlank,
   url: NonBlank
 })
+/**
+ * @since 0.1.0
+ */
 export type ReleasableAgentCard = typeof ReleasableAgentCard.Type
 
 /**
  * `getAgentCard`: without `version`, the agent's latest; without `registrationType`, the stored one.
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const GetAgentCardParams = Schema.Struct({
   name: AgentName,
   version: Schema.optionalKey(NonBlank),
   registrationType: Schema.optionalKey(RegistrationType)
 })
+/**
+ * @since 0.1.0
+ */
 export type GetAgentCardParams = typeof GetAgentCardParams.Type
 
 /**
@@ -142,12 +185,16 @@ export type GetAgentCardParams = typeof GetAgentCardParams.Type
  * its latest whatever `setAsLatest` says; a later one becomes latest only with `setAsLatest: true`.
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const ReleaseAgentCardParams = Schema.Struct({
   card: ReleasableAgentCard,
   registrationType: Schema.optionalKey(RegistrationType),
   setAsLatest: Schema.Boolean
 })
+/**
+ * @since 0.1.0
+ */
 export type ReleaseAgentCardParams = typeof ReleaseAgentCardParams.Type
 
 const Port = Schema.Number.check(
@@ -161,6 +208,7 @@ const Port = Schema.Number.check(
  * `http(s)://{address}:{port}/{path}` from it.
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const AgentEndpoint = Schema.Struct({
   version: NonBlank,
@@ -170,20 +218,28 @@ export const AgentEndpoint = Schema.Struct({
   path: Schema.optionalKey(Schema.String),
   supportTls: Schema.optionalKey(Schema.Boolean)
 })
+/**
+ * @since 0.1.0
+ */
 export type AgentEndpoint = typeof AgentEndpoint.Type
 
 /**
  * `registerAgentEndpoint`: one endpoint of the agent's card version `endpoint.version`.
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const RegisterAgentEndpointParams = Schema.Struct({ name: AgentName, endpoint: AgentEndpoint })
+/**
+ * @since 0.1.0
+ */
 export type RegisterAgentEndpointParams = typeof RegisterAgentEndpointParams.Type
 
 /**
  * `registerAgentEndpoints`: several transports of one agent version (all endpoints carry the same `version`).
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const RegisterAgentEndpointsParams = Schema.Struct({
   name: AgentName,
@@ -197,6 +253,9 @@ export const RegisterAgentEndpointsParams = Schema.Struct({
     )
   )
 })
+/**
+ * @since 0.1.0
+ */
 export type RegisterAgentEndpointsParams = typeof RegisterAgentEndpointsParams.Type
 
 /**
@@ -206,6 +265,7 @@ export type RegisterAgentEndpointsParams = typeof RegisterAgentEndpointsParams.T
  * none).
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const DeregisterAgentEndpointParams = Schema.Struct({
   name: AgentName,
@@ -213,6 +273,9 @@ export const DeregisterAgentEndpointParams = Schema.Struct({
   address: Schema.optionalKey(NonBlank),
   port: Schema.optionalKey(Port)
 })
+/**
+ * @since 0.1.0
+ */
 export type DeregisterAgentEndpointParams = typeof DeregisterAgentEndpointParams.Type
 
 /**
@@ -220,6 +283,7 @@ export type DeregisterAgentEndpointParams = typeof DeregisterAgentEndpointParams
  * TLS, else `http`, then `{address}:{port}` and the path with a leading `/`.
  *
  * @category constructors
+ * @since 0.1.0
  */
 export const endpointUrl = (endpoint: AgentEndpoint): string => {
   const path = endpoint.path ?? ""

@@ -2,6 +2,7 @@
  * The AI service's cadences, as named Schedules users can replace (through `AiService.layerWith`).
  *
  * @since 0.1.0
+ * @module
  */
 import * as Schedule from "effect/Schedule"
 
@@ -10,6 +11,7 @@ import * as Schedule from "effect/Schedule"
  * server an md5 comparison). Every official client polls every 10 s (`nacosAiPromptCacheUpdateInterval`).
  *
  * @category schedules
+ * @since 0.1.0
  */
 export const promptPoll: Schedule.Schedule<unknown> = Schedule.spaced("10 seconds")
 
@@ -18,6 +20,7 @@ export const promptPoll: Schedule.Schedule<unknown> = Schedule.spaced("10 second
  * 3.2): every 10 s, as the other AI watches.
  *
  * @category schedules
+ * @since 0.1.0
  */
 export const skillPoll: Schedule.Schedule<unknown> = Schedule.spaced("10 seconds")
 
@@ -27,6 +30,7 @@ export const skillPoll: Schedule.Schedule<unknown> = Schedule.spaced("10 seconds
  * the connection knows gRPC is down, queries go straight to HTTP.
  *
  * @category schedules
+ * @since 0.1.0
  */
 export const promptHttpFallback: Schedule.Schedule<unknown> = Schedule.recurs(0)
 
@@ -35,6 +39,7 @@ export const promptHttpFallback: Schedule.Schedule<unknown> = Schedule.recurs(0)
  * 1 s apart (the Java client redoes every 3 s until it succeeds).
  *
  * @category schedules
+ * @since 0.1.0
  */
 export const endpointRedoRetry: Schedule.Schedule<unknown> = Schedule.spaced("1 second").pipe(
   Schedule.upTo({ times: 5 })
@@ -45,6 +50,7 @@ export const endpointRedoRetry: Schedule.Schedule<unknown> = Schedule.spaced("1 
  * every official client (`nacosAiAgentCardCacheUpdateInterval`).
  *
  * @category schedules
+ * @since 0.1.0
  */
 export const agentCardPoll: Schedule.Schedule<unknown> = Schedule.spaced("10 seconds")
 
@@ -52,5 +58,6 @@ export const agentCardPoll: Schedule.Schedule<unknown> = Schedule.spaced("10 sec
  * How often `watchMcpServer` reads the server's detail again: every 10 s (`nacosAiMcpServerCacheUpdateInterval`).
  *
  * @category schedules
+ * @since 0.1.0
  */
 export const mcpServerPoll: Schedule.Schedule<unknown> = Schedule.spaced("10 seconds")

@@ -14,6 +14,7 @@
  * a 3.1 server has no handler and no such HTTP API).
  *
  * @since 0.1.0
+ * @module
  */
 
 import {
@@ -65,11 +66,12 @@ import {
   McpServerEndpointParams,
   ReleaseMcpServerParams
 } from "./McpModels.ts"
-import { GetPromptParams, type Prompt, type PromptEvent } from "./PromptModels.ts"
+import { GetPromptParams, type MemoryPrompt, type Prompt, type PromptEvent } from "./PromptModels.ts"
 import {
   DownloadSkillParams,
   type ExtractedSkill,
   GetSkillParams,
+  type MemorySkill,
   type SkillArchive as SkillArchiveModel,
   type SkillEvent
 } from "./SkillModels.ts"
@@ -83,6 +85,7 @@ import {
  * feature, no server reachable, the server's refusal, auth.
  *
  * @category errors
+ * @since 0.1.0
  */
 export type CallError = InvalidArgumentError | NotSupportedError | TransportError | ServerError | AuthError
 
@@ -91,6 +94,7 @@ export type CallError = InvalidArgumentError | NotSupportedError | TransportErro
  * for an unknown name or version.
  *
  * @category errors
+ * @since 0.1.0
  */
 export type GetError = NotFoundError | CallError
 
@@ -98,6 +102,7 @@ export type GetError = NotFoundError | CallError
  * What the releases can fail with: `ConflictError` for a version that exists (versions are never re-released).
  *
  * @category errors
+ * @since 0.1.0
  */
 export type ReleaseError = ConflictError | CallError
 
@@ -106,6 +111,7 @@ export type ReleaseError = ConflictError | CallError
  * (nothing of it is written), `PlatformError` for the file system.
  *
  * @category errors
+ * @since 0.1.0
  */
 export type DownloadSkillError = GetError | PlatformError.PlatformError
 
@@ -114,6 +120,7 @@ export type DownloadSkillError = GetError | PlatformError.PlatformError
  * later polls that fail are logged and retried at the next poll, except `NotSupportedError`, which ends the stream.
  *
  * @category errors
+ * @since 0.1.0
  */
 export type WatchError = CallError
 
@@ -123,6 +130,7 @@ export type WatchError = CallError
 
 /**
  * @category models
+ * @since 0.1.0
  */
 export interface Service {
   /** An MCP server, by name; without `version`, its latest version. */
@@ -206,6 +214,7 @@ export interface Service {
  * `watchAgentCard`: an agent's card, by version or the latest.
  *
  * @category models
+ * @since 0.1.0
  */
 export interface WatchAgentCardParams {
   readonly name: string
@@ -218,6 +227,7 @@ export interface WatchAgentCardParams {
 
 /**
  * @category models
+ * @since 0.1.0
  */
 export interface AiServiceOptions {
   /**
@@ -241,6 +251,7 @@ export interface AiServiceOptions {
  * What the live layers need: `Nacos.layer(options)` provides all of it.
  *
  * @category models
+ * @since 0.1.0
  */
 export type LiveDependencies = Transport.Transport | NacosOptions.NacosOptions | NacosHttp.NacosHttp | Cache.NacosCache
 
@@ -732,26 +743,48 @@ const makeLive = Effect.fnUntraced(function* (
 
 /**
  * @category models
+ * @since 0.1.0
  */
 export interface MemoryOptions {
   /** Default `public`. */
   readonly namespace?: string | undefined
   /** The registry; pass one from {@link makeMemoryStore} to put prompts and skills into it from a test. */
-  readonly store?: MemoryBackend.MemoryStore | undefined
+  readonly store?: MemoryStore | undefined
   readonly promptPollSchedule?: Schedule.Schedule<unknown> | undefined
   readonly skillPollSchedule?: Schedule.Schedule<unknown> | undefined
   readonly agentCardPollSchedule?: Schedule.Schedule<unknown> | undefined
   readonly mcpServerPollSchedule?: Schedule.Schedule<unknown> | undefined
 }
 
-export type { MemoryPrompt, MemorySkill, MemoryStore } from "./internal/memoryBackend.ts"
+export type {
+  /** @since 0.1.0 */
+  MemoryPrompt
+} from "./PromptModels.ts"
+export type {
+  /** @since 0.1.0 */
+  MemorySkill
+} from "./SkillModels.ts"
+
+/**
+ * What a test does to the memory registry behind the service's back (what an admin does to a server).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface MemoryStore {
+  readonly putPrompt: (prompt: MemoryPrompt) => Effect.Effect<void>
+  readonly removePrompt: (key: string) => Effect.Effect<void>
+  readonly putSkill: (skill: MemorySkill) => Effect.Effect<void>
+  readonly removeSkill: (name: string) => Effect.Effect<void>
+}
 
 /**
  * A fresh, empty memory registry.
  *
  * @category constructors
+ * @since 0.1.0
  */
-export const makeMemoryStore = (): MemoryBackend.MemoryStore => MemoryBackend.makeStore()
+export const makeMemoryStore = (): MemoryStore => MemoryBackend.makeStore()
 
 // =============================================================================
 // Service identifier and layers
@@ -761,6 +794,16 @@ export const makeMemoryStore = (): MemoryBackend.MemoryStore => MemoryBackend.ma
  * @example
  * ```ts
  * import { AiService } from "@effect-nacos/ai"
+ * import { Nacos } from "@effect-nacos/core"
+ * import { Effect } from "effect"
+ *
+ * const card = {
+ *   name: "planner",
+ *   version: "1.0.0",
+ *   protocolVersion: "0.3.0",
+ *   preferredTransport: "JSONRPC",
+ *   url: "http://10.0.0.5:8080/a2a"
+ * }
  *
  * const program = Effect.gen(function* () {
  *   const ai = yield* AiService.AiService
@@ -772,6 +815,7 @@ export const makeMemoryStore = (): MemoryBackend.MemoryStore => MemoryBackend.ma
  * ```
  *
  * @category services
+ * @since 0.1.0
  */
 export class AiService extends Context.Service<AiService, Service>()("@effect-nacos/ai/AiService") {}
 
@@ -780,6 +824,7 @@ export class AiService extends Context.Service<AiService, Service>()("@effect-na
  * (fallback or mode) and skills, released with the layer.
  *
  * @category layers
+ * @since 0.1.0
  */
 export const layerWith = (options: AiServiceOptions = {}): Layer.Layer<AiService, never, LiveDependencies> =>
   Layer.effect(AiService, makeLive(options))
@@ -788,6 +833,7 @@ export const layerWith = (options: AiServiceOptions = {}): Layer.Layer<AiService
  * The live service with default policies.
  *
  * @category layers
+ * @since 0.1.0
  */
 export const layer: Layer.Layer<AiService, never, LiveDependencies> = layerWith()
 
@@ -797,6 +843,7 @@ export const layer: Layer.Layer<AiService, never, LiveDependencies> = layerWith(
  * `store` is given.
  *
  * @category layers
+ * @since 0.1.0
  */
 export const layerMemory = (options: MemoryOptions = {}): Layer.Layer<AiService> =>
   Layer.effect(

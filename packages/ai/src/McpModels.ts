@@ -9,6 +9,7 @@
  * (`release_date`, `is_latest`) on every server.
  *
  * @since 0.1.0
+ * @module
  */
 import * as Schema from "effect/Schema"
 import * as SchemaTransformation from "effect/SchemaTransformation"
@@ -36,8 +37,12 @@ const InputFields = {
  * A registry `Input` / `KeyValueInput` (environment variable, header, argument value), camelCase.
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const Input = Schema.Struct(InputFields)
+/**
+ * @since 0.1.0
+ */
 export type Input = typeof Input.Type
 
 const InputWire = Schema.Struct({
@@ -52,6 +57,7 @@ const InputWire = Schema.Struct({
  * {@link Input} from either spelling.
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const InputFromWire = InputWire.pipe(
   Schema.decodeTo(
@@ -85,8 +91,12 @@ const PackageFields = {
  * A registry `Package` (how to install and run a stdio server), camelCase.
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const Package = Schema.Struct(PackageFields)
+/**
+ * @since 0.1.0
+ */
 export type Package = typeof Package.Type
 
 const PackageWire = Schema.Struct({
@@ -106,6 +116,7 @@ const PackageWire = Schema.Struct({
  * {@link Package} from either spelling.
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const PackageFromWire = PackageWire.pipe(
   Schema.decodeTo(
@@ -148,8 +159,12 @@ const RemoteFields = {
  * A registry `Remote` (a remote transport: type and URL), camelCase.
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const Remote = Schema.Struct(RemoteFields)
+/**
+ * @since 0.1.0
+ */
 export type Remote = typeof Remote.Type
 
 /**
@@ -159,6 +174,9 @@ export type Remote = typeof Remote.Type
  */
 const RemoteWire = Schema.Struct({ ...RemoteFields, transport_type: nullable(Schema.String) })
 
+/**
+ * @since 0.1.0
+ */
 export const RemoteFromWire = RemoteWire.pipe(
   Schema.decodeTo(
     Schema.toType(Remote),
@@ -174,12 +192,16 @@ export const RemoteFromWire = RemoteWire.pipe(
  * version-less get returns.
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const ServerVersionDetail = Schema.Struct({
   version: Schema.String,
   release_date: nullable(Schema.String),
   is_latest: nullable(Schema.Boolean)
 })
+/**
+ * @since 0.1.0
+ */
 export type ServerVersionDetail = typeof ServerVersionDetail.Type
 
 // =============================================================================
@@ -191,6 +213,7 @@ export type ServerVersionDetail = typeof ServerVersionDetail.Type
  * when the server made it).
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const McpServiceRef = Schema.Struct({
   namespaceId: nullable(Schema.String),
@@ -199,6 +222,9 @@ export const McpServiceRef = Schema.Struct({
   transportProtocol: nullable(Schema.String)
 })
 
+/**
+ * @since 0.1.0
+ */
 export const McpServerRemoteServiceConfig = Schema.Struct({
   serviceRef: nullable(McpServiceRef),
   exportPath: nullable(Schema.String),
@@ -209,6 +235,7 @@ export const McpServerRemoteServiceConfig = Schema.Struct({
  * An endpoint of an MCP server as the detail lists it.
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const McpEndpointInfo = Schema.Struct({
   protocol: nullable(Schema.String),
@@ -217,12 +244,16 @@ export const McpEndpointInfo = Schema.Struct({
   path: nullable(Schema.String),
   headers: nullable(Schema.Array(InputFromWire))
 })
+/**
+ * @since 0.1.0
+ */
 export type McpEndpointInfo = typeof McpEndpointInfo.Type
 
 /**
  * A tool of an MCP server.
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const McpTool = Schema.Struct({
   name: Schema.String,
@@ -230,6 +261,9 @@ export const McpTool = Schema.Struct({
   inputSchema: nullable(Schema.Record(Schema.String, Schema.Unknown)),
   outputSchema: nullable(Schema.Record(Schema.String, Schema.Unknown))
 })
+/**
+ * @since 0.1.0
+ */
 export type McpTool = typeof McpTool.Type
 
 /**
@@ -237,6 +271,7 @@ export type McpTool = typeof McpTool.Type
  * ignored by the Java server).
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const McpToolSpecification = Schema.Struct({
   specificationType: nullable(Schema.String),
@@ -244,6 +279,9 @@ export const McpToolSpecification = Schema.Struct({
   toolsMeta: nullable(Schema.Record(Schema.String, Schema.Unknown)),
   securitySchemes: nullable(Schema.Array(Schema.Record(Schema.String, Schema.Unknown)))
 })
+/**
+ * @since 0.1.0
+ */
 export type McpToolSpecification = typeof McpToolSpecification.Type
 
 /**
@@ -251,17 +289,22 @@ export type McpToolSpecification = typeof McpToolSpecification.Type
  * `namespaceId` / `groupName` / `serviceName`. Without one the server refers to its own `mcp-endpoints` service.
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const McpEndpointSpec = Schema.Struct({
   type: Schema.Literals(["DIRECT", "REF"]),
   data: Schema.Record(Schema.String, Schema.String)
 })
+/**
+ * @since 0.1.0
+ */
 export type McpEndpointSpec = typeof McpEndpointSpec.Type
 
 /**
  * The MCP server protocols Nacos knows (`AiConstants.Mcp`).
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const McpProtocol = Schema.Literals(["stdio", "mcp-sse", "mcp-streamable", "http", "dubbo"])
 
@@ -290,6 +333,7 @@ const basicFields = {
  * every version (`allVersions`), its tools and endpoints.
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const McpServerDetail = Schema.Struct({
   ...basicFields,
@@ -298,6 +342,9 @@ export const McpServerDetail = Schema.Struct({
   toolSpec: nullable(McpToolSpecification),
   allVersions: nullable(Schema.Array(ServerVersionDetail))
 })
+/**
+ * @since 0.1.0
+ */
 export type McpServerDetail = typeof McpServerDetail.Type
 
 // =============================================================================
@@ -310,6 +357,7 @@ export type McpServerDetail = typeof McpServerDetail.Type
  * `InvalidArgumentError` naming `name` all the same.
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const McpServerName = Schema.String.check(
   Schema.isNonEmpty({ message: "must not be empty" }),
@@ -323,11 +371,15 @@ const NonBlank = Schema.String.check(Schema.makeFilter((s: string) => s.trim() !
  * `getMcpServer`: without `version`, the latest one.
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const GetMcpServerParams = Schema.Struct({
   name: McpServerName,
   version: Schema.optionalKey(NonBlank)
 })
+/**
+ * @since 0.1.0
+ */
 export type GetMcpServerParams = typeof GetMcpServerParams.Type
 
 /**
@@ -336,6 +388,7 @@ export type GetMcpServerParams = typeof GetMcpServerParams.Type
  * `versionDetail.is_latest` here (the protocol reference says a new version needs `is_latest: true`).
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const McpServerSpec = Schema.Struct({
   ...basicFields,
@@ -347,18 +400,25 @@ export const McpServerSpec = Schema.Struct({
     is_latest: Schema.optionalKey(Schema.Boolean)
   })
 })
+/**
+ * @since 0.1.0
+ */
 export type McpServerSpec = typeof McpServerSpec.Type
 
 /**
  * `releaseMcpServer`: the server, optionally its tools and where its endpoints are.
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const ReleaseMcpServerParams = Schema.Struct({
   server: McpServerSpec,
   tools: Schema.optionalKey(McpToolSpecification),
   endpoint: Schema.optionalKey(McpEndpointSpec)
 })
+/**
+ * @since 0.1.0
+ */
 export type ReleaseMcpServerParams = typeof ReleaseMcpServerParams.Type
 
 /**
@@ -367,6 +427,7 @@ export type ReleaseMcpServerParams = typeof ReleaseMcpServerParams.Type
  * registering client's connection lives.
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const McpServerEndpointParams = Schema.Struct({
   name: McpServerName,
@@ -377,4 +438,7 @@ export const McpServerEndpointParams = Schema.Struct({
   ),
   version: Schema.optionalKey(NonBlank)
 })
+/**
+ * @since 0.1.0
+ */
 export type McpServerEndpointParams = typeof McpServerEndpointParams.Type

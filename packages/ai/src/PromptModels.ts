@@ -2,6 +2,7 @@
  * Prompts (Nacos 3.2+): a versioned template with `{{variable}}` placeholders, and its rendering.
  *
  * @since 0.1.0
+ * @module
  */
 import * as Schema from "effect/Schema"
 
@@ -11,12 +12,16 @@ const nullable = <S extends Schema.Top>(schema: S) => Schema.optional(Schema.Nul
  * A variable of a prompt; a `defaultValue` of `null` (or none) means the caller must give it.
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const PromptVariable = Schema.Struct({
   name: Schema.String,
   defaultValue: nullable(Schema.String),
   description: nullable(Schema.String)
 })
+/**
+ * @since 0.1.0
+ */
 export type PromptVariable = typeof PromptVariable.Type
 
 /**
@@ -24,6 +29,7 @@ export type PromptVariable = typeof PromptVariable.Type
  * `md5` identifies the content of the version: the next query sends it, and the server answers "not modified".
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const Prompt = Schema.Struct({
   promptKey: Schema.String,
@@ -32,6 +38,9 @@ export const Prompt = Schema.Struct({
   md5: nullable(Schema.String),
   variables: nullable(Schema.Array(PromptVariable))
 })
+/**
+ * @since 0.1.0
+ */
 export type Prompt = typeof Prompt.Type
 
 /**
@@ -41,6 +50,7 @@ export type Prompt = typeof Prompt.Type
  * whitespace inside the braces. A prompt without a template renders as `undefined`.
  *
  * @category rendering
+ * @since 0.1.0
  */
 export const render = (
   prompt: Prompt,
@@ -71,12 +81,16 @@ const Label = Schema.String.check(Schema.makeFilter((label: string) => label.tri
  * `getPrompt` / `watchPrompt`: a version wins over a label, a label over the latest (the server's order).
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const GetPromptParams = Schema.Struct({
   key: PromptKey,
   version: Schema.optionalKey(PromptVersion),
   label: Schema.optionalKey(Label)
 })
+/**
+ * @since 0.1.0
+ */
 export type GetPromptParams = typeof GetPromptParams.Type
 
 /**
@@ -84,8 +98,26 @@ export type GetPromptParams = typeof GetPromptParams.Type
  * such prompt yet) or `Deleted` (it went away while watched).
  *
  * @category models
+ * @since 0.1.0
  */
 export type PromptEvent =
   | { readonly _tag: "Changed"; readonly prompt: Prompt }
   | { readonly _tag: "Absent"; readonly key: string }
   | { readonly _tag: "Deleted"; readonly key: string }
+
+/**
+ * A prompt version to put in the store. Its md5 is the template's unless given.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface MemoryPrompt {
+  readonly key: string
+  readonly version: string
+  readonly template: string
+  readonly variables?: ReadonlyArray<PromptVariable> | undefined
+  /** Labels that route to this version (e.g. `stable`). */
+  readonly labels?: ReadonlyArray<string> | undefined
+  /** Make this version the latest (default true). */
+  readonly latest?: boolean | undefined
+}

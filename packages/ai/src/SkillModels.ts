@@ -3,6 +3,7 @@
  * `{skillName}/{type}/{resource}`).
  *
  * @since 0.1.0
+ * @module
  */
 import * as Schema from "effect/Schema"
 
@@ -11,6 +12,7 @@ import * as Schema from "effect/Schema"
  * letter or digit.
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const SkillName = Schema.String.check(
   Schema.isMaxLength(64, { message: "must be at most 64 characters" }),
@@ -26,12 +28,16 @@ const NonBlank = Schema.String.check(Schema.makeFilter((s: string) => s.trim() !
  * `downloadSkillZip` / `watchSkill`: a version wins over a label, a label over the latest.
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const GetSkillParams = Schema.Struct({
   name: SkillName,
   version: Schema.optionalKey(NonBlank),
   label: Schema.optionalKey(NonBlank)
 })
+/**
+ * @since 0.1.0
+ */
 export type GetSkillParams = typeof GetSkillParams.Type
 
 /**
@@ -39,6 +45,7 @@ export type GetSkillParams = typeof GetSkillParams.Type
  * files of the same name).
  *
  * @category schemas
+ * @since 0.1.0
  */
 export const DownloadSkillParams = Schema.Struct({
   name: SkillName,
@@ -46,12 +53,16 @@ export const DownloadSkillParams = Schema.Struct({
   label: Schema.optionalKey(NonBlank),
   directory: NonBlank
 })
+/**
+ * @since 0.1.0
+ */
 export type DownloadSkillParams = typeof DownloadSkillParams.Type
 
 /**
  * A downloaded skill ZIP and the md5 of its bytes (what `watchSkill` compares).
  *
  * @category models
+ * @since 0.1.0
  */
 export interface SkillArchive {
   readonly name: string
@@ -64,6 +75,7 @@ export interface SkillArchive {
  * `Deleted`.
  *
  * @category models
+ * @since 0.1.0
  */
 export type SkillEvent =
   | { readonly _tag: "Changed"; readonly skill: SkillArchive }
@@ -74,8 +86,23 @@ export type SkillEvent =
  * What `downloadSkill` wrote: the files, relative to the directory, in ZIP order.
  *
  * @category models
+ * @since 0.1.0
  */
 export interface ExtractedSkill {
   readonly directory: string
   readonly files: ReadonlyArray<string>
+}
+
+/**
+ * A skill version to put in the store: its ZIP as the server would serve it.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface MemorySkill {
+  readonly name: string
+  readonly version: string
+  readonly zip: Uint8Array
+  readonly labels?: ReadonlyArray<string> | undefined
+  readonly latest?: boolean | undefined
 }

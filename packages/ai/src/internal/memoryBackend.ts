@@ -18,8 +18,9 @@ import {
   type RegistrationType,
   type ReleasableAgentCard
 } from "../AgentCardModels.ts"
+import type { MemoryStore } from "../AiService.ts"
 import type { McpServerDetail, ReleaseMcpServerParams } from "../McpModels.ts"
-import type { Prompt, PromptVariable } from "../PromptModels.ts"
+import type { Prompt } from "../PromptModels.ts"
 import type { AiBackend, PromptAnswer } from "./backend.ts"
 
 const md5Of = (data: string | Uint8Array) => createHash("md5").update(data).digest("hex")
@@ -39,47 +40,6 @@ interface McpEntry extends Versioned<{ readonly params: ReleaseMcpServerParams; 
 
 interface AgentEntry extends Versioned<ReleasableAgentCard> {
   registrationType: RegistrationType
-}
-
-/**
- * A prompt version to put in the store. Its md5 is the template's unless given.
- *
- * @category models
- */
-export interface MemoryPrompt {
-  readonly key: string
-  readonly version: string
-  readonly template: string
-  readonly variables?: ReadonlyArray<PromptVariable> | undefined
-  /** Labels that route to this version (e.g. `stable`). */
-  readonly labels?: ReadonlyArray<string> | undefined
-  /** Make this version the latest (default true). */
-  readonly latest?: boolean | undefined
-}
-
-/**
- * A skill version to put in the store: its ZIP as the server would serve it.
- *
- * @category models
- */
-export interface MemorySkill {
-  readonly name: string
-  readonly version: string
-  readonly zip: Uint8Array
-  readonly labels?: ReadonlyArray<string> | undefined
-  readonly latest?: boolean | undefined
-}
-
-/**
- * What a test does to the memory registry behind the service's back (what an admin does to a server).
- *
- * @category models
- */
-export interface MemoryStore {
-  readonly putPrompt: (prompt: MemoryPrompt) => Effect.Effect<void>
-  readonly removePrompt: (key: string) => Effect.Effect<void>
-  readonly putSkill: (skill: MemorySkill) => Effect.Effect<void>
-  readonly removeSkill: (name: string) => Effect.Effect<void>
 }
 
 /** The registry behind each store handed out: the store's public face has only the test's operations. */
