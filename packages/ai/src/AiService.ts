@@ -133,36 +133,148 @@ export type WatchError = CallError
  * @since 0.1.0
  */
 export interface Service {
-  /** An MCP server, by name; without `version`, its latest version. */
+  /**
+   * An MCP server, by name; without `version`, its latest version.
+   *
+   * @example
+   * ```ts
+   * import { AiService } from "@effect-nacos/ai"
+   * import { Effect } from "effect"
+   *
+   * const program = Effect.gen(function* () {
+   *   const ai = yield* AiService.AiService
+   *   const latest = yield* ai.getMcpServer({ name: "weather" })
+   *   const pinned = yield* ai.getMcpServer({ name: "weather", version: "1.0.0" })
+   * })
+   * ```
+   */
   readonly getMcpServer: (params: GetMcpServerParams) => Effect.Effect<McpServerDetail, GetError>
   /**
    * Releases a version of an MCP server (with its tools and where its endpoints are); answers the server's id.
    * The last version released is the latest: the 3.1.0 server ignores `versionDetail.is_latest` on release.
+   *
+   * @example
+   * ```ts
+   * import { AiService } from "@effect-nacos/ai"
+   * import { Effect } from "effect"
+   *
+   * const program = Effect.gen(function* () {
+   *   const ai = yield* AiService.AiService
+   *   const id = yield* ai.releaseMcpServer({
+   *     server: { name: "weather", protocol: "mcp-sse", description: "forecasts", versionDetail: { version: "1.0.0" } }
+   *   })
+   * })
+   * ```
    */
   readonly releaseMcpServer: (params: ReleaseMcpServerParams) => Effect.Effect<string, ReleaseError>
   /**
    * An agent's card; without `version`, the agent's latest ("default published") version. For a `SERVICE` card
    * with registered endpoints the server fills `url` / `additionalInterfaces` from them.
+   *
+   * @example
+   * ```ts
+   * import { AiService } from "@effect-nacos/ai"
+   * import { Effect } from "effect"
+   *
+   * const program = Effect.gen(function* () {
+   *   const ai = yield* AiService.AiService
+   *   const latest = yield* ai.getAgentCard({ name: "planner" })
+   *   const pinned = yield* ai.getAgentCard({ name: "planner", version: "1.0.0" })
+   * })
+   * ```
    */
   readonly getAgentCard: (params: GetAgentCardParams) => Effect.Effect<AgentCardDetail, GetError>
   /**
    * Releases a new version of an agent's card (`registrationType` default `SERVICE`). A version is released once:
    * an existing one is a `ConflictError` (checked first: the 3.1 server itself answers success and keeps the old
    * card). The first release is the agent's latest; a later one only with `setAsLatest: true`.
+   *
+   * @example
+   * ```ts
+   * import { AiService } from "@effect-nacos/ai"
+   * import { Effect } from "effect"
+   *
+   * const program = Effect.gen(function* () {
+   *   const ai = yield* AiService.AiService
+   *   yield* ai.releaseAgentCard({
+   *     card: {
+   *       name: "planner",
+   *       version: "1.1.0",
+   *       protocolVersion: "0.3.0",
+   *       preferredTransport: "JSONRPC",
+   *       url: "http://10.0.0.5:8080/a2a"
+   *     },
+   *     setAsLatest: true
+   *   })
+   * })
+   * ```
    */
   readonly releaseAgentCard: (params: ReleaseAgentCardParams) => Effect.Effect<void, ReleaseError>
-  /** A prompt (Nacos 3.2+): by version, else by label, else the latest. Render it with `PromptModels.render`. */
+  /**
+   * A prompt (Nacos 3.2+): by version, else by label, else the latest. Render it with `PromptModels.render`.
+   *
+   * @example
+   * ```ts
+   * import { AiService, PromptModels } from "@effect-nacos/ai"
+   * import { Effect } from "effect"
+   *
+   * const program = Effect.gen(function* () {
+   *   const ai = yield* AiService.AiService
+   *   const prompt = yield* ai.getPrompt({ key: "greeting", label: "stable" })
+   *   const text = PromptModels.render(prompt, { name: "Alice" })
+   * })
+   * ```
+   */
   readonly getPrompt: (params: GetPromptParams) => Effect.Effect<Prompt, GetError>
   /**
    * The prompt (`Changed`) or `Absent` first, then every change of its content and `Deleted` when it goes away,
    * polled (default every 10 s, {@link AiPolicy.promptPoll}) with the md5 held, so an unchanged prompt is not sent.
+   *
+   * @example
+   * ```ts
+   * import { AiService } from "@effect-nacos/ai"
+   * import { Effect, Stream } from "effect"
+   *
+   * const program = Effect.gen(function* () {
+   *   const ai = yield* AiService.AiService
+   *   yield* ai.watchPrompt({ key: "greeting" }).pipe(
+   *     Stream.runForEach((event) => Effect.log(event._tag)),
+   *     Effect.forkScoped
+   *   )
+   * })
+   * ```
    */
   readonly watchPrompt: (params: GetPromptParams) => Stream.Stream<PromptEvent, WatchError>
-  /** The skill's ZIP (Nacos 3.2+, HTTP), checked: a ZIP whose entries break a path rule is refused. */
+  /**
+   * The skill's ZIP (Nacos 3.2+, HTTP), checked: a ZIP whose entries break a path rule is refused.
+   *
+   * @example
+   * ```ts
+   * import { AiService } from "@effect-nacos/ai"
+   * import { Effect } from "effect"
+   *
+   * const program = Effect.gen(function* () {
+   *   const ai = yield* AiService.AiService
+   *   const archive = yield* ai.downloadSkillZip({ name: "pdf-tools", version: "1.0.0" })
+   * })
+   * ```
+   */
   readonly downloadSkillZip: (params: GetSkillParams) => Effect.Effect<SkillArchiveModel, GetError>
   /**
    * Downloads the skill and extracts it under `directory` through the `FileSystem` service. Every entry is
    * checked first (no `..`, no absolute path, inside the directory): an unsafe ZIP writes nothing.
+   *
+   * @example
+   * ```ts
+   * import { AiService } from "@effect-nacos/ai"
+   * import { Effect } from "effect"
+   *
+   * const program = Effect.gen(function* () {
+   *   const ai = yield* AiService.AiService
+   *   // needs a FileSystem and a Path, e.g. NodeServices.layer from @effect/platform-node
+   *   const extracted = yield* ai.downloadSkill({ name: "pdf-tools", directory: "./skills/pdf-tools" })
+   * })
+   * ```
    */
   readonly downloadSkill: (
     params: DownloadSkillParams
@@ -170,28 +282,111 @@ export interface Service {
   /**
    * The skill's archive (`Changed`) or `Absent` first, then every change of its bytes and `Deleted`, polled
    * (default every 10 s, {@link AiPolicy.skillPoll}).
+   *
+   * @example
+   * ```ts
+   * import { AiService } from "@effect-nacos/ai"
+   * import { Effect, Stream } from "effect"
+   *
+   * const program = Effect.gen(function* () {
+   *   const ai = yield* AiService.AiService
+   *   yield* ai.watchSkill({ name: "pdf-tools" }).pipe(
+   *     Stream.runForEach((event) => Effect.log(event._tag)),
+   *     Effect.forkScoped
+   *   )
+   * })
+   * ```
    */
   readonly watchSkill: (params: GetSkillParams) => Stream.Stream<SkillEvent, WatchError>
   /**
    * Publishes one endpoint (transport) of the agent's card version `endpoint.version`, owned by the layer: it is
    * published again after every reconnect and deregistered when the layer's scope closes. The server keeps one
    * endpoint per agent version and client: a second registration for the version replaces the first.
+   *
+   * @example
+   * ```ts
+   * import { AiService } from "@effect-nacos/ai"
+   * import { Effect } from "effect"
+   *
+   * const program = Effect.gen(function* () {
+   *   const ai = yield* AiService.AiService
+   *   // deregistered when the layer's scope closes
+   *   yield* ai.registerAgentEndpoint({
+   *     name: "planner",
+   *     endpoint: { version: "1.0.0", address: "10.0.0.5", port: 8080, path: "/a2a" }
+   *   })
+   * })
+   * ```
    */
   readonly registerAgentEndpoint: (params: RegisterAgentEndpointParams) => Effect.Effect<void, CallError>
   /**
    * Publishes several transports of one agent version at once (`BatchAgentEndpointRequest`, Nacos 3.2+), owned
    * like `registerAgentEndpoint`. A 3.1 server has no batch request: `NotSupportedError` (feature
    * `batch agent endpoints`); one endpoint is sent as a single registration, so it works everywhere.
+   *
+   * @example
+   * ```ts
+   * import { AiService } from "@effect-nacos/ai"
+   * import { Effect } from "effect"
+   *
+   * const program = Effect.gen(function* () {
+   *   const ai = yield* AiService.AiService
+   *   yield* ai.registerAgentEndpoints({
+   *     name: "planner",
+   *     endpoints: [
+   *       { version: "1.0.0", address: "10.0.0.5", port: 8080, transport: "JSONRPC" },
+   *       { version: "1.0.0", address: "10.0.0.5", port: 8081, transport: "GRPC" }
+   *     ]
+   *   })
+   * })
+   * ```
    */
   readonly registerAgentEndpoints: (params: RegisterAgentEndpointsParams) => Effect.Effect<void, CallError>
-  /** Removes what this client published for the agent's `version` (the server ignores the address). */
+  /**
+   * Removes what this client published for the agent's `version` (the server ignores the address).
+   *
+   * @example
+   * ```ts
+   * import { AiService } from "@effect-nacos/ai"
+   * import { Effect } from "effect"
+   *
+   * const program = Effect.gen(function* () {
+   *   const ai = yield* AiService.AiService
+   *   yield* ai.deregisterAgentEndpoint({ name: "planner", version: "1.0.0" })
+   * })
+   * ```
+   */
   readonly deregisterAgentEndpoint: (params: DeregisterAgentEndpointParams) => Effect.Effect<void, CallError>
   /**
    * Publishes an address of an MCP server (an instance of its `serviceRef`), owned by the layer as the agent
    * endpoints are. `NotFoundError` for an unknown server or version.
+   *
+   * @example
+   * ```ts
+   * import { AiService } from "@effect-nacos/ai"
+   * import { Effect } from "effect"
+   *
+   * const program = Effect.gen(function* () {
+   *   const ai = yield* AiService.AiService
+   *   yield* ai.registerMcpServerEndpoint({ name: "weather", address: "10.0.0.7", port: 9000, version: "1.0.0" })
+   * })
+   * ```
    */
   readonly registerMcpServerEndpoint: (params: McpServerEndpointParams) => Effect.Effect<void, GetError>
-  /** Removes what this client published for the MCP server. */
+  /**
+   * Removes what this client published for the MCP server.
+   *
+   * @example
+   * ```ts
+   * import { AiService } from "@effect-nacos/ai"
+   * import { Effect } from "effect"
+   *
+   * const program = Effect.gen(function* () {
+   *   const ai = yield* AiService.AiService
+   *   yield* ai.deregisterMcpServerEndpoint({ name: "weather", address: "10.0.0.7", port: 9000, version: "1.0.0" })
+   * })
+   * ```
+   */
   readonly deregisterMcpServerEndpoint: (params: McpServerEndpointParams) => Effect.Effect<void, GetError>
   /**
    * The card (`version`, else the latest) first, then every change of it, deduplicated. Endpoint changes come by
@@ -201,11 +396,39 @@ export interface Service {
    * and which version is latest are read again on a Schedule (default every 10 s, {@link AiPolicy.agentCardPoll});
    * a watch without `version` follows the endpoints of the version that was latest when it started. A read that
    * fails is logged and tried again at the next one; `NotSupportedError` ends the stream.
+   *
+   * @example
+   * ```ts
+   * import { AiService } from "@effect-nacos/ai"
+   * import { Effect, Stream } from "effect"
+   *
+   * const program = Effect.gen(function* () {
+   *   const ai = yield* AiService.AiService
+   *   yield* ai.watchAgentCard({ name: "planner" }).pipe(
+   *     Stream.runForEach((card) => Effect.log(card.url)),
+   *     Effect.forkScoped
+   *   )
+   * })
+   * ```
    */
   readonly watchAgentCard: (params: WatchAgentCardParams) => Stream.Stream<AgentCardDetail, GetError>
   /**
    * The MCP server's detail first, then every change, deduplicated: pushed when the instances of its `serviceRef`
    * change (as `watchAgentCard`), else re-read every 10 s ({@link AiPolicy.mcpServerPoll}).
+   *
+   * @example
+   * ```ts
+   * import { AiService } from "@effect-nacos/ai"
+   * import { Effect, Stream } from "effect"
+   *
+   * const program = Effect.gen(function* () {
+   *   const ai = yield* AiService.AiService
+   *   yield* ai.watchMcpServer({ name: "weather" }).pipe(
+   *     Stream.runForEach((detail) => Effect.log(detail.versionDetail?.version)),
+   *     Effect.forkScoped
+   *   )
+   * })
+   * ```
    */
   readonly watchMcpServer: (params: GetMcpServerParams) => Stream.Stream<McpServerDetail, GetError>
 }
