@@ -2,6 +2,9 @@
  * What the conformance tests get from the global setup, and layers pointing the client at those servers.
  */
 
+import { randomUUID } from "node:crypto"
+import * as os from "node:os"
+import * as path from "node:path"
 import { Nacos, type NacosOptions } from "@effect-nacos/core"
 import * as Layer from "effect/Layer"
 import { inject } from "vitest"
@@ -49,3 +52,9 @@ export const optionsFor = (
 /** The whole client stack for a server, built fresh (not shared with other tests). */
 export const nacosLayer = (server: ConformanceServer, overrides: Parameters<typeof optionsFor>[1] = {}) =>
   Layer.fresh(Nacos.layer(optionsFor(server, overrides)))
+
+/** What a test may change in {@link optionsFor}'s options. */
+export type Overrides = Parameters<typeof nacosLayer>[1]
+
+/** A cache directory of its own for one client, so tests never read each other's snapshots. */
+export const tempCacheDir = (label: string) => path.join(os.tmpdir(), `effect-nacos-${label}-${randomUUID()}`)

@@ -4,9 +4,7 @@
  * the local files, the HTTP endpoints the server really serves, and connections cut under a watch.
  */
 
-import { randomUUID } from "node:crypto"
 import * as fs from "node:fs/promises"
-import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigService } from "@effect-nacos/config"
@@ -23,15 +21,11 @@ import {
 } from "../../packages/config/test/support/behaviour.ts"
 import { holdingProxyAbove } from "../../packages/config/test/support/holdingProxy.ts"
 import { fullProxyFor, grpcProxyFor } from "../cuttingProxy.ts"
-import { type ConformanceServer, nacosLayer, servers } from "../support.ts"
+import { type ConformanceServer, nacosLayer, type Overrides, servers, tempCacheDir } from "../support.ts"
 
 // =============================================================================
 // Layers
 // =============================================================================
-
-const tempCacheDir = () => path.join(os.tmpdir(), `effect-nacos-config-conformance-${randomUUID()}`)
-
-type Overrides = Parameters<typeof nacosLayer>[1]
 
 const configLayer = (
   server: ConformanceServer,
@@ -39,7 +33,7 @@ const configLayer = (
   options: ConfigService.ConfigServiceOptions = {}
 ) =>
   ConfigService.layerWith(options).pipe(
-    Layer.provideMerge(nacosLayer(server, { cacheDir: tempCacheDir(), ...overrides })),
+    Layer.provideMerge(nacosLayer(server, { cacheDir: tempCacheDir("config-conformance"), ...overrides })),
     Layer.orDie
   )
 
@@ -95,7 +89,7 @@ for (const [label, server] of profiles()) {
       "a failover file overrides the server",
       () =>
         Effect.gen(function* () {
-          const cacheDir = tempCacheDir()
+          const cacheDir = tempCacheDir("config-conformance")
           const { config, options } = yield* client(server, { cacheDir })
           const dataId = uniqueId("failover")
           yield* config.publish({ dataId, content: "from the server" })

@@ -4,9 +4,7 @@
  * value — which the real server reports as changed against the md5 of the file the watchers saw.
  */
 
-import { randomUUID } from "node:crypto"
 import * as fs from "node:fs/promises"
-import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigService } from "@effect-nacos/config"
@@ -16,7 +14,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import { eventually, md5, startWatch, uniqueId } from "../../packages/config/test/support/behaviour.ts"
-import { nacosLayer, servers } from "../support.ts"
+import { nacosLayer, servers, tempCacheDir } from "../support.ts"
 
 const client = (cacheDir: string, options: ConfigService.ConfigServiceOptions = {}) =>
   Effect.map(
@@ -32,17 +30,15 @@ const client = (cacheDir: string, options: ConfigService.ConfigServiceOptions = 
     })
   )
 
-const tempCacheDir = () => path.join(os.tmpdir(), `effect-nacos-watch-failover-${randomUUID()}`)
-
 describe("ConfigService on the real Nacos server: a watch and the failover file", () => {
   it.live(
     "the watch follows the failover file as it appears, changes and goes; publishes meanwhile do not override it",
     () =>
       Effect.gen(function* () {
-        const cacheDir = tempCacheDir()
+        const cacheDir = tempCacheDir("watch-failover")
         // the full sync re-reads every watched key's failover file: a short one, so the test need not wait minutes
         const watching = yield* client(cacheDir, { fullSyncSchedule: Schedule.spaced("300 millis") })
-        const publisher = yield* client(tempCacheDir())
+        const publisher = yield* client(tempCacheDir("watch-failover"))
         const dataId = uniqueId("watch-failover")
         const file = path.join(
           cacheDir,

@@ -4,9 +4,7 @@
  * instance lifetimes across a client's close, and a connection cut under registrations and subscriptions.
  */
 
-import { randomUUID } from "node:crypto"
 import * as fs from "node:fs/promises"
-import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { NamingService } from "@effect-nacos/naming"
@@ -25,15 +23,11 @@ import {
   uniqueName
 } from "../../packages/naming/test/support/behaviour.ts"
 import { grpcProxyFor } from "../cuttingProxy.ts"
-import { type ConformanceServer, nacosLayer, servers } from "../support.ts"
+import { type ConformanceServer, nacosLayer, type Overrides, servers, tempCacheDir } from "../support.ts"
 
 // =============================================================================
 // Layers
 // =============================================================================
-
-const tempCacheDir = () => path.join(os.tmpdir(), `effect-nacos-naming-conformance-${randomUUID()}`)
-
-type Overrides = Parameters<typeof nacosLayer>[1]
 
 const namingLayer = (
   server: ConformanceServer,
@@ -41,7 +35,7 @@ const namingLayer = (
   options: NamingService.NamingServiceOptions = {}
 ) =>
   NamingService.layerWith(options).pipe(
-    Layer.provide(nacosLayer(server, { cacheDir: tempCacheDir(), ...overrides })),
+    Layer.provide(nacosLayer(server, { cacheDir: tempCacheDir("naming-conformance"), ...overrides })),
     Layer.orDie
   )
 
@@ -188,7 +182,7 @@ for (const [label, server] of profiles()) {
       "the snapshot is written in the Java layout, and a failover file there overrides the server while it exists",
       () =>
         Effect.gen(function* () {
-          const cacheDir = tempCacheDir()
+          const cacheDir = tempCacheDir("naming-conformance")
           const registering = yield* client(server)
           const { naming } = yield* client(
             server,
