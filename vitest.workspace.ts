@@ -24,6 +24,20 @@ export default defineConfig({
       })),
       // the user's test in examples/ (run by `npm run examples`, with the other examples)
       { resolve, ssr, test: { name: "examples", root: "examples", include: ["*.test.ts"] } },
+      // the fault suite (TCP fault proxy, restart in place) and the 3-node cluster suite: real servers of their own
+      ...["faults", "cluster"].map((name) => ({
+        resolve,
+        ssr,
+        test: {
+          name,
+          root: `conformance/${name}`,
+          include: ["**/*.test.ts"],
+          globalSetup: ["./global-setup.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 240_000,
+          fileParallelism: false
+        }
+      })),
       {
         resolve,
         ssr,
