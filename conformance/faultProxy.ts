@@ -344,11 +344,21 @@ export const proxiesFor = (server: Pick<ConformanceServer, "httpPort" | "grpcPor
         grpc: grpc.value,
         serverAddr: `${LOOPBACK}:${http.port}`,
         portOffset: offset,
-        cut: () => both.forEach((proxy) => proxy.cut()),
-        blackhole: () => both.forEach((proxy) => proxy.blackhole()),
-        heal: () => both.forEach((proxy) => proxy.heal()),
-        setLatency: (millis) => both.forEach((proxy) => proxy.setLatency(millis)),
-        setThrottle: (rate) => both.forEach((proxy) => proxy.setThrottle(rate))
+        cut: () => {
+          for (const proxy of both) proxy.cut()
+        },
+        blackhole: () => {
+          for (const proxy of both) proxy.blackhole()
+        },
+        heal: () => {
+          for (const proxy of both) proxy.heal()
+        },
+        setLatency: (millis) => {
+          for (const proxy of both) proxy.setLatency(millis)
+        },
+        setThrottle: (rate) => {
+          for (const proxy of both) proxy.setThrottle(rate)
+        }
       }
       return proxies
     }
