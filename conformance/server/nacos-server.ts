@@ -3,26 +3,42 @@
 //
 //   const nacos = await startNacos("auth-on")
 //   ... nacos.serverAddr, nacos.username, nacos.password ...
-//   await nacos.stop()
+//   await nacos.restart()   // restart in place: SIGTERM, same ports/home/data, resolves when ready again
+//   await nacos.kill()      // SIGKILL (server lost); `await nacos.start()` brings it back in place
+//   await nacos.stop()      // for good: home removed
 //
+// The 3-node cluster (same restart/kill/start per node) is in nacos-cluster.ts: `startNacosCluster()`.
 // The server jars come from Maven Central (see pom.xml); `resolveClasspath()` runs Maven once
 // and caches the classpath in .cache/classpath.txt (git-ignored). The JVM runs our own
 // NacosConformanceLauncher.java in source-file mode, so no build step is needed.
 //
 // If NACOS_SERVER_ADDR is set, nothing is started: `startNacos` describes that external server
-// (credentials from NACOS_USERNAME / NACOS_PASSWORD) and `stop()` does nothing.
+// (credentials from NACOS_USERNAME / NACOS_PASSWORD), `stop()` does nothing and restart/kill/start reject.
 
-import type { ChildProcess } from "node:child_process"
 import { spawn } from "node:child_process"
-import { randomBytes, randomInt } from "node:crypto"
 import * as fs from "node:fs"
 import * as fsp from "node:fs/promises"
-import * as net from "node:net"
-import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import {
+  createAdmin,
+  decodeBody,
+  freshSecrets,
+  generatePassword,
+  HOST,
+  login,
+  NacosNode,
+  pickPorts,
+  prepareHome,
+  progress,
+  releasePorts,
+  StartFailure,
+  USERNAME
+} from "./nacos-node.ts"
+
+export { isOurJvm, killProcess, LAUNCHER_MARKER } from "./nacos-node.ts"
 
 export type NacosProfile = "auth-off" | "auth-on"
 
@@ -45,10 +61,22 @@ export interface RunningNacos {
   readonly authEnabled: boolean
   /** Temporary nacos.home ("" for an external server). Logs are in <home>/logs. */
   readonly home: string
-  /** JVM pid (undefined for an external server). */
+  /** The running JVM's pid (undefined for an external server, and while killed or stopped). */
   readonly pid: number | undefined
+  /** Whether the JVM is up (always true for an external server). */
+  readonly running: boolean
   readonly external: boolean
+  /** Stops the server for good (SIGTERM, SIGKILL after 8 s) and removes its home. */
   stop(): Promise<void>
+  /**
+   * Restart in place: SIGTERM (SIGKILL after 8 s), then the same command line again (same ports, home and data);
+   * resolves once the server is ready and login works again.
+   */
+  restart(): Promise<void>
+  /** SIGKILL, as when a server is lost; resolves once the JVM is gone. Ports, home and data stay for `start()`. */
+  kill(): Promise<void>
+  /** After `kill()`: the same command line again; resolves once ready and login works. Nothing if running. */
+  start(): Promise<void>
 }
 
 export interface StartNacosOptions {
@@ -70,21 +98,7 @@ const SERVER_DIR = path.dirname(fileURLToPath(import.meta.url))
 const POM_FILE = path.join(SERVER_DIR, "pom.xml")
 const CACHE_DIR = path.join(SERVER_DIR, ".cache")
 const CLASSPATH_FILE = path.join(CACHE_DIR, "classpath.txt")
-const LAUNCHER_FILE = path.join(SERVER_DIR, "NacosConformanceLauncher.java")
-const TEMPLATE_FILE = path.join(SERVER_DIR, "application.properties.template")
-
-export const LAUNCHER_MARKER = "NacosConformanceLauncher"
-const HOST = "127.0.0.1"
-const USERNAME = "nacos"
 const DEFAULT_TIMEOUT_MS = 180_000
-const STOP_GRACE_MS = 8_000
-const LOG_TAIL_LINES = 80
-
-const progress = (quiet: boolean | undefined, message: string): void => {
-  if (!quiet) process.stderr.write(`[nacos] ${message}\n`)
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 // ---------------------------------------------------------------------------------------------
 // Classpath (Maven)
@@ -168,263 +182,8 @@ export const resolveClasspath = (): Promise<string> => {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Ports
-// ---------------------------------------------------------------------------------------------
-
-interface Ports {
-  readonly http: number
-  readonly grpc: number
-  readonly clusterGrpc: number
-  readonly raft: number
-  readonly console: number
-}
-
-const reservedPorts = new Set<number>()
-
-const allPorts = (ports: Ports): Array<number> => [ports.raft, ports.http, ports.grpc, ports.clusterGrpc, ports.console]
-
-const canListen = (port: number, host?: string): Promise<boolean> =>
-  new Promise((resolve) => {
-    const server = net.createServer()
-    server.unref()
-    server.once("error", () => resolve(false))
-    server.listen({ port, host, exclusive: true }, () => {
-      server.close(() => resolve(true))
-    })
-  })
-
-const isFree = async (port: number): Promise<boolean> =>
-  !reservedPorts.has(port) && (await canListen(port, HOST)) && (await canListen(port))
-
-/**
- * Picks P such that P-1000 (raft, standalone too), P, P+1000 (SDK gRPC), P+1001 (cluster gRPC)
- * and the console port P+2000 are all free. Range stays below the Linux ephemeral range.
- */
-const pickPorts = async (): Promise<Ports> => {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const http = randomInt(11_000, 30_000)
-    const ports: Ports = { http, grpc: http + 1000, clusterGrpc: http + 1001, raft: http - 1000, console: http + 2000 }
-    const candidates = allPorts(ports)
-    if (candidates.some((port) => reservedPorts.has(port))) continue
-    let free = true
-    for (const port of candidates) {
-      if (!(await isFree(port))) {
-        free = false
-        break
-      }
-    }
-    if (!free) continue
-    for (const port of candidates) reservedPorts.add(port)
-    return ports
-  }
-  throw new Error("could not find free loopback ports for Nacos")
-}
-
-const releasePorts = (ports: Ports): void => {
-  for (const port of allPorts(ports)) reservedPorts.delete(port)
-}
-
-const tcpAccepts = (port: number, timeoutMs = 1_000): Promise<boolean> =>
-  new Promise((resolve) => {
-    const socket = net.connect({ host: HOST, port })
-    const done = (ok: boolean): void => {
-      socket.destroy()
-      resolve(ok)
-    }
-    socket.setTimeout(timeoutMs, () => done(false))
-    socket.once("connect", () => done(true))
-    socket.once("error", () => done(false))
-  })
-
-// ---------------------------------------------------------------------------------------------
-// Process bookkeeping: no orphan JVM may survive this Node process
-// ---------------------------------------------------------------------------------------------
-
-interface LiveServer {
-  readonly child: ChildProcess
-  readonly home: string
-  readonly keepHome: boolean
-}
-
-const liveServers = new Map<number, LiveServer>()
-const SIGNALS: ReadonlyArray<NodeJS.Signals> = ["SIGINT", "SIGTERM", "SIGHUP"]
-let handlersInstalled = false
-
-const killAllSync = (): void => {
-  for (const [pid, server] of liveServers) {
-    try {
-      process.kill(pid, "SIGKILL")
-    } catch {
-      // already gone
-    }
-    if (!server.keepHome) {
-      try {
-        fs.rmSync(server.home, { recursive: true, force: true, maxRetries: 3 })
-      } catch {
-        // best effort
-      }
-    }
-  }
-  liveServers.clear()
-}
-
-const onExit = (): void => killAllSync()
-
-const onSignal = (signal: NodeJS.Signals): void => {
-  killAllSync()
-  uninstallHandlers()
-  // Restore the default behaviour (terminate) unless somebody else handles this signal.
-  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal)
-}
-
-const installHandlers = (): void => {
-  if (handlersInstalled) return
-  handlersInstalled = true
-  process.on("exit", onExit)
-  for (const signal of SIGNALS) process.on(signal, onSignal)
-}
-
-const uninstallHandlers = (): void => {
-  if (!handlersInstalled) return
-  handlersInstalled = false
-  process.removeListener("exit", onExit)
-  for (const signal of SIGNALS) process.removeListener(signal, onSignal)
-}
-
-const isAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM"
-  }
-}
-
-/** Reads /proc/<pid>/cmdline (Linux) to make sure a pid still is one of our JVMs. */
-export const isOurJvm = (pid: number): boolean => {
-  try {
-    return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(LAUNCHER_MARKER)
-  } catch {
-    return isAlive(pid)
-  }
-}
-
-/** SIGTERM, then SIGKILL after a grace period; resolves once the process is gone. */
-export const killProcess = async (pid: number, exited?: Promise<unknown>, graceMs = STOP_GRACE_MS): Promise<void> => {
-  const gone = async (deadline: number): Promise<boolean> => {
-    if (exited !== undefined) {
-      const timedOut = await Promise.race([
-        exited.then(() => false),
-        sleep(Math.max(0, deadline - Date.now())).then(() => true)
-      ])
-      return !timedOut
-    }
-    while (Date.now() < deadline) {
-      if (!isAlive(pid)) return true
-      await sleep(100)
-    }
-    return !isAlive(pid)
-  }
-  try {
-    process.kill(pid, "SIGTERM")
-  } catch {
-    return
-  }
-  if (await gone(Date.now() + graceMs)) return
-  try {
-    process.kill(pid, "SIGKILL")
-  } catch {
-    return
-  }
-  await gone(Date.now() + 10_000)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Logs
-// ---------------------------------------------------------------------------------------------
-
-const tailFile = (file: string, lines: number): string | undefined => {
-  try {
-    const text = fs.readFileSync(file, "utf8")
-    return text
-      .split("\n")
-      .slice(-lines - 1)
-      .join("\n")
-  } catch {
-    return undefined
-  }
-}
-
-const logTails = (home: string): string => {
-  const parts: Array<string> = []
-  for (const name of ["start.out", "nacos.log"]) {
-    const tail = tailFile(path.join(home, "logs", name), LOG_TAIL_LINES)
-    if (tail !== undefined && tail.trim() !== "") {
-      parts.push(`----- last ${LOG_TAIL_LINES} lines of ${path.join(home, "logs", name)} -----\n${tail}`)
-    }
-  }
-  return parts.length > 0 ? parts.join("\n") : `(no log output in ${path.join(home, "logs")})`
-}
-
-const PORT_IN_USE = /Address already in use|already in use|BindException/
-
-// ---------------------------------------------------------------------------------------------
-// HTTP helpers
-// ---------------------------------------------------------------------------------------------
-
-interface HttpResult {
-  readonly status: number
-  readonly body: string
-}
-
-const http = async (method: string, url: string, form?: Record<string, string>): Promise<HttpResult> => {
-  const init: RequestInit = { method, signal: AbortSignal.timeout(5_000) }
-  if (form !== undefined) {
-    init.body = new URLSearchParams(form)
-  }
-  const response = await fetch(url, init)
-  return { status: response.status, body: await response.text() }
-}
-
-const jsonOf = (text: string): unknown => {
-  try {
-    return JSON.parse(text)
-  } catch {
-    return undefined
-  }
-}
-
-/** The server's answers this launcher reads, decoded (never cast). */
-const Envelope = Schema.Struct({
-  code: Schema.Number,
-  data: Schema.optional(Schema.NullOr(Schema.Unknown))
-})
-const CreatedAdmin = Schema.Struct({ code: Schema.Number, data: Schema.Struct({ username: Schema.String }) })
-const LoginAnswer = Schema.Struct({ accessToken: Schema.String })
-const decodeBody = <S extends Schema.Codec<unknown, unknown>>(schema: S, text: string) =>
-  Schema.decodeUnknownOption(schema)(jsonOf(text))
-
-const isReadyBody = (result: HttpResult): boolean =>
-  result.status === 200 &&
-  Option.match(decodeBody(Envelope, result.body), { onNone: () => false, onSome: (body) => body.code === 0 })
-
-// ---------------------------------------------------------------------------------------------
 // Start / stop
 // ---------------------------------------------------------------------------------------------
-
-const renderProperties = (template: string, values: Record<string, string>): string =>
-  template.replace(/__([A-Z_]+)__/g, (whole, key: string) => {
-    const value = values[key]
-    if (value === undefined) throw new Error(`application.properties.template: unknown token ${whole}`)
-    return value
-  })
-
-const javaExecutable = (): string => {
-  const javaHome = process.env.JAVA_HOME
-  return javaHome !== undefined && javaHome !== "" ? path.join(javaHome, "bin", "java") : "java"
-}
-
-const generatePassword = (): string => `Nc${randomBytes(12).toString("hex")}`
 
 const externalServer = (profile: NacosProfile): RunningNacos | undefined => {
   const raw = process.env.NACOS_SERVER_ADDR
@@ -440,6 +199,7 @@ const externalServer = (profile: NacosProfile): RunningNacos | undefined => {
   const httpPort = colon > 0 ? Number(addr.slice(colon + 1)) : 8848
   if (!Number.isInteger(httpPort) || httpPort <= 0) throw new Error(`invalid NACOS_SERVER_ADDR: ${raw}`)
   const authEnv = process.env.NACOS_AUTH_ENABLED
+  const notOurs = () => Promise.reject(new Error(`the external server ${host}:${httpPort} cannot be restarted here`))
   return {
     profile,
     host,
@@ -452,220 +212,28 @@ const externalServer = (profile: NacosProfile): RunningNacos | undefined => {
     authEnabled: authEnv !== undefined && authEnv !== "" ? authEnv === "true" : profile === "auth-on",
     home: "",
     pid: undefined,
+    running: true,
     external: true,
-    stop: () => Promise.resolve()
+    stop: () => Promise.resolve(),
+    restart: notOurs,
+    kill: notOurs,
+    start: notOurs
   }
 }
 
-class StartFailure extends Error {
-  readonly portInUse: boolean
-  constructor(message: string, portInUse: boolean) {
-    super(message)
-    this.name = "NacosStartError"
-    this.portInUse = portInUse
-  }
-}
-
-const startOnce = async (
+/** The RunningNacos face of a booted node (shared with nacos-cluster.ts). */
+export const describeNode = (
+  node: NacosNode,
   profile: NacosProfile,
-  classpath: string,
-  options: StartNacosOptions
-): Promise<RunningNacos> => {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
-  const detached = options.detached ?? false
-  const keepHome = options.keepHome ?? process.env.NACOS_KEEP_HOME === "1"
-  const password = options.password ?? generatePassword()
-  const authEnabled = profile === "auth-on"
-
-  const ports = await pickPorts()
-  const home = await fsp.mkdtemp(path.join(os.tmpdir(), `effect-nacos-${profile}-`))
-  try {
-    await fsp.mkdir(path.join(home, "conf"), { recursive: true })
-    await fsp.mkdir(path.join(home, "logs"), { recursive: true })
-    const template = await fsp.readFile(TEMPLATE_FILE, "utf8")
-    await fsp.writeFile(
-      path.join(home, "conf", "application.properties"),
-      renderProperties(template, {
-        PROFILE: profile,
-        NACOS_HOME: home,
-        HTTP_PORT: String(ports.http),
-        CONSOLE_PORT: String(ports.console),
-        AUTH_ENABLED: String(authEnabled),
-        TOKEN_SECRET: randomBytes(32).toString("base64"),
-        IDENTITY_KEY: "effect-nacos-conformance",
-        IDENTITY_VALUE: randomBytes(16).toString("hex")
-      })
-    )
-  } catch (error) {
-    releasePorts(ports)
-    await fsp.rm(home, { recursive: true, force: true })
-    throw error
+  password: string,
+  authEnabled: boolean
+): RunningNacos => {
+  const { ports, home } = node.spec
+  // after a restart, auth must work again before the node counts as back
+  const bootAndLogin = async (): Promise<void> => {
+    await node.boot()
+    await login(ports.http, password)
   }
-
-  const startingMarker = path.join(home, ".starting")
-  if (detached) await fsp.writeFile(startingMarker, `${process.pid}\n`)
-
-  const jvmArgs = [
-    "-Xms256m",
-    "-Xmx512m",
-    "-XX:+UseSerialGC",
-    "-XX:TieredStopAtLevel=1",
-    "-XX:-UsePerfData",
-    "-Djava.awt.headless=true",
-    "-Dfile.encoding=UTF-8",
-    "-Djava.net.preferIPv4Stack=true",
-    "--add-opens",
-    "java.base/java.lang=ALL-UNNAMED",
-    "--add-opens",
-    "java.base/java.lang.reflect=ALL-UNNAMED",
-    "--add-opens",
-    "java.base/java.util=ALL-UNNAMED",
-    "-Dnacos.standalone=true",
-    "-Dnacos.deployment.type=merged",
-    `-Dnacos.home=${home}`,
-    `-Dnacos.logs.path=${path.join(home, "logs")}`,
-    "-Dnacos.remote.grpc.listen.ip=127.0.0.1",
-    `-Dderby.stream.error.file=${path.join(home, "logs", "derby.log")}`,
-    // die with this Node process (detached: only until the server is ready and handed over)
-    `-Dconformance.parentPid=${process.pid}`,
-    ...(detached ? [`-Dconformance.parentWatchFile=${startingMarker}`] : ["-Dconformance.exitOnStdinEof=true"]),
-    `-Dconformance.deleteHomeOnExit=${!keepHome}`,
-    ...(options.jvmArgs ?? []),
-    LAUNCHER_FILE,
-    `--spring.config.additional-location=file:${path.join(home, "conf")}/`
-  ]
-
-  const out = fs.openSync(path.join(home, "logs", "start.out"), "a")
-  let child: ChildProcess
-  try {
-    child = spawn(javaExecutable(), jvmArgs, {
-      cwd: home,
-      env: { ...process.env, CLASSPATH: classpath },
-      stdio: [detached ? "ignore" : "pipe", out, out],
-      detached
-    })
-  } finally {
-    fs.closeSync(out)
-  }
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once("exit", (code, signal) => resolve({ code, signal }))
-  })
-  const spawnError = new Promise<Error>((resolve) => child.once("error", resolve))
-  child.unref()
-  const stdin = child.stdin as (NodeJS.WritableStream & { unref?: () => void }) | null
-  stdin?.unref?.()
-
-  const pid = child.pid
-  const cleanup = async (): Promise<void> => {
-    if (pid !== undefined) {
-      await killProcess(pid, exited)
-      liveServers.delete(pid)
-    }
-    child.stdin?.destroy()
-    if (liveServers.size === 0) uninstallHandlers()
-    releasePorts(ports)
-    if (!keepHome) await fsp.rm(home, { recursive: true, force: true, maxRetries: 3 })
-  }
-
-  if (pid === undefined) {
-    const error = await spawnError
-    releasePorts(ports)
-    await fsp.rm(home, { recursive: true, force: true })
-    throw new Error(`cannot start Java (${javaExecutable()}): ${error.message}. Nacos needs JDK 17+.`)
-  }
-  liveServers.set(pid, { child, home, keepHome })
-  installHandlers()
-
-  progress(
-    options.quiet,
-    `${profile}: starting JVM pid ${pid} on ${HOST}:${ports.http} (gRPC ${ports.grpc}, console ${ports.console}), home ${home}`
-  )
-  const started = Date.now()
-  const fail = async (reason: string): Promise<never> => {
-    const tails = logTails(home)
-    await cleanup()
-    throw new StartFailure(
-      `Nacos (${profile}) failed to start: ${reason}\nports: http ${ports.http}, grpc ${ports.grpc}, console ${ports.console}; home ${home}${keepHome ? "" : " (removed)"}\n${tails}`,
-      PORT_IN_USE.test(tails)
-    )
-  }
-
-  // 1. readiness: server readiness + console readiness + gRPC port accepting TCP
-  const deadline = started + timeoutMs
-  let exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined
-  void exited.then((info) => {
-    exitInfo = info
-  })
-  let lastProblem = "not polled yet"
-  for (;;) {
-    if (exitInfo !== undefined) {
-      return fail(
-        `JVM exited early (code ${exitInfo.code}, signal ${exitInfo.signal}) after ${Date.now() - started} ms`
-      )
-    }
-    if (Date.now() > deadline) return fail(`not ready within ${timeoutMs} ms (last check: ${lastProblem})`)
-    try {
-      const server = await http("GET", `http://${HOST}:${ports.http}/nacos/v3/admin/core/state/readiness`)
-      if (!isReadyBody(server)) {
-        lastProblem = `server readiness HTTP ${server.status} ${server.body.slice(0, 200)}`
-      } else {
-        const consoleReady = await http("GET", `http://${HOST}:${ports.console}/v3/console/health/readiness`)
-        if (!isReadyBody(consoleReady)) {
-          lastProblem = `console readiness HTTP ${consoleReady.status} ${consoleReady.body.slice(0, 200)}`
-        } else if (!(await tcpAccepts(ports.grpc))) {
-          lastProblem = `gRPC port ${ports.grpc} not accepting connections`
-        } else {
-          break
-        }
-      }
-    } catch (error) {
-      lastProblem = (error as Error).message
-    }
-    await sleep(500)
-  }
-  const readyMs = Date.now() - started
-
-  // 2. admin user (a fresh nacos.home has none)
-  try {
-    const created = await http("POST", `http://${HOST}:${ports.http}/nacos/v3/auth/user/admin`, { password })
-    const admin = decodeBody(CreatedAdmin, created.body)
-    if (
-      created.status !== 200 ||
-      Option.isNone(admin) ||
-      admin.value.code !== 0 ||
-      admin.value.data.username !== USERNAME
-    ) {
-      return fail(`creating the admin user failed: HTTP ${created.status} ${created.body}`)
-    }
-    // 3. login with the new credentials (always; required to work for auth-on)
-    // (a short retry covers the user cache, should nacos.core.auth.caching.enabled be switched on)
-    const loginDeadline = Date.now() + 20_000
-    for (;;) {
-      const login = await http("POST", `http://${HOST}:${ports.http}/nacos/v3/auth/user/login`, {
-        username: USERNAME,
-        password
-      })
-      if (login.status === 200 && Option.isSome(decodeBody(LoginAnswer, login.body))) break
-      if (Date.now() > loginDeadline) {
-        return fail(`login as ${USERNAME} failed: HTTP ${login.status} ${login.body}`)
-      }
-      await sleep(500)
-    }
-  } catch (error) {
-    if (error instanceof StartFailure) throw error
-    return fail(`admin setup failed: ${(error as Error).message}`)
-  }
-  progress(options.quiet, `${profile}: ready in ${(readyMs / 1000).toFixed(1)} s (pid ${pid}, ${HOST}:${ports.http})`)
-
-  if (detached) {
-    // The caller (cli.ts) owns the JVM from now on: switch off its parent watchdog.
-    await fsp.rm(startingMarker, { force: true })
-    liveServers.delete(pid)
-    if (liveServers.size === 0) uninstallHandlers()
-    releasePorts(ports)
-  }
-
-  let stopping: Promise<void> | undefined
   return {
     profile,
     host: HOST,
@@ -677,13 +245,77 @@ const startOnce = async (
     password,
     authEnabled,
     home,
-    pid,
+    get pid() {
+      return node.pid
+    },
+    get running() {
+      return node.running
+    },
     external: false,
-    stop: () => {
-      stopping ??= cleanup()
-      return stopping
-    }
+    stop: () => node.destroy(),
+    restart: async () => {
+      await node.shutdown()
+      await bootAndLogin()
+    },
+    kill: () => node.kill(),
+    start: bootAndLogin
   }
+}
+
+const startOnce = async (
+  profile: NacosProfile,
+  classpath: string,
+  options: StartNacosOptions
+): Promise<RunningNacos> => {
+  const password = options.password ?? generatePassword()
+  const authEnabled = profile === "auth-on"
+  const ports = await pickPorts()
+  let home: string
+  try {
+    home = await prepareHome({
+      label: profile,
+      ports,
+      authEnabled,
+      secrets: freshSecrets(),
+      members: [`${HOST}:${ports.http}`],
+      standalone: true
+    })
+  } catch (error) {
+    releasePorts(ports)
+    throw error
+  }
+  const node = new NacosNode({
+    label: profile,
+    classpath,
+    ports,
+    home,
+    standalone: true,
+    keepHome: options.keepHome ?? process.env.NACOS_KEEP_HOME === "1",
+    detached: options.detached ?? false,
+    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    quiet: options.quiet,
+    jvmArgs: options.jvmArgs
+  })
+  try {
+    const readyMs = await node.boot()
+    // a fresh nacos.home has no users; login is checked always (required to work for auth-on)
+    await createAdmin(ports.http, password)
+    await login(ports.http, password)
+    progress(
+      options.quiet,
+      `${profile}: ready in ${(readyMs / 1000).toFixed(1)} s (pid ${node.pid}, ${HOST}:${ports.http})`
+    )
+  } catch (error) {
+    const failure =
+      error instanceof StartFailure
+        ? error
+        : new StartFailure(`Nacos (${profile}) admin setup failed: ${(error as Error).message}\n${node.logs()}`, false)
+    await node.destroy()
+    throw failure
+  }
+  // cli.ts owns the JVM from now on: its parent watchdog switches off
+  if (options.detached) await node.handOver()
+  return describeNode(node, profile, password, authEnabled)
 }
 
 // ---------------------------------------------------------------------------------------------
