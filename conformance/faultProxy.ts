@@ -54,12 +54,15 @@ class Pump {
   private draining = false
   private ended = false
   destination: net.Socket | undefined
+  private readonly source: net.Socket
+  private readonly proxy: FaultProxy
+  private readonly maxQueuedBytes: number
 
-  constructor(
-    private readonly source: net.Socket,
-    private readonly proxy: FaultProxy,
-    private readonly maxQueuedBytes: number
-  ) {}
+  constructor(source: net.Socket, proxy: FaultProxy, maxQueuedBytes: number) {
+    this.source = source
+    this.proxy = proxy
+    this.maxQueuedBytes = maxQueuedBytes
+  }
 
   push(chunk: Buffer): void {
     const readyAt = Date.now() + this.proxy.latencyMillis
@@ -146,7 +149,10 @@ export class FaultProxy {
   throttleBytesPerSecond: number | undefined = undefined
   port = 0
 
-  private constructor(private readonly options: FaultProxyOptions) {
+  private readonly options: FaultProxyOptions
+
+  private constructor(options: FaultProxyOptions) {
+    this.options = options
     this.server = net.createServer({ pauseOnConnect: true }, (client) => this.accept(client))
     this.server.unref()
     this.lifetime = setTimeout(() => void this.close(), options.lifetimeMillis ?? 15 * 60_000)
