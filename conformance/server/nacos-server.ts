@@ -221,13 +221,14 @@ const externalServer = (profile: NacosProfile): RunningNacos | undefined => {
   }
 }
 
-/** The RunningNacos face of a booted node (shared with nacos-cluster.ts). */
-export const describeNode = (
+/** The RunningNacos face of a booted node, plus `extra` fields (nacos-cluster.ts adds the node's name). */
+export const describeNode = <Extra extends object>(
   node: NacosNode,
   profile: NacosProfile,
   password: string,
-  authEnabled: boolean
-): RunningNacos => {
+  authEnabled: boolean,
+  extra: Extra
+): RunningNacos & Extra => {
   const { ports, home } = node.spec
   // after a restart, auth must work again before the node counts as back
   const bootAndLogin = async (): Promise<void> => {
@@ -235,6 +236,7 @@ export const describeNode = (
     await login(ports.http, password)
   }
   return {
+    ...extra,
     profile,
     host: HOST,
     httpPort: ports.http,
@@ -315,7 +317,7 @@ const startOnce = async (
   }
   // cli.ts owns the JVM from now on: its parent watchdog switches off
   if (options.detached) await node.handOver()
-  return describeNode(node, profile, password, authEnabled)
+  return describeNode(node, profile, password, authEnabled, {})
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -327,6 +329,8 @@ export const STATE_FILE = process.env.NACOS_STATE_FILE ?? path.join(SERVER_DIR, 
 
 const NacosStateEntry = Schema.Struct({
   profile: Schema.Literals(["auth-off", "auth-on"]),
+  /** Only for cluster nodes: "cluster-n1" .. "cluster-n3". */
+  name: Schema.optional(Schema.String),
   host: Schema.String,
   httpPort: Schema.Number,
   grpcPort: Schema.Number,
