@@ -1,0 +1,108 @@
+/**
+ * Peer driver for effect-nacos: `ConfigService.layer` over `Nacos.layer`, used the way an application would (a
+ * runtime built once, every operation an Effect run on it).
+ *
+ *   node --conditions=@effect-nacos/source --expose-gc bench/peers/drivers/effect.ts <serverAddr> <workDir>
+ */
+import * as path from "node:path"
+import { ConfigService } from "@effect-nacos/config"
+import { Nacos } from "@effect-nacos/core"
+import { Deferred, Effect, Exit, Layer, ManagedRuntime, Scope, Stream } from "effect"
+import { type DriverClient, driverArgs, serve } from "./lineDriver.ts"
+
+const connect = async (): Promise<DriverClient> => {
+  const { serverAddr, workDir } = driverArgs()
+  const runtime = ManagedRuntime.make(
+    ConfigService.layer.pipe(Layer.provide(Nacos.layer({ serverAddr, cacheDir: path.join(workDir, "nacos") })))
+  )
+  const config = await runtime.runPromise(
+    Effect.gen(function* () {
+      return yield* ConfigService.ConfigService
+    })
+  )
+  // the watches live here until close
+  const watches = Scope.makeUnsafe()
+
+  /** Forks a watch of `dataId`; resolves `registered` on its first event, reports every later Changed/Deleted. */
+  const forkWatch = (
+    dataId: string,
+    group: string,
+    registered: Deferred.Deferred<void>,
+    onChange: (dataId: string, content: string | null) => void
+  ) =>
+    config.watch({ dataId, group }).pipe(
+      Stream.runForEach((event) =>
+        Effect.suspend(() => {
+          if (Deferred.isDoneUnsafe(registered)) {
+            if (event._tag === "Changed") onChange(dataId, event.content)
+            else if (event._tag === "Deleted") onChange(dataId, null)
+            return Effect.void
+          }
+          return Deferred.succeed(registered, undefined)
+        })
+      ),
+      Effect.forkIn(watches)
+    )
+
+  return {
+    getBatch: ({ dataId, group, inFlight, requests }) =>
+      runtime.runPromise(
+        Effect.gen(function* () {
+          const latenciesMicros: Array<number> = []
+          let errors = 0
+          const one = Effect.suspend(() => {
+            const begin = performance.now()
+            return config.get({ dataId, group }).pipe(
+              Effect.match({
+                onFailure: () => {
+                  errors++
+                },
+                onSuccess: () => {
+                  latenciesMicros.push(Math.round((performance.now() - begin) * 1000))
+                }
+              })
+            )
+          })
+          const begin = performance.now()
+          yield* Effect.forEach(Array.from({ length: requests }), () => one, { concurrency: inFlight, discard: true })
+          return { millis: performance.now() - begin, latenciesMicros, errors }
+        })
+      ),
+    publish: (dataId, group, content) => runtime.runPromise(config.publish({ dataId, group, content })),
+    remove: (dataId, group) => runtime.runPromise(config.remove({ dataId, group })),
+    watch: (dataId, group, onChange) =>
+      runtime.runPromise(
+        Effect.gen(function* () {
+          const registered = yield* Deferred.make<void>()
+          yield* forkWatch(dataId, group, registered, onChange)
+          yield* Deferred.await(registered)
+        })
+      ),
+    watchMany: (dataIds, group, onChange) =>
+      runtime.runPromise(
+        Effect.gen(function* () {
+          const registrations = yield* Effect.forEach(dataIds, (dataId) =>
+            Effect.flatMap(Deferred.make<void>(), (registered) =>
+              Effect.as(forkWatch(dataId, group, registered, onChange), registered)
+            )
+          )
+          yield* Effect.forEach(registrations, Deferred.await, { discard: true })
+        })
+      ),
+    close: async () => {
+      // watches first (their listens are dropped on the server), then the connection
+      await runtime.runPromise(Scope.close(watches, Exit.void))
+      await runtime.dispose()
+    }
+  }
+}
+
+serve("effect-nacos", connect).then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(
+      `effect driver failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`
+    )
+    process.exit(1)
+  }
+)
