@@ -280,9 +280,24 @@ export const makeDisk = Effect.fnUntraced(function* (
           )
     })
 
+  /**
+   * A failover file is read on every `get` and nearly never exists: an existence check first (one stat) spares
+   * the failed open, and the errors it would build, on every call. A file that goes between the check and the read
+   * is a miss, as it would be a moment later.
+   */
+  const readIfExists = (file: Option.Option<string>): Effect.Effect<Option.Option<string>> =>
+    Option.match(file, {
+      onNone: () => Effect.succeedNone,
+      onSome: (name) =>
+        fs.exists(name).pipe(
+          Effect.catch(() => Effect.succeed(true)),
+          Effect.flatMap((exists) => (exists ? readText(file) : Effect.succeedNone))
+        )
+    })
+
   const readConfig = (contentKind: "snapshot" | "failover", keyKind: "keySnapshot" | "keyFailover") =>
     Effect.fnUntraced(function* (key: ConfigKey) {
-      const content = yield* readText(configFile(contentKind, key))
+      const content = yield* (contentKind === "failover" ? readIfExists : readText)(configFile(contentKind, key))
       if (Option.isNone(content)) return Option.none<CachedConfig>()
       const encryptedDataKey = yield* readText(configFile(keyKind, key))
       return Option.some<CachedConfig>({
@@ -310,7 +325,7 @@ export const makeDisk = Effect.fnUntraced(function* (
     readServiceFailover: Effect.fnUntraced(function* (namespace: string, groupedName: string) {
       if (!isSafeSegment(namespace)) return Option.none()
       const switchFile = path.resolveWithin(namingRoot, path.join(namespace, "failover", NAMING_FAILOVER_SWITCH_FILE))
-      const switchContent = yield* readText(switchFile)
+      const switchContent = yield* readIfExists(switchFile)
       if (!Option.exists(switchContent, parseFailoverSwitch)) return Option.none()
       return yield* readText(serviceFile("failover", namespace, groupedName))
     })

@@ -99,20 +99,33 @@ export const outcomeOf = <A, E extends { readonly _tag: string }>(exit: Exit.Exi
  * @category metrics
  * @since 0.1.0
  */
-export const trackRequest =
-  (module: string, requestType: string) =>
-  <A, E extends { readonly _tag: string }, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+export const trackRequest = (module: string, requestType: string) => {
+  // the attributed metrics are made once per request type and outcome, not on every request (a hot path)
+  const attributes = { [ModuleKey]: module, [RequestTypeKey]: requestType }
+  const duration = Metric.withAttributes(requestDuration, attributes)
+  return <A, E extends { readonly _tag: string }, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
     Effect.flatMap(Clock.currentTimeNanos, (start) =>
       Effect.onExit(self, (exit) =>
-        Effect.flatMap(Clock.currentTimeNanos, (end) => {
-          const attributes = { [ModuleKey]: module, [RequestTypeKey]: requestType }
-          return Effect.andThen(
-            Metric.update(Metric.withAttributes(requests, { ...attributes, "nacos.outcome": outcomeOf(exit) }), 1),
-            Metric.update(Metric.withAttributes(requestDuration, attributes), Number(end - start) / 1_000_000)
+        Effect.flatMap(Clock.currentTimeNanos, (end) =>
+          Effect.andThen(
+            Metric.update(requestCounter(attributes, outcomeOf(exit)), 1),
+            Metric.update(duration, Number(end - start) / 1_000_000)
           )
-        })
+        )
       )
     )
+}
+
+const requestCounters = new Map<string, Metric.Counter<number>>()
+const requestCounter = (attributes: Record<string, string>, outcome: Outcome): Metric.Counter<number> => {
+  const id = `${attributes[ModuleKey]}\u0000${attributes[RequestTypeKey]}\u0000${outcome}`
+  let counter = requestCounters.get(id)
+  if (counter === undefined) {
+    counter = Metric.withAttributes(requests, { ...attributes, "nacos.outcome": outcome })
+    requestCounters.set(id, counter)
+  }
+  return counter
+}
 
 /**
  * Counts a watch or subscription of `module` as active for as long as the scope lives.

@@ -16,14 +16,15 @@ import type { ConfigOperations } from "./backend.ts"
 const viaHttp = <A, E, R, A2, E2, R2>(
   name: string,
   grpc: Effect.Effect<A, E | TransportError, R>,
-  http: Effect.Effect<A2, E2, R2>,
+  /** Built only when used: most calls never need it, and building it (a span, a request) costs on every call. */
+  http: () => Effect.Effect<A2, E2, R2>,
   schedule: Schedule.Schedule<unknown>,
   grpcAvailable: Effect.Effect<boolean>
 ) =>
   Effect.flatMap(grpcAvailable, (available) => {
     const overHttp = (reason: string) =>
       NacosMetrics.countHttpFallback("config", name).pipe(
-        Effect.andThen(http),
+        Effect.andThen(Effect.suspend(http)),
         Effect.withSpan(
           "ConfigService.httpFallback",
           {
@@ -37,16 +38,26 @@ const viaHttp = <A, E, R, A2, E2, R2>(
         )
       )
     // the connection has already warned (once, naming host:port) that gRPC is down
-    return available
-      ? grpc.pipe(
-          Effect.retry({ schedule, while: (error) => isTransportError(error) }),
-          Effect.catchIf(isTransportError, (error) =>
-            Effect.logDebug(`config ${name}: gRPC unavailable (${error.message}); using HTTP`).pipe(
-              Effect.andThen(overHttp("gRPC failed"))
-            )
+    if (!available) return overHttp("gRPC known down")
+    // the first attempt runs bare; only a transport failure pays for the retry machinery, which starts from that
+    // failure (replayed once) so the schedule sees exactly the attempts it would have seen
+    return Effect.catchIf(grpc, isTransportError, (first) => {
+      let replay: TransportError | undefined = first
+      const again = Effect.suspend(() => {
+        if (replay === undefined) return grpc
+        const failure = replay
+        replay = undefined
+        return Effect.fail(failure)
+      })
+      return again.pipe(
+        Effect.retry({ schedule, while: (error) => isTransportError(error) }),
+        Effect.catchIf(isTransportError, (error) =>
+          Effect.logDebug(`config ${name}: gRPC unavailable (${error.message}); using HTTP`).pipe(
+            Effect.andThen(overHttp("gRPC failed"))
           )
         )
-      : overHttp("gRPC known down")
+      )
+    })
   })
 
 const isTransportError = (error: unknown): error is TransportError => Predicate.isTagged(error, "TransportError")
@@ -61,9 +72,9 @@ export const withHttpFallback = (
   // the HTTP client API ignores `tag` (it answers the formal config): a tag query has no HTTP fallback
   query: (key, tag) =>
     tag === undefined
-      ? viaHttp("get", grpc.query(key, tag), http.query(key, tag), schedule, grpcAvailable)
+      ? viaHttp("get", grpc.query(key, tag), () => http.query(key, tag), schedule, grpcAvailable)
       : grpc.query(key, tag),
   publish: (key, request) =>
-    viaHttp("publish", grpc.publish(key, request), http.publish(key, request), schedule, grpcAvailable),
-  remove: (key, tag) => viaHttp("remove", grpc.remove(key, tag), http.remove(key, tag), schedule, grpcAvailable)
+    viaHttp("publish", grpc.publish(key, request), () => http.publish(key, request), schedule, grpcAvailable),
+  remove: (key, tag) => viaHttp("remove", grpc.remove(key, tag), () => http.remove(key, tag), schedule, grpcAvailable)
 })

@@ -24,6 +24,7 @@ import {
   type Connection,
   type ConnectionSpec,
   ConnectionState,
+  type RequestError,
   type RequestOptions,
   type Session
 } from "../Connection.ts"
@@ -35,7 +36,7 @@ import * as Policy from "../Policy.ts"
 import type { ServerAddress } from "../ServerAddress.ts"
 import type { ServerList } from "../ServerList.ts"
 import * as GrpcChannel from "./grpcChannel.ts"
-import { decodePayload, encodePayload, type Payload } from "./payload.ts"
+import { type DecodedPayload, decodePayload, encodePayload, type Payload } from "./payload.ts"
 import { CLIENT_VERSION } from "./version.ts"
 
 /** What the transport needs from its environment. */
@@ -63,12 +64,17 @@ const ConnectReset = Schema.Struct({
   serverPort: Schema.optional(Schema.NullOr(Schema.Union([Schema.String, Schema.Number])))
 })
 
+/** Made once: every answer is checked against it. */
+const decodeResponseBase = Schema.decodeUnknownEffect(ResponseBase)
+
 /** The session as the supervisor holds it: the public view plus the live channel. */
 interface LiveSession {
   readonly session: Session
   readonly channel: GrpcChannel.GrpcChannel
   readonly stream: GrpcChannel.BiStream
   readonly ended: Deferred.Deferred<string>
+  /** The span attributes naming the server, made once per session (every request carries them). */
+  readonly attributes: Readonly<Record<string, string | number>>
 }
 
 /** Where requests find the session: waiting for one, the live one, or never again (failed or closed). */
@@ -111,6 +117,8 @@ export const make = Effect.fnUntraced(function* (
   const slot = yield* SubscriptionRef.make<SessionSlot>(pending)
   // Set once the lifecycle has ended for good: requests then fail at once instead of retrying.
   let down: TransportError | undefined
+  /** The live session, read without an effect by requests (kept in step with `slot`). */
+  let liveNow: LiveSession | undefined
   const reconnectedHub = yield* PubSub.unbounded<Session>()
   const reconnectRequests = yield* Queue.unbounded<ReconnectRequest>()
   const pushHandlers = new Map<string, RegisteredPush>()
@@ -317,7 +325,13 @@ export const make = Effect.fnUntraced(function* (
         })
       )
       yield* markActive
-      return { session: { server, connectionId, abilities }, channel, stream, ended } satisfies LiveSession
+      return {
+        session: { server, connectionId, abilities },
+        channel,
+        stream,
+        ended,
+        attributes: serverAttributes(server)
+      } satisfies LiveSession
     })
 
   /**
@@ -391,6 +405,7 @@ export const make = Effect.fnUntraced(function* (
     const reason = `reconnect schedule ended; last attempt: ${lastFailure ?? "none"}`
     down = new TransportError({ message: `no connection to a Nacos server (${spec.module}): ${reason}` })
     available = false
+    liveNow = undefined
     yield* SubscriptionRef.set(slot, { _tag: "Down", error: down })
     yield* SubscriptionRef.set(state, ConnectionState.Failed({ reason }))
     yield* annotate(Effect.logError(`gRPC lifecycle gave up: ${reason}`))
@@ -434,9 +449,14 @@ export const make = Effect.fnUntraced(function* (
           if (Result.isFailure(connected)) return Option.none()
           const live = connected.success
           yield* Effect.addFinalizer(() =>
-            SubscriptionRef.update(slot, (current) => (current._tag === "Live" ? pending : current))
+            SubscriptionRef.update(slot, (current) => {
+              if (current._tag !== "Live") return current
+              liveNow = undefined
+              return pending
+            })
           )
           yield* SubscriptionRef.set(slot, { _tag: "Live", live })
+          liveNow = live
           yield* markAvailable(live.session)
           yield* SubscriptionRef.set(state, ConnectionState.Connected({ session: live.session }))
           if (!first) yield* PubSub.publish(reconnectedHub, live.session)
@@ -458,6 +478,7 @@ export const make = Effect.fnUntraced(function* (
   yield* Effect.addFinalizer(() =>
     Effect.gen(function* () {
       down = closed
+      liveNow = undefined
       yield* SubscriptionRef.set(slot, { _tag: "Down", error: closed })
       yield* SubscriptionRef.set(state, ConnectionState.Closed())
       yield* PubSub.shutdown(reconnectedHub)
@@ -511,9 +532,20 @@ export const make = Effect.fnUntraced(function* (
           )
     )
 
+  /** Per request type, made once: the metrics' attribute sets are the same for every request of a type. */
+  const trackers = new Map<string, ReturnType<typeof NacosMetrics.trackRequest>>()
+  const trackerFor = (requestType: string) => {
+    let tracker = trackers.get(requestType)
+    if (tracker === undefined) {
+      tracker = NacosMetrics.trackRequest(spec.module, requestType)
+      trackers.set(requestType, tracker)
+    }
+    return tracker
+  }
+
   const request: Connection["request"] = (requestType, body, responseSchema, requestOptions?: RequestOptions) =>
     Effect.suspend(() => requestOnce(requestType, body, responseSchema, requestOptions)).pipe(
-      NacosMetrics.trackRequest(spec.module, requestType),
+      trackerFor(requestType),
       annotate,
       Effect.withSpan(
         "Connection.request",
@@ -530,67 +562,95 @@ export const make = Effect.fnUntraced(function* (
       )
     )
 
-  /** One run of a request (its own flags, however often the effect runs). */
+  const requestRetrySchedule = Policy.requestRetry(grpcOptions.retryTimes)
+
+  /**
+   * One run of a request (its own flags, however often the effect runs). With a session up, the first attempt
+   * runs bare: the gRPC deadline bounds it, so no timer, race or retry machinery is built for a request that
+   * simply succeeds (nearly all of them). A transport failure with time left goes on to the retries, under the
+   * request's timeout for what remains, starting from that failure so the schedule sees the same attempts.
+   */
   const requestOnce: Connection["request"] = (requestType, body, responseSchema, requestOptions?: RequestOptions) => {
     const timeoutMillis = requestOptions?.timeoutMillis ?? grpcOptions.timeoutMillis
+    const noAnswer = () => new TransportError({ message: `${requestType} got no answer within ${timeoutMillis} ms` })
     // a timeout while waiting for a session means "no connection", and says where the lifecycle tried
     let waitingForSession = false
+    const attemptOn = (live: LiveSession, attemptMillis: number) =>
+      Effect.gen(function* () {
+        yield* Effect.annotateCurrentSpan(live.attributes)
+        const identity = yield* auth.identity(requestOptions?.resource ?? INTERNAL_RESOURCE)
+        const payload = encodePayload(requestType, body, { ...identity, ...requestOptions?.headers })
+        const answer = yield* unaryOnce(live.channel, payload, attemptMillis)
+        yield* markActive
+        return yield* checkAnswer(live, answer)
+      })
+    const checkAnswer = (live: LiveSession, answer: DecodedPayload) =>
+      Effect.gen(function* () {
+        const base = yield* decodeResponseBase(answer.json).pipe(
+          Effect.mapError(() => new TransportError({ message: `${requestType}: answer is not a Nacos response` }))
+        )
+        if (answer.type === "ErrorResponse" || base.resultCode !== 200) {
+          const errorCode = base.errorCode ?? base.resultCode ?? -1
+          const message = base.message ?? `${requestType} failed`
+          if (errorCode === 301) {
+            // The transport under us was replaced and the server does not know it: redo the handshake.
+            yield* Queue.offer(reconnectRequests, {
+              reason: "connection unregistered (301)",
+              connectionId: live.session.connectionId,
+              preferred: Option.none()
+            })
+            return yield* new TransportError({ message: `${requestType}: connection unregistered on the server` })
+          }
+          if (errorCode === 403) {
+            yield* auth.onForbidden
+            return yield* new AuthError({ message: `${requestType}: ${message}`, errorCode })
+          }
+          return yield* new ServerError({ errorCode, message, requestType })
+        }
+        return yield* Schema.decodeUnknownEffect(responseSchema)(answer.json).pipe(
+          Effect.mapError(
+            (error) =>
+              new ServerError({ errorCode: -1, message: `unexpected ${answer.type}: ${error.message}`, requestType })
+          )
+        )
+      })
     const attempt = Effect.gen(function* () {
       waitingForSession = true
       const live = yield* awaitLive
       waitingForSession = false
-      yield* Effect.annotateCurrentSpan(serverAttributes(live.session.server))
-      const identity = yield* auth.identity(requestOptions?.resource ?? INTERNAL_RESOURCE)
-      const payload = encodePayload(requestType, body, { ...identity, ...requestOptions?.headers })
-      const answer = yield* unaryOnce(live.channel, payload, timeoutMillis)
-      yield* markActive
-      const base = yield* Schema.decodeUnknownEffect(ResponseBase)(answer.json).pipe(
-        Effect.mapError(() => new TransportError({ message: `${requestType}: answer is not a Nacos response` }))
-      )
-      if (answer.type === "ErrorResponse" || base.resultCode !== 200) {
-        const errorCode = base.errorCode ?? base.resultCode ?? -1
-        const message = base.message ?? `${requestType} failed`
-        if (errorCode === 301) {
-          // The transport under us was replaced and the server does not know it: redo the handshake.
-          yield* Queue.offer(reconnectRequests, {
-            reason: "connection unregistered (301)",
-            connectionId: live.session.connectionId,
-            preferred: Option.none()
-          })
-          return yield* new TransportError({ message: `${requestType}: connection unregistered on the server` })
-        }
-        if (errorCode === 403) {
-          yield* auth.onForbidden
-          return yield* new AuthError({ message: `${requestType}: ${message}`, errorCode })
-        }
-        return yield* new ServerError({ errorCode, message, requestType })
-      }
-      return yield* Schema.decodeUnknownEffect(responseSchema)(answer.json).pipe(
-        Effect.mapError(
-          (error) =>
-            new ServerError({ errorCode: -1, message: `unexpected ${answer.type}: ${error.message}`, requestType })
-        )
-      )
+      return yield* attemptOn(live, timeoutMillis)
     })
-    const retried =
-      requestOptions?.retry === false
-        ? attempt
-        : attempt.pipe(
-            Effect.retry({
-              schedule: Policy.requestRetry(grpcOptions.retryTimes),
-              // once the lifecycle is over, another attempt cannot help
-              while: (error) => error._tag === "TransportError" && down === undefined
-            })
-          )
-    return retried.pipe(
-      Effect.timeoutOrElse({
-        duration: timeoutMillis,
-        orElse: () =>
-          Effect.fail(
-            waitingForSession
-              ? notConnected(timeoutMillis, requestType)
-              : new TransportError({ message: `${requestType} got no answer within ${timeoutMillis} ms` })
-          )
+    // once the lifecycle is over, another attempt cannot help
+    const retryable = (error: RequestError) => error._tag === "TransportError" && down === undefined
+    const guarded = (effect: typeof attempt, millis: number) =>
+      effect.pipe(
+        Effect.timeoutOrElse({
+          duration: millis,
+          orElse: () => Effect.fail(waitingForSession ? notConnected(timeoutMillis, requestType) : noAnswer())
+        })
+      )
+    const withRetries = (first: Option.Option<RequestError>) => {
+      let replay = first
+      const again = Effect.suspend(() => {
+        if (Option.isNone(replay)) return attempt
+        const failure = replay.value
+        replay = Option.none()
+        return Effect.fail(failure)
+      })
+      return again.pipe(Effect.retry({ schedule: requestRetrySchedule, while: retryable }))
+    }
+    const live = liveNow
+    if (live === undefined) {
+      return guarded(requestOptions?.retry === false ? attempt : withRetries(Option.none()), timeoutMillis)
+    }
+    const startedMillis = Date.now()
+    return attemptOn(live, timeoutMillis).pipe(
+      Effect.catch((error) => {
+        const remainingMillis = timeoutMillis - (Date.now() - startedMillis)
+        // the gRPC deadline (the request's timeout) ran out: what the timeout would have said
+        if (remainingMillis <= 0 && error._tag === "TransportError") return Effect.fail(noAnswer())
+        if (requestOptions?.retry === false || !retryable(error)) return Effect.fail(error)
+        return guarded(withRetries(Option.some(error)), remainingMillis)
       })
     )
   }

@@ -9,6 +9,7 @@
  * a complete Node `FileSystem` provides `NodeFileSystem.layer` from `@effect/platform-node` with
  * `Nacos.layerWithoutPlatform`.
  */
+import * as fs from "node:fs"
 import * as fsp from "node:fs/promises"
 import * as nodePath from "node:path"
 import * as nodeUrl from "node:url"
@@ -63,14 +64,9 @@ const accessMode = (options: { readonly readable?: boolean | undefined; readonly
 /** The cache's file operations over `node:fs/promises`. */
 export const fileSystem: FileSystem.FileSystem = FileSystem.makeNoop({
   access: (path, options = {}) => call("access", path, () => fsp.access(path, accessMode(options))),
-  exists: (path) =>
-    call("exists", path, () => fsp.access(path)).pipe(
-      Effect.as(true),
-      Effect.catchIf(
-        (error) => error.reason._tag === "NotFound",
-        () => Effect.succeed(false)
-      )
-    ),
+  // one stat, no error object on a miss: the cache asks on every get whether a failover file exists (Java's
+  // `File.exists()`), and nearly always it does not
+  exists: (path) => Effect.sync(() => fs.existsSync(path)),
   readFile: (path) => call("readFile", path, () => fsp.readFile(path)),
   readFileString: (path, encoding = "utf-8") =>
     call("readFileString", path, () => fsp.readFile(path)).pipe(
