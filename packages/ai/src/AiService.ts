@@ -43,6 +43,7 @@ import * as Ref from "effect/Ref"
 import type * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import * as SubscriptionRef from "effect/SubscriptionRef"
 import {
   type AgentCardDetail,
   type AgentEndpoint,
@@ -492,18 +493,38 @@ interface Schedules {
 /** The pauses before each re-read after an endpoint push (ms): at once, then at 0.6 s, 1.5 s and 3 s. */
 const PUSH_REREADS = [0, 600, 900, 1500]
 
-/** A value read first, then read again on `schedule`, emitted whenever it differs (failed reads are logged). */
+/**
+ * Where the pushes saying "read again now" come from for one value read: `key` names the source (a watch whose
+ * value moves to another source, e.g. a version-less watch to a new latest version, switches to it).
+ */
+interface PushSource {
+  readonly key: string
+  readonly changes: Stream.Stream<unknown>
+}
+
+/** The push sources of the watched things: the endpoints' naming services (live), the registry itself (memory). */
+interface WatchPushes {
+  readonly agentCard: (name: string, detail: AgentCardDetail) => PushSource
+  readonly mcpServer: (name: string, detail: McpServerDetail) => PushSource
+}
+
+const NO_PUSHES: PushSource = { key: "", changes: Stream.empty }
+
+/**
+ * A value read first, then read again on `schedule` and after every push of its current source, emitted whenever
+ * it differs (failed reads are logged).
+ */
 const rereadWatch = <A, E extends { readonly _tag: string; readonly message: string }>(
   label: string,
   read: Effect.Effect<A, E>,
   schedule: Schedule.Schedule<unknown>,
-  /** Pushes that say "read again now" (the endpoints' naming subscription), from the first value. */
-  pushes: (first: A) => Stream.Stream<unknown> = () => Stream.empty
+  pushesOf: (value: A) => PushSource
 ): Stream.Stream<A, E> =>
   Stream.unwrap(
     Effect.gen(function* () {
       const first = yield* read
       const last = yield* Ref.make(JSON.stringify(first))
+      const source = yield* SubscriptionRef.make(pushesOf(first))
       const step = Effect.gen(function* () {
         const answer = yield* Effect.result(read)
         if (answer._tag === "Failure") {
@@ -513,6 +534,8 @@ const rereadWatch = <A, E extends { readonly _tag: string; readonly message: str
         }
         const key = JSON.stringify(answer.success)
         if (key === (yield* Ref.getAndSet(last, key))) return []
+        const next = pushesOf(answer.success)
+        if (next.key !== (yield* SubscriptionRef.get(source)).key) yield* SubscriptionRef.set(source, next)
         return [answer.success]
       })
       return Stream.make(first).pipe(
@@ -520,8 +543,9 @@ const rereadWatch = <A, E extends { readonly _tag: string; readonly message: str
           Stream.merge(
             Stream.fromSchedule(schedule),
             // a push: read now, and again 0.6 s, 1.5 s and 3 s later (on 3.1.0 the card query can lag the naming
-            // change by more than 0.6 s); unchanged reads emit nothing
-            pushes(first).pipe(
+            // change by more than 0.6 s); unchanged reads emit nothing. A new source replaces the old one.
+            SubscriptionRef.changes(source).pipe(
+              Stream.switchMap((current) => current.changes),
               Stream.flatMap(() =>
                 Stream.fromIterable(PUSH_REREADS).pipe(Stream.mapEffect((pause) => Effect.sleep(pause)))
               )
@@ -643,15 +667,7 @@ const makeOwnership = Effect.fnUntraced(function* (label: string) {
 })
 
 /** The service over a backend; validation, the version rules, watches and extraction are the same for all. */
-/** Every change of a naming service's instances (pushed), or nothing where no naming is at hand. */
-type EndpointChanges = (service: { readonly groupName: string; readonly serviceName: string }) => Stream.Stream<unknown>
-
-const makeService = (
-  backend: AiBackend,
-  schedules: Schedules,
-  ownership: Ownership,
-  endpointChanges: EndpointChanges = () => Stream.empty
-): Service => {
+const makeService = (backend: AiBackend, schedules: Schedules, ownership: Ownership, pushes: WatchPushes): Service => {
   const getMcpServer = Effect.fn("AiService.getMcpServer")(function* (
     params: GetMcpServerParams
   ): Effect.fn.Return<McpServerDetail, GetError> {
@@ -869,22 +885,19 @@ const makeService = (
     yield* backend.deregisterMcpServerEndpoint(valid)
   })
 
+  // the endpoints of the version read come by push (a watch without version: of the latest, moving with it)
   const watchAgentCard = (params: WatchAgentCardParams): Stream.Stream<AgentCardDetail, GetError> =>
     rereadWatch(
       `agent card ${params.name}`,
       getAgentCard({ name: params.name, ...(params.version === undefined ? {} : { version: params.version }) }),
       schedules.agentCardPoll,
-      // the endpoints of the version first read (a watch without version: the latest then) come by push
-      (first) => endpointChanges(EndpointNames.agentEndpointService(params.name, first.version))
+      (detail) => pushes.agentCard(params.name, detail)
     )
 
   const watchMcpServer = (params: GetMcpServerParams): Stream.Stream<McpServerDetail, GetError> =>
-    rereadWatch(`MCP server ${params.name}`, getMcpServer(params), schedules.mcpServerPoll, (first) => {
-      const ref = first.remoteServerConfig?.serviceRef
-      return ref?.serviceName == null
-        ? Stream.empty
-        : endpointChanges({ groupName: ref.groupName ?? "", serviceName: ref.serviceName })
-    })
+    rereadWatch(`MCP server ${params.name}`, getMcpServer(params), schedules.mcpServerPoll, (detail) =>
+      pushes.mcpServer(params.name, detail)
+    )
 
   return {
     getMcpServer,
@@ -953,15 +966,27 @@ const makeLive = Effect.fnUntraced(function* (
       Context.get(context, NamingService.NamingService)
     ).pipe(Effect.provideContext(yield* Effect.context<NamingService.LiveDependencies>()))
   )
-  const endpointChanges: EndpointChanges = (service) =>
-    Stream.unwrap(Effect.map(naming, (names) => names.subscribe(service))).pipe(
+  const endpointChanges = (service: { readonly groupName: string; readonly serviceName: string }): PushSource => ({
+    key: `${service.groupName}@@${service.serviceName}`,
+    changes: Stream.unwrap(Effect.map(naming, (names) => names.subscribe(service))).pipe(
       Stream.catch((error) =>
         Stream.fromEffect(
           Effect.logWarning(`AiService: no endpoint pushes for ${service.serviceName}: ${error.message}`)
         ).pipe(Stream.drain)
       )
     )
-  return makeService(backend, schedulesOf(options), ownership, endpointChanges)
+  })
+  // an agent version's endpoints: `agent-endpoints` / `{encodedName}::{version}`; an MCP server's: its serviceRef
+  const pushes: WatchPushes = {
+    agentCard: (name, detail) => endpointChanges(EndpointNames.agentEndpointService(name, detail.version)),
+    mcpServer: (_, detail) => {
+      const ref = detail.remoteServerConfig?.serviceRef
+      return ref?.serviceName == null
+        ? NO_PUSHES
+        : endpointChanges({ groupName: ref.groupName ?? "", serviceName: ref.serviceName })
+    }
+  }
+  return makeService(backend, schedulesOf(options), ownership, pushes)
 })
 
 /**
@@ -1082,6 +1107,11 @@ export const layerMemory = (options: MemoryOptions = {}): Layer.Layer<AiService>
         (memory) => memory.release
       )
       const { ownership } = yield* makeOwnership("AiService (memory)")
-      return makeService(backend, schedulesOf(options), ownership)
+      // memory hears every change of the registry at once: a watch reads again on each
+      const pushes: WatchPushes = {
+        agentCard: (name) => ({ key: "registry", changes: backend.agentChanges(name) }),
+        mcpServer: (name) => ({ key: "registry", changes: backend.mcpChanges(name) })
+      }
+      return makeService(backend, schedulesOf(options), ownership, pushes)
     })
   )

@@ -361,7 +361,7 @@ describe("AiService on the wire", () => {
       expect(types("AgentEndpointRequest")).toEqual(["registerEndpoint", "deregisterEndpoint"])
       expect(types("McpServerEndpointRequest")).toEqual(["registerEndpoint", "deregisterEndpoint"])
       expect(server.agentEndpoints.get("owned::1.0.0")?.size).toBe(0)
-      expect(server.mcpEndpoints.get("owned-mcp")?.size).toBe(0)
+      expect(server.mcpEndpoints.get("owned-mcp::1.0.0")?.size).toBe(0)
     })
   )
 

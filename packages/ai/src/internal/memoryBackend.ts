@@ -11,6 +11,8 @@
 import { createHash } from "node:crypto"
 import { ConflictError, NotFoundError } from "@effect-nacos/core"
 import * as Effect from "effect/Effect"
+import * as Queue from "effect/Queue"
+import * as Stream from "effect/Stream"
 import {
   type AgentCardDetail,
   type AgentEndpoint,
@@ -102,6 +104,11 @@ export const makeStore = (): MemoryStore => {
   return store
 }
 
+interface McpAddress {
+  readonly address: string
+  readonly port: number
+}
+
 interface State {
   readonly mcp: Map<string, McpEntry>
   readonly agents: Map<string, AgentEntry>
@@ -109,8 +116,10 @@ interface State {
   readonly skills: Map<string, Versioned<Uint8Array>>
   /** `{name}::{version}` → the endpoints each client (backend) published for it. */
   readonly agentEndpoints: Map<string, Map<number, ReadonlyArray<AgentEndpoint>>>
-  /** MCP name → the addresses each client published. */
-  readonly mcpEndpoints: Map<string, Map<number, ReadonlyArray<{ readonly address: string; readonly port: number }>>>
+  /** `{name}::{version}` of an MCP server → the addresses each client published. */
+  readonly mcpEndpoints: Map<string, Map<number, ReadonlyArray<McpAddress>>>
+  /** Told the key (`agent:{name}` / `mcp:{name}`) of every change: what the memory watches hear at once. */
+  readonly listeners: Set<(key: string) => void>
   nextId: number
 }
 
@@ -121,8 +130,16 @@ const newState = (): State => ({
   skills: new Map(),
   agentEndpoints: new Map(),
   mcpEndpoints: new Map(),
+  listeners: new Set(),
   nextId: 1
 })
+
+const agentChange = (name: string) => `agent:${name}`
+const mcpChange = (name: string) => `mcp:${name}`
+
+const notify = (state: State, key: string) => {
+  for (const listener of state.listeners) listener(key)
+}
 
 const publish = <A>(
   table: Map<string, Map<number, ReadonlyArray<A>>>,
@@ -147,6 +164,10 @@ const select = <A>(entry: Versioned<A> | undefined, version: string | undefined,
 /** A memory client: its own endpoints (`release` drops them, as a closed connection does). */
 export interface MemoryBackend extends AiBackend {
   readonly release: Effect.Effect<void>
+  /** Every change of the agent's cards or endpoints, as it happens. */
+  readonly agentChanges: (name: string) => Stream.Stream<void>
+  /** Every change of the MCP server's versions or endpoints, as it happens. */
+  readonly mcpChanges: (name: string) => Stream.Stream<void>
 }
 
 export const make = (namespace: string, store: MemoryStore): MemoryBackend => {
@@ -172,12 +193,15 @@ export const make = (namespace: string, store: MemoryStore): MemoryBackend => {
         release_date: releaseDate(releasedAt),
         is_latest: v === entry.latest
       })
+      // as the 3.1.0 server: the endpoints published for the version are its backend endpoints
+      const endpoints = [...(state.mcpEndpoints.get(`${name}::${chosen}`)?.values() ?? [])].flat()
       const detail: McpServerDetail = {
         ...found.params.server,
         id: entry.id,
         namespaceId: namespace,
         versionDetail: versionDetail(chosen, found.releasedAt),
         version: chosen,
+        backendEndpoints: endpoints.map(({ address, port }) => ({ address, port })),
         ...(found.params.tools === undefined ? {} : { toolSpec: found.params.tools }),
         allVersions: [...entry.versions].map(([v, release]) => versionDetail(v, release.releasedAt))
       }
@@ -201,10 +225,12 @@ export const make = (namespace: string, store: MemoryStore): MemoryBackend => {
       if (entry === undefined) {
         const id = `memory-mcp-${state.nextId++}`
         state.mcp.set(name, { id, versions: new Map([[version, released]]), latest: version, labels: new Map() })
+        notify(state, mcpChange(name))
         return Effect.succeed(id)
       }
       entry.versions.set(version, released)
       entry.latest = version
+      notify(state, mcpChange(name))
       return Effect.succeed(entry.id)
     })
 
@@ -261,6 +287,7 @@ export const make = (namespace: string, store: MemoryStore): MemoryBackend => {
           labels: new Map(),
           registrationType
         })
+        notify(state, agentChange(card.name))
         return
       }
       // as the server: an existing version is left as it is
@@ -268,6 +295,7 @@ export const make = (namespace: string, store: MemoryStore): MemoryBackend => {
       entry.versions.set(card.version, card)
       entry.registrationType = registrationType
       if (setAsLatest) entry.latest = card.version
+      notify(state, agentChange(card.name))
     })
 
   const queryPrompt: AiBackend["queryPrompt"] = (query) =>
@@ -296,38 +324,74 @@ export const make = (namespace: string, store: MemoryStore): MemoryBackend => {
         : Effect.succeed(zip)
     })
 
-  const mcpKnown = (name: string) =>
-    state.mcp.has(name)
-      ? Effect.void
-      : Effect.fail(
-          new NotFoundError({ resource: `mcp:${namespace}/${name}`, message: `MCP server ${name} not found` })
+  /** The `{name}::{version}` an MCP endpoint is published under (no version: the latest, as the server does). */
+  const mcpEndpointKey = (name: string, version: string | undefined) => {
+    const entry = state.mcp.get(name)
+    const chosen = version ?? entry?.latest
+    return entry === undefined || chosen === undefined || !entry.versions.has(chosen)
+      ? Effect.fail(
+          new NotFoundError({
+            resource: `mcp:${namespace}/${name}`,
+            message:
+              entry === undefined ? `MCP server ${name} not found` : `MCP server ${name} has no version ${version}`
+          })
         )
+      : Effect.succeed(`${name}::${chosen}`)
+  }
+
+  const publishAgent = (name: string, version: string, endpoints: ReadonlyArray<AgentEndpoint>) =>
+    Effect.sync(() => {
+      publish(state.agentEndpoints, `${name}::${version}`, owner, endpoints)
+      notify(state, agentChange(name))
+    })
+
+  const publishMcp = (name: string, version: string | undefined, endpoints: ReadonlyArray<McpAddress>) =>
+    Effect.flatMap(mcpEndpointKey(name, version), (key) =>
+      Effect.sync(() => {
+        publish(state.mcpEndpoints, key, owner, endpoints)
+        notify(state, mcpChange(name))
+      })
+    )
+
+  // like a naming subscription, one signal as soon as it listens: what changed before that is read then
+  const changesOf = (wanted: string): Stream.Stream<void> =>
+    Stream.callback<void>((queue) =>
+      Effect.acquireRelease(
+        Effect.sync(() => {
+          const listener = (key: string) => {
+            if (key === wanted) Queue.offerUnsafe(queue, undefined)
+          }
+          state.listeners.add(listener)
+          Queue.offerUnsafe(queue, undefined)
+          return listener
+        }),
+        (listener) => Effect.sync(() => state.listeners.delete(listener))
+      )
+    )
 
   return {
     namespace,
     // as the 3.1.0 server: one endpoint per version and client (a second replaces the first); no card needed
-    registerAgentEndpoint: (name, endpoint) =>
-      Effect.sync(() => publish(state.agentEndpoints, `${name}::${endpoint.version}`, owner, [endpoint])),
-    registerAgentEndpoints: (name, endpoints) =>
-      Effect.sync(() => publish(state.agentEndpoints, `${name}::${endpoints[0]?.version ?? ""}`, owner, endpoints)),
-    deregisterAgentEndpoint: (name, endpoint) =>
-      Effect.sync(() => publish(state.agentEndpoints, `${name}::${endpoint.version}`, owner, [])),
+    registerAgentEndpoint: (name, endpoint) => publishAgent(name, endpoint.version, [endpoint]),
+    registerAgentEndpoints: (name, endpoints) => publishAgent(name, endpoints[0]?.version ?? "", endpoints),
+    deregisterAgentEndpoint: (name, endpoint) => publishAgent(name, endpoint.version, []),
     registerMcpServerEndpoint: (params) =>
-      Effect.andThen(
-        mcpKnown(params.name),
-        Effect.sync(() =>
-          publish(state.mcpEndpoints, params.name, owner, [{ address: params.address, port: params.port }])
-        )
-      ),
-    deregisterMcpServerEndpoint: (params) =>
-      Effect.andThen(
-        mcpKnown(params.name),
-        Effect.sync(() => publish(state.mcpEndpoints, params.name, owner, []))
-      ),
+      publishMcp(params.name, params.version, [{ address: params.address, port: params.port }]),
+    deregisterMcpServerEndpoint: (params) => publishMcp(params.name, params.version, []),
     release: Effect.sync(() => {
-      for (const key of [...state.agentEndpoints.keys()]) publish(state.agentEndpoints, key, owner, [])
-      for (const key of [...state.mcpEndpoints.keys()]) publish(state.mcpEndpoints, key, owner, [])
+      for (const [table, changeOf] of [
+        [state.agentEndpoints, agentChange],
+        [state.mcpEndpoints, mcpChange]
+      ] as const) {
+        for (const [key, owners] of [...table]) {
+          if (!owners.has(owner)) continue
+          publish(table, key, owner, [])
+          notify(state, changeOf(key.slice(0, key.lastIndexOf("::"))))
+        }
+      }
     }),
+    agentChanges: (name) => changesOf(agentChange(name)),
+    mcpChanges: (name) => changesOf(mcpChange(name)),
     queryMcpServer,
     releaseMcpServer,
     queryAgentCard,

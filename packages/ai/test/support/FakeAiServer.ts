@@ -8,12 +8,19 @@
  * - HTTP `GET /nacos/v3/client/ai/prompt` (`Result<Prompt>`, HTTP 304 on a current md5, HTTP 404 + code 20004)
  *   and `GET /nacos/v3/client/ai/skills` (the raw ZIP, HTTP 404 + code 20004).
  *
+ * - the endpoints as 3.1.0 keeps them, as naming services (`agent-endpoints` / `{encodedName}::{version}`,
+ *   `mcp-endpoints` / `{name}::{version}`, the MCP detail's `serviceRef`): `SubscribeServiceRequest` answers their
+ *   instances and every change is pushed to the subscribers as a `NotifySubscriberRequest`.
+ *
  * Its store is its own (not the library's memory backend), so the client is tested against an independent model.
  * `servesPrompts: false` makes it a 3.1 server: no prompt handler (ErrorResponse 302) and no client AI HTTP API.
  */
 import { createHash } from "node:crypto"
 import * as http from "node:http"
 import { FakeNacosServer, type Received } from "@effect-nacos/core/testing"
+import { AGENT_ENDPOINT_GROUP, encodeAgentName } from "../../src/internal/endpointNames.ts"
+
+const MCP_ENDPOINT_GROUP = "mcp-endpoints"
 
 interface StoredPrompt {
   readonly promptKey: string
@@ -71,12 +78,58 @@ export class FakeAiServer {
   readonly servesPrompts: boolean
   /** `{agentName}::{version}` → the endpoint each connection (peer) published: one per version, as 3.1.0. */
   readonly agentEndpoints = new Map<string, Map<string, Json>>()
-  /** MCP name → the `{address, port}` each connection published. */
+  /** `{mcpName}::{version}` → the `{address, port}` each connection published. */
   readonly mcpEndpoints = new Map<string, Map<string, Json>>()
+  /** `group@@service` of the naming services someone subscribed to. */
+  readonly subscribed = new Set<string>()
 
   /** What a closed connection's endpoints do on the server: they go. */
   dropEndpointsOf(peer: string): void {
-    for (const owners of [...this.agentEndpoints.values(), ...this.mcpEndpoints.values()]) owners.delete(peer)
+    for (const [key, owners] of this.agentEndpoints) if (owners.delete(peer)) this.notifyAgent(key)
+    for (const [key, owners] of this.mcpEndpoints) if (owners.delete(peer)) this.notifyMcp(key)
+  }
+
+  /** The instances of an endpoints' naming service, as a ServiceInfo. */
+  private serviceInfo(groupName: string, serviceName: string): Json {
+    const owners =
+      groupName === AGENT_ENDPOINT_GROUP
+        ? [...this.agentEndpoints].find(([key]) => this.agentServiceName(key) === serviceName)?.[1]
+        : groupName === MCP_ENDPOINT_GROUP
+          ? this.mcpEndpoints.get(serviceName)
+          : undefined
+    const hosts = [...(owners?.values() ?? [])].map((endpoint) => ({
+      ip: endpoint.address,
+      port: endpoint.port,
+      healthy: true,
+      enabled: true,
+      ephemeral: true,
+      clusterName: "DEFAULT",
+      serviceName: `${groupName}@@${serviceName}`,
+      metadata: {}
+    }))
+    return { name: `${groupName}@@${serviceName}`, groupName, clusters: "", hosts, lastRefTime: Date.now() }
+  }
+
+  /** `{agentName}::{version}` → the naming service name 3.1.0 gives it. */
+  private agentServiceName(key: string): string {
+    const at = key.lastIndexOf("::")
+    return `${encodeAgentName(key.slice(0, at))}${key.slice(at)}`
+  }
+
+  private notify(groupName: string, serviceName: string): void {
+    if (!this.subscribed.has(`${groupName}@@${serviceName}`)) return
+    this.nacos.push("NotifySubscriberRequest", {
+      namespace: "public",
+      serviceInfo: this.serviceInfo(groupName, serviceName)
+    })
+  }
+
+  private notifyAgent(key: string): void {
+    this.notify(AGENT_ENDPOINT_GROUP, this.agentServiceName(key))
+  }
+
+  private notifyMcp(key: string): void {
+    this.notify(MCP_ENDPOINT_GROUP, key)
   }
 
   /** HTTP on an ephemeral port and gRPC on httpPort + the returned offset. */
@@ -167,6 +220,7 @@ export class FakeAiServer {
           release_date: "2026-12-01T00:00:00Z",
           is_latest: v === entry.latest
         })
+        const serviceName = `${name}::${version}`
         return ok({
           mcpServerDetailInfo: {
             ...rec(spec, "serverSpecification"),
@@ -174,7 +228,11 @@ export class FakeAiServer {
             versionDetail: detail(version),
             toolSpec: spec.toolSpecification ?? null,
             allVersions: [...entry.versions.keys()].map(detail),
-            backendEndpoints: [],
+            // as 3.1.0: a remote server's endpoints live in its own `mcp-endpoints` naming service
+            remoteServerConfig: {
+              serviceRef: { namespaceId: "public", groupName: MCP_ENDPOINT_GROUP, serviceName }
+            },
+            backendEndpoints: [...(this.mcpEndpoints.get(serviceName)?.values() ?? [])],
             frontendEndpoints: []
           }
         })
@@ -273,6 +331,7 @@ export class FakeAiServer {
         if (kind === "registerEndpoint") owners.set(peer, endpoint)
         else if (kind === "deregisterEndpoint") owners.delete(peer)
         else return fail(400, `parameter \`type\` should be registerEndpoint or deregisterEndpoint, but was ${kind}`)
+        this.notifyAgent(key)
         return ok({ type: kind })
       }
       case "BatchAgentEndpointRequest":
@@ -280,13 +339,24 @@ export class FakeAiServer {
         return { type: "ErrorResponse", body: { resultCode: 500, errorCode: 302, message: "RequestHandler Not Found" } }
       case "McpServerEndpointRequest": {
         const name = str(json, "mcpName") ?? ""
-        if (!this.mcp.has(name)) return fail(404, `mcp server \`${name}\` not found`)
-        const owners = this.mcpEndpoints.get(name) ?? new Map<string, Json>()
-        this.mcpEndpoints.set(name, owners)
+        const entry = this.mcp.get(name)
+        if (entry === undefined) return fail(404, `mcp server \`${name}\` not found`)
+        // as 3.1.0: no version means the latest
+        const key = `${name}::${str(json, "version") || entry.latest}`
+        const owners = this.mcpEndpoints.get(key) ?? new Map<string, Json>()
+        this.mcpEndpoints.set(key, owners)
         const kind = str(json, "type")
         if (kind === "registerEndpoint") owners.set(peer, { address: json.address, port: json.port })
         else owners.delete(peer)
+        this.notifyMcp(key)
         return ok({ type: kind })
+      }
+      case "SubscribeServiceRequest": {
+        const groupName = str(json, "groupName") ?? ""
+        const serviceName = str(json, "serviceName") ?? ""
+        if (json.subscribe === false) this.subscribed.delete(`${groupName}@@${serviceName}`)
+        else this.subscribed.add(`${groupName}@@${serviceName}`)
+        return ok({ serviceInfo: this.serviceInfo(groupName, serviceName) })
       }
       case "QueryPromptRequest": {
         if (!this.servesPrompts) {

@@ -86,13 +86,36 @@ export interface BehaviourOptions {
 /** A fast poll, so watch tests see changes at once. */
 export const FAST_POLL = Schedule.spaced("50 millis")
 
+/**
+ * The push tests: watches re-read only every `SLOW_POLL`, and a push source's first answer triggers re-reads for
+ * `REREAD_BURST` (AiService re-reads at once, 0.6 s, 1.5 s and 3 s after a push). A change made after the burst
+ * and seen within `PUSHED_WITHIN`, all before the next re-read, came by push.
+ */
+const SLOW_POLL = Duration.seconds(10)
+const REREAD_BURST = Duration.millis(3500)
+const PUSHED_WITHIN = Duration.seconds(5)
+
+/** Takes from `queue` until `accept` holds, within `within`. */
+const takeUntil = <A>(queue: Queue.Queue<A>, accept: (value: A) => boolean, within: Duration.Input, step: string) =>
+  Effect.gen(function* () {
+    while (true) {
+      const value = yield* Queue.take(queue)
+      if (accept(value)) return value
+    }
+  }).pipe(
+    Effect.timeoutOrElse({
+      duration: within,
+      orElse: () => Effect.die(`${step}: not seen within ${Duration.format(Duration.fromInputUnsafe(within))}`)
+    })
+  )
+
 const fileSystem = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer)
 
 type TestBody = (ai: AiService.Service, registry: Registry | undefined) => Effect.Effect<void, unknown, Scope.Scope>
 
 export const describeAiBehaviour = (label: string, options: BehaviourOptions) =>
   describe(`AiService behaviour: ${label}`, () => {
-    const test = (name: string, body: TestBody) =>
+    const testPolling = (poll: Schedule.Schedule<unknown>) => (name: string, body: TestBody) =>
       it.live(
         name,
         () => {
@@ -100,16 +123,22 @@ export const describeAiBehaviour = (label: string, options: BehaviourOptions) =>
           return Effect.flatMap(Effect.service(AiService.AiService), (ai) => body(ai, registry)).pipe(
             Effect.provide(
               options.layer({
-                promptPollSchedule: FAST_POLL,
-                skillPollSchedule: FAST_POLL,
-                agentCardPollSchedule: FAST_POLL,
-                mcpServerPollSchedule: FAST_POLL
+                promptPollSchedule: poll,
+                skillPollSchedule: poll,
+                agentCardPollSchedule: poll,
+                mcpServerPollSchedule: poll
               })
             )
           )
         },
         options.timeout ?? 60_000
       )
+    const test = testPolling(FAST_POLL)
+    /**
+     * Watches re-reading only every {@link SLOW_POLL}: a change seen within {@link PUSHED_WITHIN} of a moment right
+     * after a re-read (or of the watch's start) came by push.
+     */
+    const testPushes = testPolling(Schedule.spaced(SLOW_POLL))
 
     // ---------------------------------------------------------------- MCP
 
@@ -241,6 +270,8 @@ export const describeAiBehaviour = (label: string, options: BehaviourOptions) =>
 
     // ---------------------------------------------------------------- endpoints
 
+    const backends = (detail: McpModels.McpServerDetail) =>
+      (detail.backendEndpoints ?? []).map((endpoint) => `${endpoint.address}:${endpoint.port}`)
     const interfaceUrls = (detail: AgentCardModels.AgentCardDetail) =>
       (detail.additionalInterfaces ?? []).map((i) => i.url).sort()
 
@@ -355,18 +386,96 @@ export const describeAiBehaviour = (label: string, options: BehaviourOptions) =>
         )
       }))
 
-    test("MCP endpoints: register and deregister on a released server; an unknown server is NotFoundError", (ai) =>
+    test("MCP endpoints: register → get shows it as a backend endpoint of that version → deregister → gone", (ai) =>
       Effect.gen(function* () {
         const name = uniqueName("mcp-ep")
         yield* ai.releaseMcpServer({ server: mcpServer(name, "1.0.0") })
         yield* eventually(ai.getMcpServer({ name }))
         yield* ai.registerMcpServerEndpoint({ name, address: "127.0.0.1", port: 9500, version: "1.0.0" })
+        const shown = yield* eventually(ai.getMcpServer({ name, version: "1.0.0" }), (d) => backends(d).length > 0)
+        expect(backends(shown)).toEqual(["127.0.0.1:9500"])
+        // a version-less register goes to the latest version, and only there
+        yield* ai.releaseMcpServer({ server: mcpServer(name, "1.1.0") })
+        yield* eventually(ai.getMcpServer({ name }), (d) => d.versionDetail?.version === "1.1.0")
+        yield* ai.registerMcpServerEndpoint({ name, address: "127.0.0.1", port: 9510 })
+        yield* eventually(ai.getMcpServer({ name, version: "1.1.0" }), (d) => backends(d).includes("127.0.0.1:9510"))
+        expect(backends(yield* ai.getMcpServer({ name, version: "1.0.0" }))).toEqual(["127.0.0.1:9500"])
         yield* ai.deregisterMcpServerEndpoint({ name, address: "127.0.0.1", port: 9500, version: "1.0.0" })
+        yield* eventually(ai.getMcpServer({ name, version: "1.0.0" }), (d) => backends(d).length === 0)
         const missing = yield* Effect.flip(
           ai.registerMcpServerEndpoint({ name: uniqueName("mcp-none"), address: "127.0.0.1", port: 9501 })
         )
         expect(missing._tag).toBe("NotFoundError")
       }))
+
+    testPushes(
+      "watchAgentCard without a version: endpoint changes come by push, and follow the new latest version",
+      (ai) =>
+        Effect.gen(function* () {
+          const name = uniqueName("agent-push")
+          yield* ai.releaseAgentCard({ card: card(name, "1.0.0"), setAsLatest: true })
+          yield* eventually(ai.getAgentCard({ name }))
+          const seen = yield* Queue.unbounded<AgentCardModels.AgentCardDetail>()
+          yield* ai.watchAgentCard({ name }).pipe(
+            Stream.runForEach((d) => Queue.offer(seen, d)),
+            Effect.forkScoped
+          )
+          yield* takeUntil(seen, (d) => d.version === "1.0.0", WAIT, "the first card")
+          // the next re-read is SLOW_POLL away: only a push shows the endpoint before it
+          yield* Effect.sleep(REREAD_BURST)
+          yield* ai.registerAgentEndpoint({ name, endpoint: { version: "1.0.0", address: "127.0.0.1", port: 9711 } })
+          yield* takeUntil(seen, (d) => d.url === "http://127.0.0.1:9711", PUSHED_WITHIN, "the v1 endpoint")
+          // a new latest, after the push's re-reads: the next re-read (or where the registry pushes releases, a
+          // push) shows it...
+          yield* Effect.sleep(REREAD_BURST)
+          yield* ai.releaseAgentCard({ card: card(name, "2.0.0"), setAsLatest: true })
+          yield* takeUntil(seen, (d) => d.version === "2.0.0", Duration.sum(SLOW_POLL, WAIT), "the new latest")
+          // ...and from then on the new version's endpoints come by push
+          yield* Effect.sleep(REREAD_BURST)
+          yield* ai.registerAgentEndpoint({ name, endpoint: { version: "2.0.0", address: "127.0.0.1", port: 9712 } })
+          const moved = yield* takeUntil(
+            seen,
+            (d) => d.url === "http://127.0.0.1:9712",
+            PUSHED_WITHIN,
+            "the v2 endpoint"
+          )
+          expect(moved.version).toBe("2.0.0")
+        })
+    )
+
+    testPushes("watchMcpServer without a version: endpoint changes come by push, and follow the new latest", (ai) =>
+      Effect.gen(function* () {
+        const name = uniqueName("mcp-push")
+        yield* ai.releaseMcpServer({ server: mcpServer(name, "1.0.0") })
+        yield* eventually(ai.getMcpServer({ name }))
+        const seen = yield* Queue.unbounded<McpModels.McpServerDetail>()
+        yield* ai.watchMcpServer({ name }).pipe(
+          Stream.runForEach((d) => Queue.offer(seen, d)),
+          Effect.forkScoped
+        )
+        yield* takeUntil(seen, (d) => d.versionDetail?.version === "1.0.0", WAIT, "the first detail")
+        yield* Effect.sleep(REREAD_BURST)
+        yield* ai.registerMcpServerEndpoint({ name, address: "127.0.0.1", port: 9521 })
+        yield* takeUntil(seen, (d) => backends(d).includes("127.0.0.1:9521"), PUSHED_WITHIN, "the v1 endpoint")
+        yield* Effect.sleep(REREAD_BURST)
+        yield* ai.releaseMcpServer({ server: mcpServer(name, "1.1.0") })
+        yield* takeUntil(
+          seen,
+          (d) => d.versionDetail?.version === "1.1.0",
+          Duration.sum(SLOW_POLL, WAIT),
+          "the new latest"
+        )
+        yield* Effect.sleep(REREAD_BURST)
+        yield* ai.registerMcpServerEndpoint({ name, address: "127.0.0.1", port: 9522 })
+        const moved = yield* takeUntil(
+          seen,
+          (d) => backends(d).includes("127.0.0.1:9522"),
+          PUSHED_WITHIN,
+          "the v1.1 endpoint"
+        )
+        expect(moved.versionDetail?.version).toBe("1.1.0")
+      })
+    )
 
     if (options.registry === undefined) return
 
