@@ -8,13 +8,27 @@
  */
 import { appendFileSync } from "node:fs"
 import { describe, expect, it } from "@effect/vitest"
-import { type AgentCardModels, AiService } from "@effect-nacos/ai"
+import { type AgentCardModels, AiService, type McpModels } from "@effect-nacos/ai"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Queue from "effect/Queue"
 import * as Stream from "effect/Stream"
-import { card, describeAiBehaviour, eventually, uniqueName } from "../../packages/ai/test/support/behaviour.ts"
+import {
+  card,
+  describeAiBehaviour,
+  eventually,
+  mcpServer,
+  uniqueName
+} from "../../packages/ai/test/support/behaviour.ts"
 import { type ConformanceServer, nacosLayer, servers } from "../support.ts"
+
+/** Watch latencies go to `NACOS_AI_LATENCY_FILE` when it is set (for the figures in the notes), nowhere else. */
+const recordLatencies = (label: string, latencies: ReadonlyArray<readonly [string, number]>) => {
+  const file = process.env.NACOS_AI_LATENCY_FILE
+  if (file !== undefined) {
+    appendFileSync(file, `${label}: ${latencies.map(([step, ms]) => `${step} ${ms} ms`).join(", ")}\n`)
+  }
+}
 
 const aiLayer = (server: ConformanceServer, options: AiService.AiServiceOptions = {}) =>
   AiService.layerWith(options).pipe(Layer.provide(nacosLayer(server)), Layer.orDie)
@@ -160,10 +174,51 @@ for (const [label, pick] of [
             // the writer's scope has closed: its endpoint went before its connection did
             latencies.push(["scope close", yield* seen((u) => u.length === 0)])
             expect((yield* reader.getAgentCard({ name })).url).toBe("http://127.0.0.1:9999/1.0.0")
-            const file = process.env.NACOS_AI_LATENCY_FILE
-            if (file !== undefined) {
-              appendFileSync(file, `${label}: ${latencies.map(([step, ms]) => `${step} ${ms} ms`).join(", ")}\n`)
-            }
+            recordLatencies(`${label}, agent`, latencies)
+          })
+        ),
+      90_000
+    )
+
+    it.live(
+      "MCP endpoints: another client's watchMcpServer sees a registered endpoint and its deregister, by push",
+      () =>
+        withAi(server(), (reader) =>
+          Effect.gen(function* () {
+            const name = uniqueName("mcp-cross")
+            const backends = (d: McpModels.McpServerDetail) =>
+              (d.backendEndpoints ?? []).map((e) => `${e.address}:${e.port}`)
+            const watched = yield* Queue.unbounded<McpModels.McpServerDetail>()
+            const latencies: Array<readonly [string, number]> = []
+            const watchedUntil = (step: string, accept: (d: McpModels.McpServerDetail) => boolean, since: number) =>
+              Effect.gen(function* () {
+                while (!accept(yield* Queue.take(watched))) {}
+                latencies.push([step, Date.now() - since])
+              }).pipe(
+                // the reader re-reads every 10 s: sooner than that is the naming push of the serviceRef
+                Effect.timeoutOrElse({ duration: "8 seconds", orElse: () => Effect.die(`the watch never saw ${step}`) })
+              )
+            yield* withAi(server(), (writer) =>
+              Effect.gen(function* () {
+                yield* writer.releaseMcpServer({ server: mcpServer(name, "1.0.0") })
+                yield* eventually(reader.getMcpServer({ name }))
+                yield* reader.watchMcpServer({ name }).pipe(
+                  Stream.runForEach((d) => Queue.offer(watched, d)),
+                  Effect.forkScoped
+                )
+                yield* watchedUntil("first", (d) => backends(d).length === 0, Date.now())
+                // past the re-reads that follow the subscription's first answer
+                yield* Effect.sleep("3500 millis")
+                let since = Date.now()
+                yield* writer.registerMcpServerEndpoint({ name, address: "127.0.0.1", port: 9531 })
+                yield* watchedUntil("register", (d) => backends(d).includes("127.0.0.1:9531"), since)
+                yield* Effect.sleep("3500 millis")
+                since = Date.now()
+                yield* writer.deregisterMcpServerEndpoint({ name, address: "127.0.0.1", port: 9531 })
+                yield* watchedUntil("deregister", (d) => backends(d).length === 0, since)
+              })
+            )
+            recordLatencies(`${label}, MCP`, latencies)
           })
         ),
       90_000
