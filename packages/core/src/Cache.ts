@@ -285,18 +285,19 @@ export const makeDisk = Effect.fnUntraced(function* (
    * the failed open, and the errors it would build, on every call. A file that goes between the check and the read
    * is a miss, as it would be a moment later.
    */
+  const exists = (name: string) => fs.exists(name).pipe(Effect.catch(() => Effect.succeed(true)))
   const readIfExists = (file: Option.Option<string>): Effect.Effect<Option.Option<string>> =>
     Option.match(file, {
       onNone: () => Effect.succeedNone,
-      onSome: (name) =>
-        fs.exists(name).pipe(
-          Effect.catch(() => Effect.succeed(true)),
-          Effect.flatMap((exists) => (exists ? readText(file) : Effect.succeedNone))
-        )
+      onSome: (name) => Effect.flatMap(exists(name), (found) => (found ? readText(file) : Effect.succeedNone))
     })
+
+  /** `data/` holds every config failover file: without it (the usual case) no file name need be worked out. */
+  const failoverRoot = path.join(configRoot, CONFIG_DIRECTORIES.failover.blank[0])
 
   const readConfig = (contentKind: "snapshot" | "failover", keyKind: "keySnapshot" | "keyFailover") =>
     Effect.fnUntraced(function* (key: ConfigKey) {
+      if (contentKind === "failover" && !(yield* exists(failoverRoot))) return Option.none<CachedConfig>()
       const content = yield* (contentKind === "failover" ? readIfExists : readText)(configFile(contentKind, key))
       if (Option.isNone(content)) return Option.none<CachedConfig>()
       const encryptedDataKey = yield* readText(configFile(keyKind, key))

@@ -104,16 +104,18 @@ export const trackRequest = (module: string, requestType: string) => {
   const attributes = { [ModuleKey]: module, [RequestTypeKey]: requestType }
   const duration = Metric.withAttributes(requestDuration, attributes)
   return <A, E extends { readonly _tag: string }, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-    Effect.flatMap(Clock.currentTimeNanos, (start) =>
-      Effect.onExit(self, (exit) =>
-        Effect.flatMap(Clock.currentTimeNanos, (end) =>
-          Effect.andThen(
-            Metric.update(requestCounter(attributes, outcomeOf(exit)), 1),
-            Metric.update(duration, Number(end - start) / 1_000_000)
-          )
-        )
+    // the fiber's clock and registry are read directly: four effects less on every request
+    Effect.withFiber((fiber) => {
+      const clock = fiber.getRef(Clock.Clock)
+      const start = clock.currentTimeNanosUnsafe()
+      return Effect.onExit(self, (exit) =>
+        Effect.sync(() => {
+          const millis = Number(clock.currentTimeNanosUnsafe() - start) / 1_000_000
+          requestCounter(attributes, outcomeOf(exit)).updateUnsafe(1, fiber.context)
+          duration.updateUnsafe(millis, fiber.context)
+        })
       )
-    )
+    })
 }
 
 const requestCounters = new Map<string, Metric.Counter<number>>()

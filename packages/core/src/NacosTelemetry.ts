@@ -8,6 +8,7 @@
  * @module
  */
 import * as Effect from "effect/Effect"
+import * as References from "effect/References"
 import type * as Tracer from "effect/Tracer"
 
 /**
@@ -57,7 +58,12 @@ export const ServerPortKey = "server.port"
 export const withModule =
   (module: string) =>
   <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-    Effect.annotateLogs(self, ModuleKey, module)
+    // already annotated (a service call wrapping its requests): no second copy of the fiber's context per call
+    Effect.withFiber((fiber) =>
+      fiber.getRef(References.CurrentLogAnnotations)[ModuleKey] === module
+        ? self
+        : Effect.annotateLogs(self, ModuleKey, module)
+    )
 
 /**
  * The trace options of the library's hot-path spans (every request, get, publish, push): no stack is captured
