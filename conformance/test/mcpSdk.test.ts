@@ -47,6 +47,18 @@ const startServer = (ai: Context.Context<AiService.AiService>, name: string, rep
     return { running, close: Scope.close(scope, Exit.void) }
   })
 
+/** Registered, else (within 30 s) the test dies with the status it is stuck at. */
+const registered = (running: McpHttpServer.RunningMcpServer) =>
+  running.registration.awaitRegistered.pipe(
+    Effect.timeoutOrElse({
+      duration: "30 seconds",
+      orElse: () =>
+        Effect.flatMap(SubscriptionRef.get(running.registration.status), (status) =>
+          Effect.die(`not registered within 30 s: ${JSON.stringify(status)}`)
+        )
+    })
+  )
+
 const latencies: Array<string> = []
 const record = (label: string, step: string, since: number) =>
   latencies.push(`${label}: ${step} ${Date.now() - since} ms`)
@@ -92,7 +104,7 @@ for (const [label, pick] of [
           )
           yield* Effect.promise(() => direct.close())
 
-          yield* running.registration.awaitRegistered
+          yield* registered(running)
           record(label, "serve → Registered", started)
           expect(yield* SubscriptionRef.get(running.registration.status)).toEqual({
             _tag: "Registered",
@@ -144,9 +156,9 @@ for (const [label, pick] of [
           const outer = yield* Effect.scope
           const reader = Context.get(yield* aiIn(outer, server()), AiService.AiService)
           const first = yield* startServer(yield* aiIn(outer, server()), name, "first")
-          yield* first.running.registration.awaitRegistered
+          yield* registered(first.running)
           const second = yield* startServer(yield* aiIn(outer, server()), name, "second")
-          yield* second.running.registration.awaitRegistered
+          yield* registered(second.running)
 
           const client = yield* McpClient.connect({ name, selector: EndpointSelector.roundRobin() }).pipe(
             Effect.provideContext(yield* aiIn(outer, server()))
