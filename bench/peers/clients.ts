@@ -24,6 +24,8 @@ export const CACHE_DIR = path.join(REPO_DIR, "build", "bench-peers-cache")
 
 const JAVA_POM = path.join(PEERS_DIR, "java", "pom.xml")
 const PYTHON_REQUIREMENTS = path.join(PEERS_DIR, "python", "requirements.txt")
+/** Its dependencies as pinned when the version was chosen (pip freeze). */
+const PYTHON_CONSTRAINTS = path.join(PEERS_DIR, "python", "constraints.txt")
 
 /**
  * The Java client answers an identical `getConfig` from its local snapshot once more than `limitTime` (default 5)
@@ -45,7 +47,11 @@ export interface ClientInfo {
 const progress = (message: string) => process.stderr.write(`[peers] ${message}\n`)
 
 /** A cached install is reused while its recipe (the pom or the requirements) is unchanged. */
-const recipeHash = (file: string) => createHash("sha256").update(fs.readFileSync(file)).digest("hex")
+const recipeHash = (...files: ReadonlyArray<string>) => {
+  const hash = createHash("sha256")
+  for (const file of files) hash.update(fs.readFileSync(file))
+  return hash.digest("hex")
+}
 
 const PackageJson = Schema.fromJsonString(Schema.Struct({ version: Schema.String }))
 const packageVersion = (dir: string) =>
@@ -89,15 +95,19 @@ const installPython = (): string => {
   const venv = path.join(CACHE_DIR, "venv")
   const python = path.join(venv, "bin", "python")
   const stampFile = path.join(CACHE_DIR, "venv.sha256")
-  const hash = recipeHash(PYTHON_REQUIREMENTS)
+  const hash = recipeHash(PYTHON_REQUIREMENTS, PYTHON_CONSTRAINTS)
   if (fs.existsSync(python) && fs.existsSync(stampFile) && fs.readFileSync(stampFile, "utf8") === hash) return python
   progress(`installing nacos-sdk-python==${pythonVersion()} into ${venv}`)
   fs.rmSync(venv, { recursive: true, force: true })
   fs.mkdirSync(CACHE_DIR, { recursive: true })
   execFileSync("python3", ["-m", "venv", venv], { stdio: ["ignore", "ignore", "inherit"] })
-  execFileSync(python, ["-m", "pip", "install", "-q", "--disable-pip-version-check", "-r", PYTHON_REQUIREMENTS], {
-    stdio: ["ignore", "ignore", "inherit"]
-  })
+  execFileSync(
+    python,
+    ["-m", "pip", "install", "-q", "--disable-pip-version-check", "-r", PYTHON_REQUIREMENTS, "-c", PYTHON_CONSTRAINTS],
+    {
+      stdio: ["ignore", "ignore", "inherit"]
+    }
+  )
   fs.writeFileSync(stampFile, hash)
   return python
 }
@@ -132,14 +142,8 @@ export const prepare = (name: ClientName): ClientInfo => {
         version: javaVersion(),
         launch: {
           command: process.env.JAVA ?? "java",
-          args: [
-            `-DlimitTime=${JAVA_LIMIT_TIME}`,
-            // its logs and its snapshot/failover directories go to the driver's own directory
-            "-Dnacos.logging.default.config.enabled=false",
-            "-cp",
-            classpath,
-            path.join(DRIVERS_DIR, "PeerDriver.java")
-          ]
+          args: [`-DlimitTime=${JAVA_LIMIT_TIME}`, "-cp", classpath, path.join(DRIVERS_DIR, "PeerDriver.java")],
+          protocolFd: 1
         },
         notes: [
           `limitTime=${JAVA_LIMIT_TIME}: the default 5 identical gets per second (answered from the local snapshot beyond that) is lifted`

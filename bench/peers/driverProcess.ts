@@ -14,6 +14,11 @@ export interface DriverLaunch {
   readonly command: string
   readonly args: ReadonlyArray<string>
   readonly env?: Readonly<Record<string, string>>
+  /**
+   * Where the driver writes protocol lines: fd 3 (default), or stdout for a runtime that cannot open fd 3 (the JVM
+   * cannot open the socket Node hands it; the Java driver moves System.out to stderr instead).
+   */
+  readonly protocolFd?: 1 | 3
 }
 
 const READY_TIMEOUT_MS = 90_000
@@ -64,10 +69,10 @@ export class DriverProcess {
     const child = spawn(launch.command, [...launch.args, serverAddr, workDir], {
       cwd: workDir,
       env: { ...process.env, ...launch.env },
-      stdio: ["pipe", log, log, "pipe"]
+      stdio: launch.protocolFd === 1 ? ["pipe", "pipe", log] : ["pipe", log, log, "pipe"]
     })
     fs.closeSync(log)
-    const protocolOut = child.stdio[3]
+    const protocolOut = child.stdio[launch.protocolFd ?? 3]
     if (child.pid === undefined || !(protocolOut instanceof Readable)) {
       child.kill("SIGKILL")
       throw new Error(`${client}: the driver did not start (${launch.command})`)

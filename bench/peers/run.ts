@@ -102,10 +102,13 @@ const main = async () => {
   const drivers = new Set<DriverProcess>()
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-peers-"))
   const server = await startNacos("auth-off", { quiet: true })
+  let failed = true
   const stopAll = async () => {
     for (const driver of drivers) driver.kill()
     await server.stop()
-    fs.rmSync(workDir, { recursive: true, force: true })
+    // the drivers' logs stay for a look when the run failed
+    if (failed) progress(`drivers' logs kept in ${workDir}`)
+    else fs.rmSync(workDir, { recursive: true, force: true })
   }
   const onSignal = (signal: NodeJS.Signals) => {
     progress(`${signal}: stopping the drivers and the server`)
@@ -186,6 +189,7 @@ const main = async () => {
     process.stdout.write(
       `Load average (1/5/15 min): ${loadAtStart.join(" / ")} at start, ${result.run.loadAverage.atEnd.join(" / ")} at the end; ${os.cpus().length} cores. Written to ${path.relative(REPO_DIR, OUTPUT_FILE)}.\n`
     )
+    failed = false
   } finally {
     process.off("SIGINT", onSignal)
     process.off("SIGTERM", onSignal)
