@@ -49,14 +49,12 @@ const serveControl = async (server: RunningNacos, token: string) => {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const started = Date.now()
   const server = await startNacos("auth-off", { quiet: true })
   try {
     if (server.external)
       throw new Error("the fault suite restarts its server: it needs one of its own (unset NACOS_SERVER_ADDR)")
     const token = randomBytes(16).toString("hex")
     const { control, url } = await serveControl(server, token)
-    process.stderr.write(`[faults] Nacos server ready in ${((Date.now() - started) / 1000).toFixed(1)} s\n`)
     const provided: FaultServer = {
       serverAddr: server.serverAddr,
       httpPort: server.httpPort,
