@@ -129,7 +129,9 @@ const boundPort = (server: http.Server, fallback: number) => {
 
 /**
  * Serves the agent and registers it after the server listens (in the background: this returns once it listens).
- * Closing the scope deregisters, then closes the server.
+ * Closing the scope deregisters, then closes the server. Provide the registries outside the scope the agent lives
+ * in (`Effect.scoped` inside `Effect.provide`, as below, or `Layer.buildWithScope` into that scope): a registry
+ * layer released before the scope closes takes its Nacos connection with it.
  *
  * @example
  * ```ts
@@ -199,14 +201,19 @@ export const serve = Effect.fn("A2AServer.serve")(function* (
 })
 
 /**
- * Where {@link serveAgent} registers: the registries of the environment (`A2ARegistry.layerFromEnv`, the
- * default), or the Nacos registry on the server given here.
+ * Where {@link serveAgent} registers: the Nacos registry over the AiService or on the server given here, else the
+ * registries of the environment (`A2ARegistry.layerFromEnv`).
  *
  * @category models
  * @since 0.1.0
  */
 export interface PromiseServeOptions extends ServeOptions {
-  readonly nacos?: (NacosOptions.NacosOptionsInput & { readonly registry?: NacosA2ARegistryOptions }) | undefined
+  /** The Nacos server to register with (the Nacos registry over an AiService of its own). */
+  readonly nacos?: NacosOptions.NacosOptionsInput | undefined
+  /** An AiService to register with instead (e.g. `AiService.layerMemory()` in a test); wins over `nacos`. */
+  readonly ai?: Layer.Layer<AiService.AiService> | undefined
+  /** Options of the Nacos registry (with `nacos` or `ai`). */
+  readonly registry?: NacosA2ARegistryOptions | undefined
 }
 
 /**
@@ -263,11 +270,13 @@ export interface RunningAgent {
  * @since 0.1.0
  */
 export const serveAgent = async (options: PromiseServeOptions): Promise<RunningAgent> => {
-  const { nacos, ...serveOptions } = options
+  const { nacos, ai, registry, ...serveOptions } = options
   const registries =
-    nacos === undefined
-      ? A2ARegistry.layerFromEnv()
-      : A2ARegistry.layerNacos(nacos.registry).pipe(Layer.provide(AiService.layer), Layer.provide(Nacos.layer(nacos)))
+    ai !== undefined
+      ? A2ARegistry.layerNacos(registry).pipe(Layer.provide(ai))
+      : nacos !== undefined
+        ? A2ARegistry.layerNacos(registry).pipe(Layer.provide(AiService.layer), Layer.provide(Nacos.layer(nacos)))
+        : A2ARegistry.layerFromEnv({ nacos: registry })
   const runtime = ManagedRuntime.make(registries)
   const scope = Scope.makeUnsafe()
   const close = async () => {

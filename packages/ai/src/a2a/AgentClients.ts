@@ -18,10 +18,17 @@ import {
   JsonRpcTransportFactory,
   RestTransportFactory
 } from "@a2a-js/sdk/client"
+import { Nacos, type NacosOptions } from "@effect-nacos/core"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Schema from "effect/Schema"
+import * as Scope from "effect/Scope"
+import * as AiService from "../AiService.ts"
 import * as EndpointSelector from "./EndpointSelector.ts"
 import type { NacosAgentCardResolver, ResolveError } from "./NacosAgentCardResolver.ts"
+import * as NacosAgentCardResolverModule from "./NacosAgentCardResolver.ts"
 
 /**
  * The agent's card lists no endpoint this client can use, or the SDK could not build a client for it.
@@ -186,5 +193,71 @@ export const make = (options: AgentClientsOptions): AgentClients => {
     client: (agentName, version) => Effect.map(pick(agentName, version), (picked) => picked.client),
     clientFor: (agentName, version) =>
       Effect.runPromise(Effect.map(pick(agentName, version), (picked) => picked.client))
+  }
+}
+
+/**
+ * @category models
+ * @since 0.1.0
+ */
+export interface OpenOptions {
+  /** The Nacos server to resolve agents on (default: the `NACOS_*` environment, `Nacos.layerConfig`). */
+  readonly nacos?: NacosOptions.NacosOptionsInput | undefined
+  /** An AiService to resolve agents with instead (e.g. `AiService.layerMemory()`); wins over `nacos`. */
+  readonly ai?: Layer.Layer<AiService.AiService, unknown> | undefined
+  readonly factory?: ClientFactory | undefined
+  readonly selector?: EndpointSelector.EndpointSelector | undefined
+}
+
+/**
+ * A resolver and clients, for code without Effect.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface OpenedClients {
+  readonly resolver: NacosAgentCardResolver
+  readonly clients: AgentClients
+  /** Stops the card watches and closes the Nacos client. */
+  readonly close: () => Promise<void>
+}
+
+/**
+ * A resolver and clients over a Nacos client of their own, as Promises: `resolver.resolve(name)`,
+ * `clients.clientFor(name)`; `close()` when done.
+ *
+ * @example
+ * ```ts
+ * import { AgentClients } from "@effect-nacos/ai/a2a"
+ *
+ * const { clients, close } = await AgentClients.open({ nacos: { serverAddr: "127.0.0.1:8848" } })
+ * const client = await clients.clientFor("echo")
+ * // client.sendMessage(...)
+ * await close()
+ * ```
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const open = async (options: OpenOptions = {}): Promise<OpenedClients> => {
+  const ai =
+    options.ai ??
+    AiService.layer.pipe(Layer.provide(options.nacos === undefined ? Nacos.layerConfig : Nacos.layer(options.nacos)))
+  const runtime = ManagedRuntime.make(ai)
+  const scope = Scope.makeUnsafe()
+  const close = async () => {
+    await runtime.runPromise(Scope.close(scope, Exit.void))
+    await runtime.dispose()
+  }
+  try {
+    const resolver = await runtime.runPromise(Scope.provide(NacosAgentCardResolverModule.make, scope))
+    return {
+      resolver,
+      clients: make({ resolver, factory: options.factory, selector: options.selector }),
+      close
+    }
+  } catch (error) {
+    await close()
+    throw error
   }
 }

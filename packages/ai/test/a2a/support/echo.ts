@@ -5,6 +5,8 @@ import { randomUUID } from "node:crypto"
 import { type Message, Role, type SendMessageRequest, type SendMessageResult } from "@a2a-js/sdk"
 import type { AgentExecutor } from "@a2a-js/sdk/server"
 import type { A2AServer } from "@effect-nacos/ai/a2a"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 
 const textPart = (value: string) => ({
   content: { $case: "text" as const, value },
@@ -81,3 +83,16 @@ export const userMessage = (text: string): SendMessageRequest => ({
 /** The text of an answer that is a Message (the echo agent answers with one). */
 export const answerText = (answer: SendMessageResult): string | undefined =>
   "messageId" in answer ? textOf(answer) : undefined
+
+/** What the tests read of a served card (the 0.3 shape an HTTP client without an A2A-Version header gets). */
+const ServedCardFields = Schema.Struct({
+  name: Schema.String,
+  url: Schema.optional(Schema.String),
+  preferredTransport: Schema.optional(Schema.String)
+})
+
+/** The agent's card from its own HTTP endpoint, decoded. */
+export const fetchServedCard = (host: string, port: number) =>
+  Effect.tryPromise(() => fetch(`http://${host}:${port}/.well-known/agent-card.json`).then((r) => r.json())).pipe(
+    Effect.flatMap(Schema.decodeUnknownEffect(ServedCardFields))
+  )

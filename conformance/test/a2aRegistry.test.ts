@@ -1,0 +1,325 @@
+/**
+ * Nacos as the A2A agent registry, end to end on the real server (3.1.0 here), no SDK mocks: `@a2a-js/sdk` echo
+ * agents served by A2AServer register themselves in the background (NacosA2ARegistry over AiService), another
+ * client resolves them by name through Nacos (NacosAgentCardResolver, kept live by watchAgentCard) and calls them
+ * over real A2A JSON-RPC (AgentClients). Each agent process is its own client: its own AiService layer.
+ *
+ * Latencies are written (JSON lines) to $NACOS_A2A_LATENCY_FILE when set: register→resolvable and stop→gone.
+ */
+import { randomUUID } from "node:crypto"
+import { appendFileSync } from "node:fs"
+import { type Message, Role, type SendMessageRequest, type SendMessageResult } from "@a2a-js/sdk"
+import type { AgentExecutor } from "@a2a-js/sdk/server"
+import { describe, expect, it } from "@effect/vitest"
+import { AiService } from "@effect-nacos/ai"
+import { A2ARegistry, A2AServer, AgentClients, NacosAgentCardResolver } from "@effect-nacos/ai/a2a"
+import { NamingService } from "@effect-nacos/naming"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as SubscriptionRef from "effect/SubscriptionRef"
+import { eventually } from "../../packages/ai/test/support/behaviour.ts"
+import { grpcProxyFor } from "../cuttingProxy.ts"
+import { type ConformanceServer, nacosLayer, type Overrides, servers } from "../support.ts"
+
+// -----------------------------------------------------------------------------------------------------------------
+// The echo agent (as packages/ai/test/a2a/support/echo.ts, which this project's tsconfig does not reach)
+// -----------------------------------------------------------------------------------------------------------------
+
+const textPart = (value: string) => ({
+  content: { $case: "text" as const, value },
+  metadata: undefined,
+  filename: "",
+  mediaType: "text/plain"
+})
+const textOf = (message: Message) =>
+  message.parts.map((part) => (part.content?.$case === "text" ? part.content.value : "")).join("")
+
+const echoExecutor = (prefix: string): AgentExecutor => ({
+  execute: async (context, bus) => {
+    bus.publish({
+      kind: "message",
+      data: {
+        messageId: randomUUID(),
+        contextId: context.contextId,
+        taskId: "",
+        role: Role.ROLE_AGENT,
+        parts: [textPart(`${prefix}: ${textOf(context.userMessage)}`)],
+        metadata: undefined,
+        extensions: [],
+        referenceTaskIds: []
+      }
+    })
+    bus.finished()
+  },
+  cancelTask: async () => {}
+})
+
+const echoCard = (name: string): A2AServer.ServedCard => ({
+  name,
+  description: "says it back",
+  version: "1.0.0",
+  provider: undefined,
+  capabilities: { streaming: false, pushNotifications: false, extensions: [] },
+  securitySchemes: {},
+  securityRequirements: [],
+  defaultInputModes: ["text"],
+  defaultOutputModes: ["text"],
+  skills: [
+    {
+      id: "echo",
+      name: "echo",
+      description: "repeats the message",
+      tags: [],
+      examples: [],
+      inputModes: ["text"],
+      outputModes: ["text"],
+      securityRequirements: []
+    }
+  ],
+  signatures: []
+})
+
+const userMessage = (text: string): SendMessageRequest => ({
+  tenant: "",
+  message: {
+    messageId: randomUUID(),
+    contextId: "",
+    taskId: "",
+    role: Role.ROLE_USER,
+    parts: [textPart(text)],
+    metadata: undefined,
+    extensions: [],
+    referenceTaskIds: []
+  },
+  configuration: undefined,
+  metadata: undefined
+})
+
+const answerText = (answer: SendMessageResult) => ("messageId" in answer ? textOf(answer) : undefined)
+
+const NamedCard = Schema.Struct({ name: Schema.String })
+/** The agent's own card endpoint, as an HTTP client sees it. */
+const fetchCardName = (port: number) =>
+  Effect.promise(() => fetch(`http://127.0.0.1:${port}/.well-known/agent-card.json`).then((r) => r.json())).pipe(
+    Effect.flatMap(Schema.decodeUnknownEffect(NamedCard)),
+    Effect.map((card) => card.name)
+  )
+
+// -----------------------------------------------------------------------------------------------------------------
+
+const server = (): ConformanceServer => servers().authOff
+
+/** A unique agent name of letters and `-` only: the server keeps it as is in the endpoints' naming service. */
+const agentName = (label: string) =>
+  `a2a-${label}-${Array.from({ length: 10 }, () => String.fromCharCode(97 + Math.floor(Math.random() * 26))).join("")}`
+
+const recordLatency = (label: string, millis: number) => {
+  const file = process.env.NACOS_A2A_LATENCY_FILE
+  if (file !== undefined) appendFileSync(file, `${JSON.stringify({ label, millis })}\n`)
+}
+
+const aiLayer = (overrides: Overrides = {}) =>
+  Layer.fresh(AiService.layer.pipe(Layer.provide(nacosLayer(server(), overrides)), Layer.orDie))
+
+/** An agent process's registries: the Nacos registry over an AiService (a connection) of its own. */
+const registries = (overrides: Overrides = {}) => A2ARegistry.layerNacos().pipe(Layer.provide(aiLayer(overrides)))
+
+const loopback = { port: 0, listenHost: "127.0.0.1", advertisedHost: "127.0.0.1" }
+
+/** Serves an echo agent in a scope of its own; `stop` deregisters and closes its server. */
+const startAgent = (
+  name: string,
+  prefix: string,
+  options: { readonly overrides?: Overrides; readonly retry?: Schedule.Schedule<unknown> } = {}
+) =>
+  Effect.gen(function* () {
+    const scope = yield* Scope.make()
+    // closed by `stop`, or with the test's scope when the test fails first
+    yield* Effect.addFinalizer(() => Scope.close(scope, Exit.void))
+    // the registry's AiService lives in the agent's scope: closed after the deregistration and the server
+    const context = yield* Layer.buildWithScope(registries(options.overrides), scope)
+    const agent = yield* A2AServer.serve({
+      card: echoCard(name),
+      executor: echoExecutor(prefix),
+      ...loopback,
+      ...(options.retry === undefined ? {} : { registration: { retrySchedule: options.retry } })
+    }).pipe(Effect.provideContext(context), Scope.provide(scope))
+    return { agent, stop: Scope.close(scope, Exit.void) }
+  })
+
+/** The consumer: its own AiService (default policies: endpoint changes by push), a resolver and clients. */
+const asConsumer = <A, E>(
+  body: (tools: {
+    readonly resolver: NacosAgentCardResolver.NacosAgentCardResolver
+    readonly clients: AgentClients.AgentClients
+    readonly ai: AiService.Service
+  }) => Effect.Effect<A, E, Scope.Scope>
+) =>
+  Effect.gen(function* () {
+    const resolver = yield* NacosAgentCardResolver.make
+    return yield* body({ resolver, clients: AgentClients.make({ resolver }), ai: yield* AiService.AiService })
+  }).pipe(Effect.provide(aiLayer()), Effect.scoped)
+
+const interfaceUrls = (card: { readonly supportedInterfaces: ReadonlyArray<{ readonly url: string }> }) =>
+  card.supportedInterfaces.map((i) => i.url).sort()
+
+describe("Nacos as the A2A registry (@a2a-js/sdk agents, real server)", () => {
+  it.live(
+    "an echo agent registers in the background; another client resolves it by name and gets its echo",
+    () =>
+      Effect.gen(function* () {
+        const name = agentName("echo")
+        const started = Date.now()
+        const { agent, stop } = yield* startAgent(name, "echo")
+        // serving before the registration is through: startup did not wait
+        expect(yield* fetchCardName(agent.port)).toBe(name)
+        yield* asConsumer(({ resolver, clients }) =>
+          Effect.gen(function* () {
+            const card = yield* eventually(resolver.card(name), (card) => interfaceUrls(card).includes(agent.url))
+            recordLatency("register→resolvable (serve returned → card lists the endpoint)", Date.now() - started)
+            expect(card).toMatchObject({ name, version: "1.0.0", description: "says it back" })
+            expect(card.skills.map((skill) => skill.id)).toEqual(["echo"])
+            const answer = yield* Effect.promise(() =>
+              Effect.runPromise(clients.client(name)).then((client) => client.sendMessage(userMessage("hello nacos")))
+            )
+            expect(answerText(answer)).toBe("echo: hello nacos")
+          })
+        )
+        expect(yield* SubscriptionRef.get(agent.registration.registrations[0]!.status)).toMatchObject({
+          _tag: "Registered"
+        })
+        yield* stop
+      }),
+    90_000
+  )
+
+  it.live(
+    "two instances → two endpoints, both reachable; one stops → no longer handed out; the last stop leaves no endpoint",
+    () =>
+      Effect.gen(function* () {
+        const name = agentName("pair")
+        const first = yield* startAgent(name, "first")
+        const second = yield* startAgent(name, "second")
+        yield* asConsumer(({ resolver, clients }) =>
+          Effect.gen(function* () {
+            const both = [first.agent.url, second.agent.url].sort()
+            yield* eventually(resolver.card(name), (card) => interfaceUrls(card).join() === both.join())
+            const answers = new Set<string | undefined>()
+            const urls = new Set<string>()
+            for (let call = 0; call < 4; call++) {
+              const picked = yield* clients.pick(name)
+              urls.add(picked.endpoint.url)
+              answers.add(answerText(yield* Effect.promise(() => picked.client.sendMessage(userMessage("hi")))))
+            }
+            expect([...urls].sort()).toEqual(both)
+            expect([...answers].sort()).toEqual(["first: hi", "second: hi"])
+
+            const stopped = Date.now()
+            yield* second.stop
+            // the live card (watched, endpoint changes pushed) drops the stopped instance
+            yield* eventually(resolver.card(name), (card) => interfaceUrls(card).join() === first.agent.url)
+            const gone = Date.now() - stopped
+            recordLatency("stop→gone (scope closed → resolver's card without the endpoint)", gone)
+            // generous: the push comes in about a second on 3.1.0; the poll fallback is 10 s
+            expect(gone).toBeLessThan(15_000)
+            for (let call = 0; call < 3; call++) {
+              const picked = yield* clients.pick(name)
+              expect(picked.endpoint.url).toBe(first.agent.url)
+              expect(answerText(yield* Effect.promise(() => picked.client.sendMessage(userMessage("hi"))))).toBe(
+                "first: hi"
+              )
+            }
+          })
+        )
+        yield* first.stop
+        // the server itself: no instance left in the agent version's endpoint service
+        const instances = yield* Effect.gen(function* () {
+          const naming = yield* NamingService.NamingService
+          return yield* eventually(
+            naming.listInstances({ groupName: "agent-endpoints", serviceName: `${name}::1.0.0` }),
+            (instances) => instances.length === 0
+          )
+        }).pipe(Effect.provide(NamingService.layer.pipe(Layer.provide(nacosLayer(server())), Layer.orDie)))
+        expect(instances).toEqual([])
+        const card = yield* Effect.gen(function* () {
+          const ai = yield* AiService.AiService
+          return yield* ai.getAgentCard({ name })
+        }).pipe(Effect.provide(aiLayer()))
+        expect(card.additionalInterfaces ?? []).toEqual([])
+      }),
+    120_000
+  )
+
+  it.live(
+    "Nacos unreachable at startup: the agent serves, the status shows Failed and retrying, and it registers once Nacos is back",
+    () =>
+      Effect.gen(function* () {
+        const name = agentName("late")
+        // the agent's gRPC goes through a proxy that refuses connections until restored
+        const { proxy, portOffset } = yield* grpcProxyFor(server())
+        yield* Effect.promise(() => proxy.cut())
+        const { agent, stop } = yield* startAgent(name, "late", {
+          overrides: { grpc: { portOffset, timeoutMillis: 1000 } },
+          retry: Schedule.spaced("500 millis").pipe(Schedule.upTo({ times: 120 }))
+        })
+        expect(yield* fetchCardName(agent.port)).toBe(name)
+        const status = agent.registration.registrations[0]!.status
+        const failed = yield* SubscriptionRef.changes(status).pipe(
+          Stream.filter((now) => now._tag === "Failed"),
+          Stream.runHead,
+          Effect.timeout("30 seconds")
+        )
+        expect(failed).toMatchObject({ _tag: "Some", value: { _tag: "Failed", retrying: true } })
+
+        const healed = Date.now()
+        yield* Effect.promise(() => proxy.restore())
+        const settled = yield* agent.registration.settled.pipe(Effect.timeout("60 seconds"))
+        expect(settled.map((s) => s._tag)).toEqual(["Registered"])
+        recordLatency("Nacos back → registered (retry every 500 ms)", Date.now() - healed)
+        yield* asConsumer(({ resolver, clients }) =>
+          Effect.gen(function* () {
+            yield* eventually(resolver.card(name), (card) => interfaceUrls(card).includes(agent.url))
+            const client = yield* clients.client(name)
+            expect(answerText(yield* Effect.promise(() => client.sendMessage(userMessage("back"))))).toBe("late: back")
+          })
+        )
+        yield* stop
+      }),
+    120_000
+  )
+
+  it.live(
+    "serveAgent (Promise, auth on): registers with the given server; close() takes the endpoint back",
+    () =>
+      Effect.gen(function* () {
+        const authOn = servers().authOn
+        const name = agentName("plain")
+        const agent = yield* Effect.promise(() =>
+          A2AServer.serveAgent({
+            card: echoCard(name),
+            executor: echoExecutor("plain"),
+            ...loopback,
+            nacos: { serverAddr: authOn.serverAddr, username: authOn.username, password: authOn.password }
+          })
+        )
+        const settled = yield* Effect.promise(() => agent.settled())
+        expect(settled.map((s) => s._tag)).toEqual(["Registered"])
+        const onServer = Effect.gen(function* () {
+          const ai = yield* AiService.AiService
+          return yield* ai.getAgentCard({ name })
+        }).pipe(Effect.provide(Layer.fresh(AiService.layer.pipe(Layer.provide(nacosLayer(authOn)), Layer.orDie))))
+        const card = yield* eventually(onServer, (card) =>
+          (card.additionalInterfaces ?? []).some((i) => i.url === agent.url)
+        )
+        expect(card.registrationType).toBe("SERVICE")
+        yield* Effect.promise(() => agent.close())
+        yield* eventually(onServer, (card) => (card.additionalInterfaces ?? []).length === 0)
+      }),
+    90_000
+  )
+})

@@ -1,0 +1,140 @@
+/**
+ * An A2A echo agent built with @a2a-js/sdk that registers itself in Nacos, the Effect way: `A2AServer.serve`
+ * listens, and only then registers the agent in the background (retried; a status per registry); closing the
+ * scope deregisters, then closes the HTTP server. The demo then finds the agent by name, as any other agent would,
+ * sends it a message and stops.
+ *
+ *   npm run example -- examples/a2a-agent.ts                                          # in memory (no server)
+ *   NACOS_SERVER_ADDR=127.0.0.1:8848 npm run example -- examples/a2a-agent.ts         # on Nacos 3.1+
+ *   NACOS_SERVER_ADDR=127.0.0.1:8848 npm run example -- examples/a2a-agent.ts --serve # keeps serving (port
+ *                                                         $PORT or 8080) until Ctrl-C; try examples/a2a-client.ts
+ */
+import { randomUUID } from "node:crypto"
+import { type Message, Role } from "@a2a-js/sdk"
+import type { AgentExecutor } from "@a2a-js/sdk/server"
+import { AiService } from "@effect-nacos/ai"
+import { A2ARegistry, A2AServer, AgentClients, NacosAgentCardResolver } from "@effect-nacos/ai/a2a"
+import { Nacos } from "@effect-nacos/core"
+import { Effect, Fiber, Layer, SubscriptionRef } from "effect"
+
+const serverAddr = process.env.NACOS_SERVER_ADDR?.trim() ?? ""
+const keepServing = process.argv.includes("--serve")
+const AGENT_NAME = "effect-nacos-echo"
+
+const text = (message: Message) =>
+  message.parts.map((part) => (part.content?.$case === "text" ? part.content.value : "")).join("")
+const textPart = (value: string) => ({
+  content: { $case: "text" as const, value },
+  metadata: undefined,
+  filename: "",
+  mediaType: "text/plain"
+})
+
+// the agent's logic: one Message back per message in
+const echo: AgentExecutor = {
+  execute: async (context, bus) => {
+    bus.publish({
+      kind: "message",
+      data: {
+        messageId: randomUUID(),
+        contextId: context.contextId,
+        taskId: "",
+        role: Role.ROLE_AGENT,
+        parts: [textPart(`echo: ${text(context.userMessage)}`)],
+        metadata: undefined,
+        extensions: [],
+        referenceTaskIds: []
+      }
+    })
+    bus.finished()
+  },
+  cancelTask: async () => {}
+}
+
+const card: A2AServer.ServedCard = {
+  name: AGENT_NAME,
+  description: "says back what it is told",
+  version: "1.0.0",
+  provider: { organization: "effect-nacos examples", url: "https://github.com/effect-nacos/effect-nacos" },
+  capabilities: { streaming: false, pushNotifications: false, extensions: [] },
+  securitySchemes: {},
+  securityRequirements: [],
+  defaultInputModes: ["text"],
+  defaultOutputModes: ["text"],
+  skills: [
+    {
+      id: "echo",
+      name: "echo",
+      description: "repeats the message",
+      tags: ["example"],
+      examples: ["hello"],
+      inputModes: ["text"],
+      outputModes: ["text"],
+      securityRequirements: []
+    }
+  ],
+  signatures: []
+}
+
+// the AiService: on the server when NACOS_SERVER_ADDR is set, else in memory
+const Ai: Layer.Layer<AiService.AiService> =
+  serverAddr === ""
+    ? AiService.layerMemory()
+    : AiService.layer.pipe(Layer.provide(Nacos.layer({ serverAddr })), Layer.orDie)
+// the registry: Nacos, over that AiService (in an application: A2ARegistry.layerFromEnv(), switched on by
+// A2A_REGISTRY_TYPE=nacos and configured by NACOS_*)
+const Registries = A2ARegistry.layerNacos({ setAsLatest: true }).pipe(Layer.provideMerge(Ai))
+
+const program = Effect.gen(function* () {
+  yield* Effect.log(serverAddr === "" ? "no NACOS_SERVER_ADDR: registering in memory" : `Nacos at ${serverAddr}`)
+  const agent = yield* A2AServer.serve({
+    card,
+    executor: echo,
+    port: keepServing ? Number(process.env.PORT ?? 8080) : 0
+  })
+  yield* Effect.log(`serving ${AGENT_NAME} at ${agent.url}; registering in the background`)
+  for (const status of yield* agent.registration.settled) yield* Effect.log(`registration: ${status._tag}`)
+
+  // what another agent does: find it by name in the registry, then call it
+  const resolver = yield* NacosAgentCardResolver.make
+  const found = yield* resolver.card(AGENT_NAME)
+  yield* Effect.log(`found by name: ${found.supportedInterfaces.map((i) => i.url).join(", ")}`)
+  const client = yield* AgentClients.make({ resolver }).client(AGENT_NAME)
+  const answer = yield* Effect.promise(() =>
+    client.sendMessage({
+      tenant: "",
+      message: {
+        messageId: randomUUID(),
+        contextId: "",
+        taskId: "",
+        role: Role.ROLE_USER,
+        parts: [textPart("hello from the registry")],
+        metadata: undefined,
+        extensions: [],
+        referenceTaskIds: []
+      },
+      configuration: undefined,
+      metadata: undefined
+    })
+  )
+  yield* Effect.log(`answer: ${"messageId" in answer ? text(answer) : `a task (${answer.id})`}`)
+
+  if (keepServing) {
+    const [registration] = agent.registration.registrations
+    if (registration !== undefined) {
+      yield* Effect.log(`status: ${(yield* SubscriptionRef.get(registration.status))._tag}; Ctrl-C stops`)
+    }
+    return yield* Effect.never
+  }
+}).pipe(Effect.scoped, Effect.provide(Registries))
+
+// Ctrl-C interrupts the program: the scope closes, the agent deregisters, the server closes
+const fiber = Effect.runFork(program)
+process.once("SIGINT", () => Effect.runFork(Fiber.interrupt(fiber)))
+Effect.runPromise(Fiber.join(fiber)).then(
+  () => Effect.runPromise(Effect.log("stopped: deregistered, server closed")),
+  (error: unknown) => {
+    console.error(error)
+    process.exitCode = 1
+  }
+)
