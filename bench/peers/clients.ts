@@ -124,7 +124,7 @@ export const prepare = (name: ClientName): ClientInfo => {
           command: process.execPath,
           args: ["--conditions=@effect-nacos/source", "--expose-gc", path.join(DRIVERS_DIR, "effect.ts")]
         },
-        notes: ["ConfigService.layer over Nacos.layer, defaults (failover and snapshot files on)"]
+        notes: ["ConfigService.layer over Nacos.layer, defaults (failover file and snapshots on)"]
       }
     case "bare":
       return {
@@ -146,7 +146,8 @@ export const prepare = (name: ClientName): ClientInfo => {
           protocolFd: 1
         },
         notes: [
-          `limitTime=${JAVA_LIMIT_TIME}: the default 5 identical gets per second (answered from the local snapshot beyond that) is lifted`
+          `-DlimitTime=${JAVA_LIMIT_TIME}: the client's default limit of 5 identical gets per second (beyond it a get waits up to 1 s, then is answered from the local snapshot) is lifted, so every get reaches the server`,
+          "JVM defaults otherwise (G1, default heap); gets on inFlight platform threads, as getConfig blocks"
         ]
       }
     }
@@ -156,7 +157,9 @@ export const prepare = (name: ClientName): ClientInfo => {
         label: "nacos-sdk-python",
         version: pythonVersion(),
         launch: { command: installPython(), args: [path.join(DRIVERS_DIR, "peer_driver.py")] },
-        notes: ["the asyncio v2 API (NacosConfigService over gRPC)"]
+        notes: [
+          "the asyncio v2 API (NacosConfigService over gRPC), defaults: it logs every query at INFO to its log file and writes its cache file after every get"
+        ]
       }
   }
 }

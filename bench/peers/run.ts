@@ -163,7 +163,7 @@ const main = async () => {
         interleaved: "per round: every client at one in-flight level before the next level; client order rotated",
         server: server.external
           ? `${server.serverAddr} (external)`
-          : `${server.serverAddr} (conformance server 3.1.0, auth-off)`,
+          : `${server.serverAddr} (conformance server 3.1.0-bugfix, auth-off)`,
         machine: { cpus: os.cpus().length, node: process.version, platform: `${os.type()} ${os.release()}` },
         loadAverage: { atStart: loadAtStart, afterEachRound: loadPerRound, atEnd: loadAverage() },
         notes: [
@@ -186,6 +186,15 @@ const main = async () => {
     fs.writeFileSync(OUTPUT_FILE, `${JSON.stringify(result, null, 2)}\n`)
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n\n`)
     process.stdout.write(`${markdownTable(summaries, levels)}\n\n`)
+    const failures = summaries.flatMap((summary) => [
+      ...Object.entries(summary.gets).flatMap(([inFlight, at]) =>
+        at.errors > 0 ? [`${summary.label}: ${at.errors} failed gets at ${inFlight} in flight (not counted)`] : []
+      ),
+      ...(summary.publishToWatch !== null && summary.publishToWatch.lost > 0
+        ? [`${summary.label}: ${summary.publishToWatch.lost} publishes never reached the watcher`]
+        : [])
+    ])
+    process.stdout.write(`${[...result.run.notes, ...failures].map((note) => `- ${note}`).join("\n")}\n\n`)
     process.stdout.write(
       `Load average (1/5/15 min): ${loadAtStart.join(" / ")} at start, ${result.run.loadAverage.atEnd.join(" / ")} at the end; ${os.cpus().length} cores. Written to ${path.relative(REPO_DIR, OUTPUT_FILE)}.\n`
     )
