@@ -86,6 +86,11 @@ export interface RunningNacosCluster {
   connections(node: ClusterNode): Promise<ReadonlyArray<ServerConnection>>
   /** The node holding a connection with this appName (and module), searching the running nodes. */
   nodeServing(client: { readonly appName: string; readonly module: string }): Promise<ClusterNode | undefined>
+  /** The client ids (for gRPC clients: connection ids) publishing instances of a service, as `node` sees them. */
+  publishers(
+    node: ClusterNode,
+    service: { readonly groupName: string; readonly serviceName: string }
+  ): Promise<ReadonlyArray<string>>
   /** Asks `node` to send ConnectResetRequest for a connection (optionally redirecting it to `to`). */
   resetConnection(node: ClusterNode, connectionId: string, to?: ClusterNode): Promise<void>
   /** Stops every node for good (homes removed). */
@@ -136,6 +141,10 @@ const ConnectionAnswer = Schema.Struct({
 })
 const ConnectionsAnswer = Schema.Struct({ code: Schema.Number, data: Schema.Record(Schema.String, ConnectionAnswer) })
 const CodeAnswer = Schema.Struct({ code: Schema.Number })
+const PublishersAnswer = Schema.Struct({
+  code: Schema.Number,
+  data: Schema.Array(Schema.Struct({ clientId: Schema.String }))
+})
 
 // ---------------------------------------------------------------------------------------------
 // Start
@@ -385,6 +394,22 @@ const makeCluster = (
     if (Option.isNone(answer) || answer.value.code !== 0) throw new Error(`reloadClient failed: ${body.slice(0, 300)}`)
   }
 
+  const publishers = async (
+    of: ClusterNode,
+    service: { readonly groupName: string; readonly serviceName: string }
+  ): Promise<ReadonlyArray<string>> => {
+    const query = new URLSearchParams({
+      namespaceId: "public",
+      groupName: service.groupName,
+      serviceName: service.serviceName
+    })
+    const body = await admin(of, "GET", `/v3/admin/ns/client/service/publisher/list?${query}`)
+    const answer = decodeBody(PublishersAnswer, body)
+    if (Option.isNone(answer) || answer.value.code !== 0)
+      throw new Error(`unexpected publisher list: ${body.slice(0, 300)}`)
+    return answer.value.data.map((p) => p.clientId)
+  }
+
   let stopping: Promise<void> | undefined
   return {
     nodes,
@@ -400,6 +425,7 @@ const makeCluster = (
     connections,
     nodeServing,
     resetConnection,
+    publishers,
     stop: () => {
       stopping ??= destroy()
       return stopping
