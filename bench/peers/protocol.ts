@@ -26,12 +26,17 @@ export const RemoveCommand = Schema.Struct({ op: Schema.Literal("remove"), ...Ke
 /** Watches one config; the reply comes once the watch is registered, then every change is an `event` line. */
 export const WatchCommand = Schema.Struct({ op: Schema.Literal("watch"), ...Key })
 
-/** Watches `count` configs `${prefix}${i}`; the reply comes when every watch is registered (events as for watch). */
+/**
+ * Watches `count` configs `${prefix}${i}`; the reply comes when every watch is registered (events as for watch).
+ * `oneStream`: all keys in one subscription where the client has one (effect-nacos' `watchMany`), else one watch
+ * per key, the way the Java and Python clients' listeners work.
+ */
 export const WatchManyCommand = Schema.Struct({
   op: Schema.Literal("watchMany"),
   prefix: Schema.String,
   group: Schema.String,
-  count: Schema.Int
+  count: Schema.Int,
+  oneStream: Schema.optional(Schema.Boolean)
 })
 
 /** The driver's heap in use after a full collection where the runtime can do one (Python: null). */

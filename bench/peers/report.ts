@@ -37,7 +37,10 @@ export interface ClientSummary {
     readonly p50Millis: number
     readonly p99Millis: number
   } | null
+  /** One watch (one Stream, one listener) per key. */
   readonly watches: WatchesSummary | null
+  /** Every key in one `watchMany` Stream (effect-nacos only). */
+  readonly watchesInOneStream: WatchesSummary | null
 }
 
 export const summarise = (
@@ -63,10 +66,8 @@ export const summarise = (
     }
   }
   const myLatencies = latencies.filter((sample) => sample.client === client.name)
-  const myWatches = watches.filter((sample) => sample.client === client.name)
-  const heapDeltas = myWatches.flatMap((sample) => (sample.heapDeltaBytes === null ? [] : [sample.heapDeltaBytes]))
-  const count = myWatches[0]?.count ?? 0
-  const heapDelta = heapDeltas.length === 0 ? null : median(heapDeltas)
+  const watchesOf = (oneStream: boolean) =>
+    summariseWatches(watches.filter((sample) => sample.client === client.name && sample.oneStream === oneStream))
   return {
     client: client.name,
     label: client.label,
@@ -81,17 +82,23 @@ export const summarise = (
             ...summariseLatency(myLatencies.flatMap((sample) => sample.latenciesMillis)),
             lost: myLatencies.reduce((sum, sample) => sum + sample.lost, 0)
           },
-    watches:
-      myWatches.length === 0
-        ? null
-        : {
-            count,
-            registerMillis: round2(median(myWatches.map((sample) => sample.registerMillis))),
-            liveMillis: round2(median(myWatches.map((sample) => sample.liveMillis))),
-            heapDeltaMiB: heapDelta === null ? null : mib(heapDelta),
-            heapBytesPerWatch: heapDelta === null ? null : Math.round(heapDelta / count),
-            rssDeltaMiB: mib(median(myWatches.map((sample) => sample.rssDeltaBytes)))
-          }
+    watches: watchesOf(false),
+    watchesInOneStream: watchesOf(true)
+  }
+}
+
+const summariseWatches = (samples: ReadonlyArray<WatchesSample>): WatchesSummary | null => {
+  if (samples.length === 0) return null
+  const heapDeltas = samples.flatMap((sample) => (sample.heapDeltaBytes === null ? [] : [sample.heapDeltaBytes]))
+  const count = samples[0]!.count
+  const heapDelta = heapDeltas.length === 0 ? null : median(heapDeltas)
+  return {
+    count,
+    registerMillis: round2(median(samples.map((sample) => sample.registerMillis))),
+    liveMillis: round2(median(samples.map((sample) => sample.liveMillis))),
+    heapDeltaMiB: heapDelta === null ? null : mib(heapDelta),
+    heapBytesPerWatch: heapDelta === null ? null : Math.round(heapDelta / count),
+    rssDeltaMiB: mib(median(samples.map((sample) => sample.rssDeltaBytes)))
   }
 }
 
@@ -154,7 +161,19 @@ export const markdownTable = (summaries: ReadonlyArray<ClientSummary>, levels: R
       pick: (s) => (s.watches?.heapBytesPerWatch == null ? null : s.watches.heapBytesPerWatch / 1024),
       digits: 2
     },
-    { label: "… RSS MiB more", pick: (s) => s.watches?.rssDeltaMiB, digits: 1 }
+    { label: "… RSS MiB more", pick: (s) => s.watches?.rssDeltaMiB, digits: 1 },
+    {
+      label: "the same keys in one watchMany Stream: live in s",
+      pick: (s) => (s.watchesInOneStream === null ? null : s.watchesInOneStream.liveMillis / 1000),
+      digits: 2
+    },
+    { label: "… heap after GC, MiB more", pick: (s) => s.watchesInOneStream?.heapDeltaMiB, digits: 1 },
+    {
+      label: "… heap per key, KiB",
+      pick: (s) =>
+        s.watchesInOneStream?.heapBytesPerWatch == null ? null : s.watchesInOneStream.heapBytesPerWatch / 1024,
+      digits: 2
+    }
   ]
   const header = [
     "",
@@ -188,6 +207,9 @@ export const ratios = (summaries: ReadonlyArray<ClientSummary>, levels: Readonly
     const heapA = ours.watches?.heapBytesPerWatch
     const heapB = peer.watches?.heapBytesPerWatch
     figures.heapPerWatch = heapA != null && heapB != null && heapB > 0 ? round2(heapA / heapB) : null
+    const heapOneStream = ours.watchesInOneStream?.heapBytesPerWatch
+    figures.heapPerKeyInOneStream =
+      heapOneStream != null && heapB != null && heapB > 0 ? round2(heapOneStream / heapB) : null
     result[peer.client] = figures
   }
   return result

@@ -196,6 +196,8 @@ export const summariseLatency = (latencies: ReadonlyArray<number>) => ({
 export interface WatchesSample {
   readonly round: number
   readonly client: ClientName
+  /** All keys in one subscription (effect-nacos' watchMany) rather than one watch per key. */
+  readonly oneStream: boolean
   readonly count: number
   /** From the command to every watch call having returned (the driver's own figure). */
   readonly registerMillis: number
@@ -214,18 +216,19 @@ export const watchesRound = async (
   context: RoundContext,
   round: number,
   client: ClientInfo,
-  count: number
+  count: number,
+  oneStream: boolean
 ): Promise<WatchesSample> => {
   const publisher = await startDriver(context, client, "probe-publisher")
   const watcher = await startDriver(context, client, "watches")
-  const prefix = `peers-${context.runId}-w-${client.name}-r${round}-`
+  const prefix = `peers-${context.runId}-w${oneStream ? "1" : "n"}-${client.name}-r${round}-`
   const probes = [0, Math.floor(count / 2), count - 1].map((i) => `${prefix}${i}`)
   try {
     const heapBefore = (await watcher.send({ op: "memory" })).heapBytes ?? null
     const rssBefore = memory(watcher.pid).rssBytes
     const seen = probes.map((dataId) => nextEvent(watcher, dataId, "probe"))
     const begin = performance.now()
-    const registered = await watcher.send({ op: "watchMany", prefix, group: context.group, count })
+    const registered = await watcher.send({ op: "watchMany", prefix, group: context.group, count, oneStream })
     for (const dataId of probes) await publisher.send({ op: "publish", dataId, group: context.group, content: "probe" })
     const liveAt = Math.max(...(await within(Promise.all(seen), 180_000, `${client.label} ${count} watches`)))
     const heapAfter = (await watcher.send({ op: "memory" })).heapBytes ?? null
@@ -234,6 +237,7 @@ export const watchesRound = async (
     return {
       round,
       client: client.name,
+      oneStream,
       count,
       registerMillis: round2(registered.millis ?? Number.NaN),
       liveMillis: round2(liveAt - begin),

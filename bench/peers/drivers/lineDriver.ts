@@ -29,6 +29,12 @@ export interface DriverClient {
     group: string,
     onChange: (dataId: string, content: string | null) => void
   ) => Promise<void>
+  /** All keys in one subscription (a client without one leaves it out). */
+  readonly watchManyInOneStream?: (
+    dataIds: ReadonlyArray<string>,
+    group: string,
+    onChange: (dataId: string, content: string | null) => void
+  ) => Promise<void>
   readonly close: () => Promise<void>
 }
 
@@ -96,10 +102,11 @@ const handle = async (client: DriverClient, command: Command): Promise<Record<st
       await client.watch(command.dataId, command.group, onChange)
       return { ok: true }
     case "watchMany": {
-      if (client.watchMany === undefined) return unsupported
+      const watchMany = command.oneStream === true ? client.watchManyInOneStream : client.watchMany
+      if (watchMany === undefined) return unsupported
       const dataIds = Array.from({ length: command.count }, (_, i) => `${command.prefix}${i}`)
       const begin = performance.now()
-      await client.watchMany(dataIds, command.group, onChange)
+      await watchMany(dataIds, command.group, onChange)
       return { ok: true, millis: performance.now() - begin }
     }
     case "memory": {
