@@ -65,6 +65,7 @@ const clients = (serverAddr: string, portOffset?: number) =>
   )
 
 const soak = Effect.gen(function* () {
+  const setupStarted = Date.now()
   const server = yield* Effect.acquireRelease(
     Effect.promise(() => startNacos("auth-off", { quiet: true })),
     (nacos) => Effect.promise(() => nacos.stop())
@@ -84,7 +85,8 @@ const soak = Effect.gen(function* () {
   yield* Effect.forEach(dataIds, (dataId) => writing.config.publish({ dataId, content: "0" }), { concurrency: 20 })
   yield* Effect.forEach(
     serviceNames,
-    (serviceName) => writing.naming.registerInstance({ serviceName, ip: "10.70.0.1", port: 1 }),
+    (serviceName) =>
+      writing.naming.registerInstance({ serviceName, ip: "10.70.0.1", port: 1, metadata: { version: "0" } }),
     { concurrency: 20 }
   )
   for (const key of [...dataIds, ...serviceNames]) written.set(key, 0)
@@ -110,8 +112,8 @@ const soak = Effect.gen(function* () {
     serviceNames,
     (serviceName) =>
       watching.naming.subscribe({ serviceName, emptyPush: "deliver" }).pipe(
-        // the instance's port carries the version
-        Stream.runForEach((event) => observe(serviceName, event.service.hosts[0]?.port ?? -1)),
+        // the instance's metadata carries the version
+        Stream.runForEach((event) => observe(serviceName, Number(event.service.hosts[0]?.metadata.version ?? -1))),
         Effect.forkScoped
       ),
     { discard: true }
@@ -123,6 +125,7 @@ const soak = Effect.gen(function* () {
     yield* Effect.sleep("200 millis")
   }
   delivered = 0
+  const setupMillis = Date.now() - setupStarted
   const dialledAtStart = proxies.grpc.stats.accepted
 
   const started = Date.now()
@@ -155,6 +158,7 @@ const soak = Effect.gen(function* () {
 
   let rounds = 0
   let missing = 0
+  const undelivered: Array<{ round: number; key: string; written: number | undefined; seen: number | undefined }> = []
   const roundMillis: Array<number> = []
   while (Date.now() < endAt) {
     const version = rounds + 1
@@ -178,10 +182,18 @@ const soak = Effect.gen(function* () {
     yield* Effect.forEach(
       services,
       (serviceName) =>
-        // one instance, whose port is the version: the old one goes, the new one comes, one push
-        Effect.map(writing.naming.registerInstance({ serviceName, ip: "10.70.0.1", port: 1 + version }), () => {
-          written.set(serviceName, 1 + version)
-        }),
+        // the same instance registered again with the version in its metadata: it replaces itself, one push
+        Effect.map(
+          writing.naming.registerInstance({
+            serviceName,
+            ip: "10.70.0.1",
+            port: 1,
+            metadata: { version: String(version) }
+          }),
+          () => {
+            written.set(serviceName, version)
+          }
+        ),
       { concurrency: 10 }
     )
     expected += configs.length + services.length
@@ -190,7 +202,11 @@ const soak = Effect.gen(function* () {
     while (changed.some((key) => seen.get(key) !== written.get(key)) && Date.now() < roundDeadline) {
       yield* Effect.sleep("50 millis")
     }
-    missing += changed.filter((key) => seen.get(key) !== written.get(key)).length
+    const late = changed.filter((key) => seen.get(key) !== written.get(key))
+    missing += late.length
+    for (const key of late.slice(0, 10 - undelivered.length)) {
+      undelivered.push({ round: version, key, written: written.get(key), seen: seen.get(key) })
+    }
     roundMillis.push(Date.now() - roundStarted)
     rounds++
   }
@@ -211,6 +227,8 @@ const soak = Effect.gen(function* () {
     eventsDelivered: delivered,
     equal: delivered === expected && missing === 0,
     changesNotDeliveredWithinBound: missing,
+    undelivered,
+    setupMillis,
     roundTime: latencySummary(roundMillis),
     reconnects: proxies.grpc.stats.accepted - dialledAtStart,
     gcAvailable,
