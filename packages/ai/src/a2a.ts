@@ -12,6 +12,7 @@
  * Needs the optional peers `@a2a-js/sdk` (1.3+) and `express` (5+).
  *
  * @since 0.1.0
+ * @module
  */
 export * as A2AModels from "./a2a/A2AModels.ts"
 export * as A2ARegistry from "./a2a/A2ARegistry.ts"
