@@ -36,6 +36,12 @@ const PYTHON_CONSTRAINTS = path.join(PEERS_DIR, "python", "constraints.txt")
  */
 export const JAVA_LIMIT_TIME = 1_000_000
 
+/** What `prepare` may change from the defaults above. */
+export interface PrepareOptions {
+  /** The Java client's `limitTime` (default {@link JAVA_LIMIT_TIME}; 5 = the client's own default). */
+  readonly javaLimitTime?: number
+}
+
 export interface ClientInfo {
   readonly name: ClientName
   readonly label: string
@@ -113,7 +119,7 @@ const installPython = (): string => {
 }
 
 /** Installs what `name` needs (if not cached) and says how to start its driver. */
-export const prepare = (name: ClientName): ClientInfo => {
+export const prepare = (name: ClientName, options: PrepareOptions = {}): ClientInfo => {
   switch (name) {
     case "effect":
       return {
@@ -136,17 +142,20 @@ export const prepare = (name: ClientName): ClientInfo => {
       }
     case "java": {
       const classpath = installJava()
+      const limitTime = options.javaLimitTime ?? JAVA_LIMIT_TIME
       return {
         name,
         label: "Java nacos-client",
         version: javaVersion(),
         launch: {
           command: process.env.JAVA ?? "java",
-          args: [`-DlimitTime=${JAVA_LIMIT_TIME}`, "-cp", classpath, path.join(DRIVERS_DIR, "PeerDriver.java")],
+          args: [`-DlimitTime=${limitTime}`, "-cp", classpath, path.join(DRIVERS_DIR, "PeerDriver.java")],
           protocolFd: 1
         },
         notes: [
-          `-DlimitTime=${JAVA_LIMIT_TIME}: the client's default limit of 5 identical gets per second (beyond it a get waits up to 1 s, then is answered from the local snapshot) is lifted, so every get reaches the server`,
+          limitTime > 5
+            ? `-DlimitTime=${limitTime}: the client's default limit of 5 identical gets per second (beyond it a get waits up to 1 s, then is answered from the local snapshot) is lifted, so every get reaches the server`
+            : `-DlimitTime=${limitTime}: identical gets beyond ${limitTime} per second wait up to 1 s, then are answered from the local snapshot (the client's default is 5)`,
           "JVM defaults otherwise (G1, default heap); gets on inFlight platform threads, as getConfig blocks"
         ]
       }

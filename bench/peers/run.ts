@@ -4,11 +4,12 @@
  * a Markdown table. Not a test.
  *
  *   npm run bench:peers [-- --clients effect,bare,java,python] [--rounds 3] [--quick] [--scenarios get,watch,watches,watchMany]
- *                          [--watches 10000]
+ *                          [--watches 10000] [--java-limit-time 1000000]
  *
  * It starts the conformance server (profile auth-off) unless NACOS_SERVER_ADDR is set (auth off assumed), installs
  * the Java and Python clients into build/bench-peers-cache/ on first use, and stops everything it started however
  * it ends. `--quick` divides every request count by four and takes fewer latency samples (the 10 000 watches stay).
+ * `--java-limit-time 5` runs the Java client with its own default limit on identical gets, to see what it does.
  */
 import { randomUUID } from "node:crypto"
 import * as fs from "node:fs"
@@ -17,7 +18,7 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import { startNacos } from "../../conformance/server/nacos-server.ts"
-import { CLIENT_NAMES, type ClientInfo, isClientName, prepare } from "./clients.ts"
+import { CLIENT_NAMES, type ClientInfo, isClientName, JAVA_LIMIT_TIME, prepare } from "./clients.ts"
 import type { DriverProcess } from "./driverProcess.ts"
 import { markdownTable, ratios, summarise } from "./report.ts"
 import {
@@ -49,7 +50,8 @@ const options = (() => {
       rounds: { type: "string", default: "3" },
       quick: { type: "boolean", default: false },
       scenarios: { type: "string", default: SCENARIOS.join(",") },
-      watches: { type: "string", default: "10000" }
+      watches: { type: "string", default: "10000" },
+      "java-limit-time": { type: "string", default: String(JAVA_LIMIT_TIME) }
     }
   })
   const list = (text: string) =>
@@ -65,6 +67,8 @@ const options = (() => {
   const unknownScenario = scenarios.find((name) => !isScenario(name))
   if (unknownScenario !== undefined)
     throw new Error(`unknown scenario ${unknownScenario} (known: ${SCENARIOS.join(", ")})`)
+  const javaLimitTime = Number(values["java-limit-time"])
+  if (!(javaLimitTime > 0)) throw new Error("--java-limit-time must be a positive number")
   const rounds = Number(values.rounds)
   const watches = Number(values.watches)
   if (!Number.isInteger(rounds) || rounds < 1 || rounds > 10) throw new Error("--rounds must be 1..10")
@@ -74,7 +78,8 @@ const options = (() => {
     scenarios: new Set(scenarios.filter(isScenario)),
     rounds,
     quick: values.quick,
-    watches
+    watches,
+    javaLimitTime
   }
 })()
 
@@ -118,7 +123,7 @@ const main = async () => {
   process.once("SIGTERM", onSignal)
   try {
     progress(`server ${server.serverAddr}${server.external ? " (external)" : " (conformance server, auth-off)"}`)
-    const clients = options.clients.map(prepare)
+    const clients = options.clients.map((name) => prepare(name, { javaLimitTime: options.javaLimitTime }))
     const context: RoundContext = {
       serverAddr: server.serverAddr,
       workDir,
