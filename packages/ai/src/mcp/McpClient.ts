@@ -14,7 +14,13 @@
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
-import { ErrorCode, McpError, type Tool } from "@modelcontextprotocol/sdk/types.js"
+import {
+  type CallToolResult,
+  CallToolResultSchema,
+  ErrorCode,
+  McpError,
+  type Tool
+} from "@modelcontextprotocol/sdk/types.js"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Ref from "effect/Ref"
@@ -97,16 +103,8 @@ export interface NacosMcpClient {
   readonly callTool: (
     name: string,
     args?: Record<string, unknown> | undefined
-  ) => Effect.Effect<CallToolAnswer, McpClientError>
+  ) => Effect.Effect<CallToolResult, McpClientError>
 }
-
-/**
- * What `tools/call` answers, as the SDK types it (`content`, or the legacy `toolResult`).
- *
- * @category models
- * @since 0.1.0
- */
-export type CallToolAnswer = Awaited<ReturnType<Client["callTool"]>>
 
 interface Connection {
   readonly endpoint: McpEndpoint.McpEndpoint
@@ -272,6 +270,20 @@ export const connect = Effect.fnUntraced(function* (
     use,
     listTools,
     callTool: (name, args) =>
-      use((client) => client.callTool({ name, ...(args === undefined ? {} : { arguments: args }) }))
+      Effect.flatMap(
+        use((client) => client.callTool({ name, ...(args === undefined ? {} : { arguments: args }) })),
+        (answer) =>
+          Effect.gen(function* () {
+            // the SDK types the answer as the current result or the legacy `toolResult`: decoded as the current one
+            const decoded = CallToolResultSchema.safeParse(answer)
+            if (decoded.success) return decoded.data
+            return yield* new McpCallError({
+              name: options.name,
+              url: (yield* Ref.get(connection))?.endpoint.url ?? "",
+              message: `MCP server ${options.name}: tool ${name} answered no tool result: ${decoded.error.message}`,
+              cause: decoded.error
+            })
+          })
+      )
   }
 })

@@ -9,7 +9,7 @@
 
 import { Nacos, type NacosOptions } from "@effect-nacos/core"
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js"
-import type { Tool } from "@modelcontextprotocol/sdk/types.js"
+import type { CallToolResult, Tool } from "@modelcontextprotocol/sdk/types.js"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
@@ -67,7 +67,7 @@ export interface ConnectedMcpClient {
   /** The server's endpoints as Nacos lists them now. */
   readonly endpoints: () => ReadonlyArray<McpEndpoint>
   readonly listTools: () => Promise<ReadonlyArray<Tool>>
-  readonly callTool: (name: string, args?: Record<string, unknown>) => Promise<McpClient.CallToolAnswer>
+  readonly callTool: (name: string, args?: Record<string, unknown>) => Promise<CallToolResult>
   /** Runs `f` with the connected SDK `Client` (moving to another endpoint on a transport failure). */
   readonly use: <A>(f: (client: Client) => Promise<A>) => Promise<A>
   readonly close: () => Promise<void>

@@ -95,7 +95,7 @@ describe("McpServerRegistration", () => {
   )
 
   it.live(
-    "in the background: Pending, then Registering/Failed per failed attempt, then Registered; nothing blocks",
+    "in the background: Registering then Failed for each failed attempt, then Registered; the caller never waits",
     () =>
       Effect.gen(function* () {
         const store = AiService.makeMemoryStore()

@@ -32,8 +32,11 @@ export const sdkServer = (replica: string) => () => {
 }
 
 /** The text of a tool answer's first content item. */
-export const textOf = (answer: { readonly content?: unknown }) => {
-  const content = Array.isArray(answer.content) ? answer.content : []
+export const textOf = (answer: unknown) => {
+  const content =
+    typeof answer === "object" && answer !== null && "content" in answer && Array.isArray(answer.content)
+      ? answer.content
+      : []
   const first: unknown = content[0]
   return typeof first === "object" && first !== null && "text" in first && typeof first.text === "string"
     ? first.text
