@@ -86,14 +86,14 @@ const options = (() => {
 const scale = (requests: number) => (options.quick ? Math.ceil(requests / 4) : requests)
 const getPlan = (dataId: string) => ({
   dataId,
-  warmUpRequests: scale(3000),
+  warmUpRequests: scale(2000),
   levels: [
     { inFlight: IN_FLIGHT[0], requests: scale(1000) },
-    { inFlight: IN_FLIGHT[1], requests: scale(6000) },
-    { inFlight: IN_FLIGHT[2], requests: scale(6000) }
+    { inFlight: IN_FLIGHT[1], requests: scale(4000) },
+    { inFlight: IN_FLIGHT[2], requests: scale(4000) }
   ]
 })
-const latencySamples = options.quick ? 15 : 40
+const latencySamples = options.quick ? 15 : 30
 
 /** Each round starts with another client, so no client always runs first (or right after the heaviest one). */
 const rotate = <A>(items: ReadonlyArray<A>, by: number) => items.map((_, i) => items[(i + by) % items.length]!)
