@@ -7,7 +7,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import * as readline from "node:readline"
 import { Readable } from "node:stream"
-import { type Command, decodeDriverLine, type EventLine, type ReplyLine } from "./protocol.ts"
+import { type Command, type DriverLine, decodeDriverLine, type EventLine, type ReplyLine } from "./protocol.ts"
 
 /** How to start one client's driver. */
 export interface DriverLaunch {
@@ -55,7 +55,15 @@ export class DriverProcess {
       })
     )
     lines.on("line", (text) => {
-      const line = decodeDriverLine(text)
+      let line: DriverLine
+      try {
+        line = decodeDriverLine(text)
+      } catch {
+        // a driver that breaks the protocol is stopped: its pending command fails with the log's tail
+        fs.appendFileSync(logFile, `\n[harness] not a protocol line: ${text.slice(0, 500)}\n`)
+        this.kill()
+        return
+      }
       if (line.type === "event") for (const listener of this.eventListeners) listener(line)
       else if (line.type === "reply") this.replies.shift()?.(line)
     })
@@ -85,9 +93,12 @@ export class DriverProcess {
       )
       lines.once("line", (text) => {
         clearTimeout(timer)
-        const line = decodeDriverLine(text)
-        if (line.type === "ready") resolve()
-        else reject(new Error(`${client}: expected ready, got ${text}`))
+        try {
+          if (decodeDriverLine(text).type === "ready") return resolve()
+        } catch {
+          // not even a protocol line: the same failure
+        }
+        reject(new Error(`${client}: expected a ready line, got ${text.slice(0, 500)}`))
       })
       child.once("exit", (code) => {
         clearTimeout(timer)

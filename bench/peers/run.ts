@@ -119,8 +119,13 @@ const main = async () => {
     progress(`${signal}: stopping the drivers and the server`)
     void stopAll().finally(() => process.exit(130))
   }
+  const onCrash = (error: unknown) => {
+    progress(`crashed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
+    void stopAll().finally(() => process.exit(1))
+  }
   process.once("SIGINT", onSignal)
   process.once("SIGTERM", onSignal)
+  process.once("uncaughtException", onCrash)
   try {
     progress(`server ${server.serverAddr}${server.external ? " (external)" : " (conformance server, auth-off)"}`)
     const clients = options.clients.map((name) => prepare(name, { javaLimitTime: options.javaLimitTime }))
@@ -220,6 +225,7 @@ const main = async () => {
   } finally {
     process.off("SIGINT", onSignal)
     process.off("SIGTERM", onSignal)
+    process.off("uncaughtException", onCrash)
     await stopAll()
   }
 }

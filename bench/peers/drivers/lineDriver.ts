@@ -125,21 +125,23 @@ export const serve = async (clientName: string, connect: () => Promise<DriverCli
   const client = await connect()
   await writeLine({ type: "ready", client: clientName })
   const lines = readline.createInterface({ input: process.stdin })
+  let closed = false
   for await (const line of lines) {
     if (line.trim() === "") continue
     let reply: Record<string, unknown>
-    let closing = false
     try {
       const command = decodeCommand(line)
-      closing = command.op === "close"
+      closed = command.op === "close"
       reply = await handle(client, command)
     } catch (error) {
       reply = { ok: false, error: error instanceof Error ? error.message : String(error) }
     }
     await writeLine({ type: "reply", ...reply })
-    if (closing) break
+    if (closed) break
   }
   lines.close()
+  // the harness went away without a close: still close the client
+  if (!closed) await client.close()
   out.end()
 }
 
