@@ -99,7 +99,7 @@ const membersWithoutNulls = (members: ReadonlyArray<readonly [string, unknown]>)
 
 /**
  * A card read from Nacos as the SDK's 1.0 card. The fields the SDK demands and Nacos may leave out get their
- * empty values (capabilities, input and output modes, skills); interfaces are distinct by transport and URL.
+ * empty values (description, capabilities, input and output modes, skills); interfaces are distinct by transport and URL.
  *
  * @category conversions
  * @since 0.1.0
@@ -114,6 +114,7 @@ export const fromNacosCard = (
         Object.entries(card).filter(([key]) => key !== "registrationType" && key !== "latestVersion")
       )
       const parsed = parseLegacyAgentCard({
+        description: "",
         capabilities: {},
         defaultInputModes: [],
         defaultOutputModes: [],
