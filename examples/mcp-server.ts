@@ -18,8 +18,8 @@ import * as z from "zod"
 const serverAddr = process.env.NACOS_SERVER_ADDR?.trim() ?? ""
 const store = AiService.makeMemoryStore()
 
-// each side its own client (its own connection): a server keeps one endpoint per MCP version and client
-const registry = (): Layer.Layer<AiService.AiService> =>
+// the AiService the server and the client use (one connection; it outlives the served server's scope)
+const registry: Layer.Layer<AiService.AiService> =
   serverAddr === ""
     ? AiService.layerMemory({ store })
     : AiService.layer.pipe(Layer.provide(Nacos.layer({ serverAddr })), Layer.orDie)
@@ -49,7 +49,7 @@ const program = Effect.gen(function* () {
     description: "forecasts",
     createServer,
     host: "127.0.0.1"
-  }).pipe(Effect.provide(registry()))
+  })
   yield* Effect.log(`listening at ${running.url}; registering in the background`)
   yield* SubscriptionRef.changes(running.registration.status).pipe(
     Stream.runForEach((status) => Effect.log(`registration: ${status._tag}`)),
@@ -58,17 +58,16 @@ const program = Effect.gen(function* () {
   yield* running.registration.awaitRegistered
 
   // a client finds the server by name in Nacos and connects to one of its endpoints
-  const client = yield* McpClient.connect({ name, selector: EndpointSelector.roundRobin() }).pipe(
-    Effect.provide(registry())
-  )
+  const client = yield* McpClient.connect({ name, selector: EndpointSelector.roundRobin() })
   const tools = yield* client.listTools
   yield* Effect.log(`found ${name} through the registry; tools: ${tools.map((tool) => tool.name).join(", ")}`)
   const answer = yield* client.callTool("forecast", { city: "Hangzhou" })
   yield* Effect.log(`forecast: ${JSON.stringify(answer.content)}`)
 })
 
-// closing the scope: the client disconnects, the endpoint is deregistered, the HTTP server stops
-Effect.runPromise(Effect.scoped(program)).then(
+// closing the scope: the client disconnects, the endpoint is deregistered, the HTTP server stops; then the
+// AiService closes its connection
+Effect.runPromise(Effect.scoped(program).pipe(Effect.provide(registry))).then(
   () => process.exit(0),
   (error) => {
     console.error(error)

@@ -22,6 +22,7 @@ import {
   type Tool
 } from "@modelcontextprotocol/sdk/types.js"
 import * as Data from "effect/Data"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Ref from "effect/Ref"
 import type * as Scope from "effect/Scope"
@@ -48,6 +49,11 @@ export interface ConnectOptions {
   readonly clientInfo?: { readonly name: string; readonly version: string } | undefined
   /** Endpoints tried in a row before a call fails (default {@link McpPolicy.connectAttempts}). */
   readonly attempts?: number | undefined
+  /**
+   * How long a call waits for Nacos to list a first endpoint when it lists none (default
+   * {@link McpPolicy.endpointWait}: a server just registered shows up about 0.6 s later on 3.1.0).
+   */
+  readonly endpointWait?: Duration.Input | undefined
 }
 
 /**
@@ -147,6 +153,7 @@ export const connect = Effect.fnUntraced(function* (
   const selector = options.selector ?? EndpointSelector.random
   const attempts = Math.max(1, options.attempts ?? McpPolicy.connectAttempts)
   const clientInfo = options.clientInfo ?? { name: "effect-nacos-mcp-client", version: "0.1.0" }
+  const endpointWait = options.endpointWait ?? McpPolicy.endpointWait
 
   const first = yield* ai.getMcpServer(query)
   const endpoints = yield* SubscriptionRef.make(McpEndpoint.fromDetail(first))
@@ -188,6 +195,14 @@ export const connect = Effect.fnUntraced(function* (
       Effect.gen(function* () {
         const open = yield* Ref.get(connection)
         if (open !== undefined && !failed.some((endpoint) => McpEndpoint.same(endpoint, open.endpoint))) return open
+        if (failed.length === 0 && (yield* SubscriptionRef.get(endpoints)).length === 0) {
+          // none listed yet: a server registered a moment ago is listed within about a second
+          yield* SubscriptionRef.changes(endpoints).pipe(
+            Stream.filter((listed) => listed.length > 0),
+            Stream.runHead,
+            Effect.timeoutOption(endpointWait)
+          )
+        }
         const candidates = (yield* SubscriptionRef.get(endpoints)).filter(
           (endpoint) => !failed.some((bad) => McpEndpoint.same(bad, endpoint))
         )

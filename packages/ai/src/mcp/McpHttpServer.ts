@@ -93,6 +93,9 @@ const refuse = (res: http.ServerResponse, status: number, message: string) => {
 /**
  * Listens, then registers in the background (the server serves whatever Nacos does); answers once listening.
  *
+ * **Gotchas**: the `AiService` must outlive this scope (provide its layer around the whole program, not around
+ * `serve` alone: a layer provided to `serve` itself closes its connection as soon as `serve` answers).
+ *
  * @example
  * ```ts
  * import { AiService } from "@effect-nacos/ai"

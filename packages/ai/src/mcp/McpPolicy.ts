@@ -4,6 +4,7 @@
  * @since 0.1.0
  * @module
  */
+import type * as Duration from "effect/Duration"
 import * as Schedule from "effect/Schedule"
 
 /**
@@ -27,3 +28,12 @@ export const registrationRetry: Schedule.Schedule<unknown> = Schedule.min([
  * @since 0.1.0
  */
 export const connectAttempts = 3
+
+/**
+ * How long a client's call waits for Nacos to list a first endpoint of the server when it lists none: 5 s (on
+ * 3.1.0 an endpoint is listed about 0.6 s after its registration).
+ *
+ * @category schedules
+ * @since 0.1.0
+ */
+export const endpointWait: Duration.Input = "5 seconds"

@@ -89,9 +89,11 @@ describe("McpClient", () => {
         const name = uniqueMcpName("pair")
         const a = yield* start(store, name, "a")
         const b = yield* start(store, name, "b")
-        const client = yield* McpClient.connect({ name, selector: EndpointSelector.roundRobin() }).pipe(
-          Effect.provideService(AiService.AiService, yield* clientOf(store))
-        )
+        const client = yield* McpClient.connect({
+          name,
+          selector: EndpointSelector.roundRobin(),
+          endpointWait: "100 millis"
+        }).pipe(Effect.provideService(AiService.AiService, yield* clientOf(store)))
         expect((yield* SubscriptionRef.get(client.endpoints)).length).toBe(2)
         const who = Effect.map(client.callTool("whoami"), textOf)
         const firstAnswer = yield* who
@@ -108,6 +110,24 @@ describe("McpClient", () => {
         const error = yield* Effect.flip(who)
         expect(error).toMatchObject({ _tag: "NoEndpointError", name })
       })
+  )
+
+  it.live("a call waits (bounded) for a first endpoint: one registered meanwhile answers it", () =>
+    Effect.gen(function* () {
+      const store = AiService.makeMemoryStore()
+      const name = uniqueMcpName("wait")
+      const early = yield* start(store, name, "early")
+      yield* early.close
+      const client = yield* McpClient.connect({ name, endpointWait: "10 seconds" }).pipe(
+        Effect.provideService(AiService.AiService, yield* clientOf(store))
+      )
+      expect(yield* SubscriptionRef.get(client.endpoints)).toEqual([])
+      yield* start(store, name, "late").pipe(Effect.delay("300 millis"), Effect.forkScoped)
+      const started = Date.now()
+      expect(textOf(yield* client.callTool("whoami"))).toBe("late")
+      // it waited for the late one, not the whole 10 s
+      expect(Date.now() - started).toBeLessThan(8_000)
+    })
   )
 
   it.live("an endpoint that fails in transport is left for the next one; all failing stops after the attempts", () =>
