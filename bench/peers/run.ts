@@ -182,7 +182,8 @@ const main = async () => {
         rounds: options.rounds,
         quick: options.quick,
         scenarios: [...options.scenarios],
-        interleaved: "per round: every client at one in-flight level before the next level; client order rotated",
+        interleaved:
+          "per round, per in-flight level: up to 4 slices, each client's slice in turn; client order rotated every round",
         server: server.external
           ? `${server.serverAddr} (external)`
           : `${server.serverAddr} (conformance server 3.1.0-bugfix, auth-off)`,

@@ -65,6 +65,8 @@ export interface GetSample {
   readonly client: ClientName
   readonly inFlight: number
   readonly requests: number
+  /** The level ran in this many slices, interleaved with the other clients' slices. */
+  readonly slices: number
   readonly errors: number
   readonly perSecond: number
   readonly p50Millis: number
@@ -75,6 +77,8 @@ export interface GetSample {
   readonly cores: number
   readonly rssMiB: number
 }
+
+const MAX_SLICES = 4
 
 export interface GetPlan {
   readonly dataId: string
@@ -104,24 +108,40 @@ export const getRound = async (
       await driver.send({ op: "get", ...key, inFlight: 1, requests: Math.ceil(plan.warmUpRequests / 10) })
     }
     for (const level of plan.levels) {
+      // a level runs in slices, each client's slice after the other's, so that a change of machine load during
+      // the level falls on every client alike; a slice stays at least four times the in-flight count long
+      const slices = Math.max(1, Math.min(MAX_SLICES, Math.floor(level.requests / (4 * level.inFlight))))
+      const totals = new Map(
+        clients.map((client) => [client.name, { cpu: 0, millis: 0, errors: 0, latencies: [] as number[] }])
+      )
+      for (let slice = 0; slice < slices; slice++) {
+        const requests = Math.ceil(level.requests / slices)
+        for (const client of clients) {
+          const driver = drivers.get(client.name)!
+          const total = totals.get(client.name)!
+          const cpuBefore = cpuMillis(driver.pid)
+          const reply = await driver.send({ op: "get", ...key, inFlight: level.inFlight, requests })
+          total.cpu += cpuMillis(driver.pid) - cpuBefore
+          total.millis += reply.millis ?? Number.NaN
+          total.errors += reply.errors ?? 0
+          for (const latency of reply.latenciesMicros ?? []) total.latencies.push(latency)
+        }
+      }
       for (const client of clients) {
-        const driver = drivers.get(client.name)!
-        const cpuBefore = cpuMillis(driver.pid)
-        const reply = await driver.send({ op: "get", ...key, ...level })
-        const cpu = cpuMillis(driver.pid) - cpuBefore
-        const millis = reply.millis ?? Number.NaN
-        const answered = reply.latenciesMicros?.length ?? 0
+        const total = totals.get(client.name)!
+        const answered = total.latencies.length
         samples.push({
           round,
           client: client.name,
           inFlight: level.inFlight,
           requests: level.requests,
-          errors: reply.errors ?? 0,
-          perSecond: Math.round((answered / millis) * 1000),
-          ...latencyMillis(reply.latenciesMicros ?? []),
-          cpuMillisPer1000: round2((cpu / Math.max(1, answered)) * 1000),
-          cores: round2(cpu / millis),
-          rssMiB: round2(memory(driver.pid).rssBytes / (1024 * 1024))
+          slices,
+          errors: total.errors,
+          perSecond: Math.round((answered / total.millis) * 1000),
+          ...latencyMillis(total.latencies),
+          cpuMillisPer1000: round2((total.cpu / Math.max(1, answered)) * 1000),
+          cores: round2(total.cpu / total.millis),
+          rssMiB: round2(memory(drivers.get(client.name)!.pid).rssBytes / (1024 * 1024))
         })
       }
     }
