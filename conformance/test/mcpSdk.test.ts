@@ -24,6 +24,7 @@ import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import * as z from "zod"
+import { grpcProxyFor } from "../cuttingProxy.ts"
 import { type ConformanceServer, nacosLayer, type Overrides, servers } from "../support.ts"
 
 // the SDK servers and helpers of packages/ai/test/mcp/support/sdkServers.ts (this project lists its files)
@@ -249,22 +250,26 @@ for (const [label, pick] of [
 
 describe("@effect-nacos/ai/mcp: Nacos unreachable at startup", () => {
   it.live(
-    "the server starts and serves; the status shows Failed and retrying; no endpoint is published",
+    "the server starts and serves; the status shows Failed and retrying; once Nacos is reachable it registers by itself",
     () =>
       Effect.gen(function* () {
         const outer = yield* Effect.scope
-        // a server address where nothing listens
-        const nowhere = { ...servers().authOff, serverAddr: "127.0.0.1:1", authEnabled: false }
-        const ai = yield* aiIn(outer, nowhere)
-        const name = uniqueMcpName("down")
+        const target = servers().authOff
+        // gRPC through a proxy that is cut: no Nacos connection can be made
+        const { proxy, portOffset } = yield* grpcProxyFor(target)
+        yield* Effect.promise(() => proxy.cut())
+        const ai = yield* aiIn(outer, target, { grpc: { portOffset, timeoutMillis: 1000 } })
+        const reader = Context.get(yield* aiIn(outer, target), AiService.AiService)
+        const name = uniqueMcpName("late")
         const scope = yield* Scope.fork(outer, "sequential")
         const running = yield* McpHttpServer.serve({
           name,
           version: "1.0.0",
           createServer: sdkServer("alone"),
           host: "127.0.0.1",
-          retry: Schedule.spaced("200 millis").pipe(Schedule.upTo({ times: 50 }))
+          retry: Schedule.spaced("500 millis").pipe(Schedule.upTo({ times: 120 }))
         }).pipe(Effect.provideContext(ai), Scope.provide(scope))
+        // it serves while Nacos is out of reach
         const direct = new Client({ name: "direct", version: "1.0.0" })
         yield* Effect.promise(() => direct.connect(new StreamableHTTPClientTransport(new URL(running.url))))
         expect(textOf(yield* Effect.promise(() => direct.callTool({ name: "whoami" })))).toBe("alone")
@@ -275,9 +280,17 @@ describe("@effect-nacos/ai/mcp: Nacos unreachable at startup", () => {
           "30 seconds"
         )
         expect(failed).toMatchObject({ _tag: "Failed", retrying: true })
-        expect(failed._tag === "Failed" && failed.reason).toContain("no connection to a Nacos server")
+        // Nacos comes back: the next attempt registers, and other clients see the endpoint
+        const restored = Date.now()
+        yield* Effect.promise(() => proxy.restore())
+        yield* registered(running)
+        record("auth off", "Registered after Nacos came back", restored)
+        const detail = yield* eventually(reader.getMcpServer({ name }), (d) => (d.backendEndpoints ?? []).length === 1)
+        expect(detail.backendEndpoints?.[0]?.port).toBe(running.port)
         yield* Scope.close(scope, Exit.void)
+        yield* eventually(reader.getMcpServer({ name }), (d) => (d.backendEndpoints ?? []).length === 0, "30 seconds")
+        flush()
       }),
-    60_000
+    90_000
   )
 })
