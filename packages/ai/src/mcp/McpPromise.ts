@@ -124,6 +124,8 @@ export const serveMcpServer = async (
 ): Promise<ServedMcpServer> => {
   const { value: running, runtime, close } = await open(options, McpHttpServer.serve(options))
   const { status } = running.registration
+  // the listeners' fibers: stopped by their own stop function, else by close
+  const listeners = new Set<Fiber.Fiber<void, unknown>>()
   return {
     url: running.url,
     address: running.address,
@@ -133,10 +135,18 @@ export const serveMcpServer = async (
       const fiber = runtime.runFork(
         SubscriptionRef.changes(status).pipe(Stream.runForEach((current) => Effect.sync(() => listener(current))))
       )
-      return () => void runtime.runFork(Fiber.interrupt(fiber))
+      listeners.add(fiber)
+      return () => {
+        listeners.delete(fiber)
+        runtime.runFork(Fiber.interrupt(fiber))
+      }
     },
     registered: () => runtime.runPromise(running.registration.awaitRegistered),
-    close
+    close: async () => {
+      await Promise.all([...listeners].map((fiber) => Effect.runPromise(Fiber.interrupt(fiber))))
+      listeners.clear()
+      await close()
+    }
   }
 }
 
