@@ -11,7 +11,7 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Metric from "effect/Metric"
-import type * as Scope from "effect/Scope"
+import * as Scope from "effect/Scope"
 import { ModuleKey, RequestTypeKey } from "./NacosTelemetry.ts"
 
 /**
@@ -136,8 +136,29 @@ const requestCounter = (attributes: Record<string, string>, outcome: Outcome): M
  * @since 0.1.0
  */
 export const trackActiveWatch = (module: string): Effect.Effect<void, never, Scope.Scope> => {
-  const gauge = Metric.withAttributes(activeWatches, { [ModuleKey]: module })
-  return Effect.acquireRelease(Metric.modify(gauge, 1), () => Metric.modify(gauge, -1))
+  const { opened, closed } = activeWatchUpdates(module)
+  // one finalizer holding a shared effect: a watch keeps nothing of its own for the gauge
+  return Effect.uninterruptible(
+    Effect.andThen(
+      opened,
+      Effect.flatMap(Effect.scope, (scope) => Scope.addFinalizer(scope, closed))
+    )
+  )
+}
+
+/** The gauge's updates per module, made once: 10 000 watches need not carry 10 000 copies. */
+const activeWatchGauges = new Map<
+  string,
+  { readonly opened: Effect.Effect<void>; readonly closed: Effect.Effect<void> }
+>()
+const activeWatchUpdates = (module: string) => {
+  let updates = activeWatchGauges.get(module)
+  if (updates === undefined) {
+    const gauge = Metric.withAttributes(activeWatches, { [ModuleKey]: module })
+    updates = { opened: Metric.modify(gauge, 1), closed: Metric.modify(gauge, -1) }
+    activeWatchGauges.set(module, updates)
+  }
+  return updates
 }
 
 /**

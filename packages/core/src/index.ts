@@ -7,6 +7,7 @@
 export * as Auth from "./Auth.ts"
 export * as Cache from "./Cache.ts"
 export * as Connection from "./Connection.ts"
+export * as FanOut from "./FanOut.ts"
 export * as FuzzyWatch from "./FuzzyWatch.ts"
 export * as Nacos from "./Nacos.ts"
 export type { NacosError as AnyNacosError } from "./NacosError.ts"

@@ -7,6 +7,7 @@
 import type {
   AuthError,
   ConflictError,
+  FanOut,
   FuzzyWatch,
   InvalidArgumentError,
   ServerError,
@@ -17,7 +18,6 @@ import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
-import type * as SubscriptionRef from "effect/SubscriptionRef"
 import type { ConfigEvent, PublishConfigParams } from "../ConfigModels.ts"
 import type { ConfigKey } from "./configKey.ts"
 
@@ -64,12 +64,12 @@ export interface ConfigOperations {
 export interface ConfigBackend extends ConfigOperations {
   readonly namespace: string
   /**
-   * The shared state of one watched key, for as long as the scope lives: `None` until the first value is known,
-   * then the latest event (unfiltered). Any number of callers share one server-side listen.
+   * The shared state of each watched key (in the order given), for as long as the scope lives: no value until
+   * the first is known, then the latest event (unfiltered). Any number of callers share one server-side listen.
    */
-  readonly watchKey: (
-    key: ConfigKey
-  ) => Effect.Effect<SubscriptionRef.SubscriptionRef<Option.Option<ConfigEvent>>, never, Scope.Scope>
+  readonly watchKeys: (
+    keys: ReadonlyArray<ConfigKey>
+  ) => Effect.Effect<ReadonlyArray<FanOut.FanOut<ConfigEvent>>, never, Scope.Scope>
   /**
    * The keys a fuzzy-watch pattern matches: a `Snapshot` first, then `Added` / `Removed`. Any number of callers
    * of one pattern share one server-side watch.

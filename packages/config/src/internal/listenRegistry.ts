@@ -14,21 +14,26 @@
  * keys concerned. They stay dirty and are retried at the retry schedule's pace, while every other key keeps being
  * listened and delivered.
  *
- * A key is watched through an RcMap, so all watchers of a key share its entry and its one server-side listen; the
- * last one leaving drops the key and the next round un-listens it.
+ * All watchers of a key share its entry (counted, not an RcMap: 10 000 keys must stay small), its one server-side
+ * listen and its {@link FanOut}; the last one leaving drops the key and the next round un-listens it.
  */
 
-import type { AuthError, Cache, Connection, ServerError, TransportError } from "@effect-nacos/core"
+import {
+  type AuthError,
+  type Cache,
+  type Connection,
+  FanOut,
+  type ServerError,
+  type TransportError
+} from "@effect-nacos/core"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
-import * as RcMap from "effect/RcMap"
 import * as Schedule from "effect/Schedule"
-import type * as Scope from "effect/Scope"
+import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import * as SubscriptionRef from "effect/SubscriptionRef"
 import type { ConfigEvent } from "../ConfigModels.ts"
 import { changedEvent, keyEvent, type QueryError, type RemoteConfig } from "./backend.ts"
 import { type ConfigKey, keyString, makeKey, md5Of } from "./configKey.ts"
@@ -52,16 +57,20 @@ export interface ListenRegistryOptions {
 }
 
 export interface ListenRegistry {
-  readonly watchKey: (
-    key: ConfigKey
-  ) => Effect.Effect<SubscriptionRef.SubscriptionRef<Option.Option<ConfigEvent>>, never, Scope.Scope>
+  /** The shared state of each key (in the order given), for as long as the scope lives. */
+  readonly watchKeys: (
+    keys: ReadonlyArray<ConfigKey>
+  ) => Effect.Effect<ReadonlyArray<FanOut.FanOut<ConfigEvent>>, never, Scope.Scope>
 }
 
 /** One watched key. Mutated only by the round fiber, the push handler and the RcMap hooks (never concurrently). */
 interface WatchedKey {
   readonly id: string
   readonly key: ConfigKey
-  readonly events: SubscriptionRef.SubscriptionRef<Option.Option<ConfigEvent>>
+  /** No value until the first event (current value or Absent), then the latest. */
+  readonly events: FanOut.FanOut<ConfigEvent>
+  /** The watchers sharing the entry; at 0 it goes. */
+  watchers: number
   /** md5 of the content last emitted (from the server, the failover file or the snapshot); "" while absent. */
   md5: string
   /** Whether a first event (current value or Absent) was emitted. */
@@ -125,7 +134,7 @@ export const make = Effect.fnUntraced(function* (
   const markClean = (due: DueKey) => {
     if (isCurrent(due.entry) && due.entry.cleanVersion < due.version) due.entry.cleanVersion = due.version
   }
-  const emit = (entry: WatchedKey, event: ConfigEvent) => SubscriptionRef.set(entry.events, Option.some(event))
+  const emit = (entry: WatchedKey, event: ConfigEvent) => entry.events.publish(event)
 
   const holdBack = (keys: ReadonlyArray<DueKey>, error: ListenError | QueryError, failures: RoundFailures) =>
     Effect.sync(() => {
@@ -403,36 +412,64 @@ export const make = Effect.fnUntraced(function* (
     fullSyncDue = true
   }).pipe(Effect.andThen(ring), Effect.repeat(options.fullSyncSchedule), Effect.forkScoped)
 
-  const keys = yield* RcMap.make({
-    lookup: (id: string) =>
-      Effect.acquireRelease(
-        Effect.gen(function* () {
-          const entry: WatchedKey = {
-            id,
-            key: keyFromId(id),
-            events: yield* SubscriptionRef.make(Option.none<ConfigEvent>()),
-            md5: "",
-            known: false,
-            localTried: false,
-            fromFailover: false,
-            dirtyVersion: 1,
-            cleanVersion: 0
-          }
-          watched.set(id, entry)
-          unlistenPending.delete(id)
-          yield* ring
-          return entry
-        }),
-        (entry) =>
-          Effect.sync(() => {
-            watched.delete(entry.id)
-            heldBack.delete(entry)
-            unlistenPending.set(entry.id, entry.key)
-          }).pipe(Effect.andThen(ring))
-      )
-  })
+  /** Counts one more watcher of the key; whether the entry is new (a round is due). */
+  const acquire = (id: string): { readonly entry: WatchedKey; readonly created: boolean } => {
+    const existing = watched.get(id)
+    if (existing !== undefined) {
+      existing.watchers++
+      return { entry: existing, created: false }
+    }
+    const entry: WatchedKey = {
+      id,
+      key: keyFromId(id),
+      events: FanOut.make<ConfigEvent>(),
+      watchers: 1,
+      md5: "",
+      known: false,
+      localTried: false,
+      fromFailover: false,
+      dirtyVersion: 1,
+      cleanVersion: 0
+    }
+    watched.set(id, entry)
+    unlistenPending.delete(id)
+    return { entry, created: true }
+  }
+
+  /** One watcher less; whether the key went (the next round un-listens it). */
+  const release = (entry: WatchedKey): boolean => {
+    entry.watchers--
+    if (entry.watchers > 0 || !isCurrent(entry)) return false
+    watched.delete(entry.id)
+    heldBack.delete(entry)
+    unlistenPending.set(entry.id, entry.key)
+    return true
+  }
+
+  /** All keys at once, one finalizer for all of them, one ring: what 10 000 keys in one watch cost is the entries. */
+  const watchKeys: ListenRegistry["watchKeys"] = (keys) =>
+    Effect.uninterruptible(
+      Effect.flatMap(Effect.scope, (scope) => {
+        const entries: Array<WatchedKey> = []
+        let created = false
+        for (const key of keys) {
+          const acquired = acquire(keyString(key))
+          entries.push(acquired.entry)
+          created ||= acquired.created
+        }
+        const releaseAll = Effect.suspend(() => {
+          let dropped = false
+          for (const entry of entries) dropped = release(entry) || dropped
+          return dropped ? ring : Effect.void
+        })
+        return Scope.addFinalizer(scope, releaseAll).pipe(
+          Effect.andThen(created ? ring : Effect.void),
+          Effect.as(entries.map((entry) => entry.events))
+        )
+      })
+    )
 
   return {
-    watchKey: (key) => Effect.map(RcMap.get(keys, keyString(key)), (entry) => entry.events)
+    watchKeys
   }
 })

@@ -3,13 +3,12 @@
  * gray releases beside the formal config, and watchers told only when the formal config's md5 moves.
  */
 
-import { ConflictError, FuzzyWatch } from "@effect-nacos/core"
+import { ConflictError, FanOut, FuzzyWatch } from "@effect-nacos/core"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as PubSub from "effect/PubSub"
 import * as Stream from "effect/Stream"
-import * as SubscriptionRef from "effect/SubscriptionRef"
 import type { ConfigEvent, MemorySeed } from "../ConfigModels.ts"
 import { type ConfigBackend, changedEvent, keyEvent, type RemoteConfig } from "./backend.ts"
 import { type ConfigKey, describeKey, keyString, makeKey, md5Of } from "./configKey.ts"
@@ -20,7 +19,7 @@ export const make = Effect.fnUntraced(function* (
 ): Effect.fn.Return<ConfigBackend> {
   const formal = new Map<string, RemoteConfig>()
   const grays = new Map<string, Map<string, RemoteConfig>>()
-  const watchers = new Map<string, SubscriptionRef.SubscriptionRef<Option.Option<ConfigEvent>>>()
+  const watchers = new Map<string, FanOut.FanOut<ConfigEvent>>()
   /** Formal configs created or deleted, for the fuzzy watches. */
   const keyChanges = yield* PubSub.unbounded<{ readonly added: boolean; readonly key: ConfigKey }>()
   const startedAt = yield* Clock.currentTimeMillis
@@ -36,8 +35,8 @@ export const make = Effect.fnUntraced(function* (
   }
 
   const notify = (id: string, event: ConfigEvent) => {
-    const ref = watchers.get(id)
-    return ref === undefined ? Effect.void : SubscriptionRef.set(ref, Option.some(event))
+    const feed = watchers.get(id)
+    return feed === undefined ? Effect.void : feed.publish(event)
   }
 
   const grayName = (request: {
@@ -97,18 +96,18 @@ export const make = Effect.fnUntraced(function* (
           yield* notify(id, keyEvent("Deleted", key))
         }
       }),
-    watchKey: (key) =>
-      Effect.gen(function* () {
-        const id = keyString(key)
-        const existing = watchers.get(id)
-        if (existing !== undefined) return existing
-        const current = formal.get(id)
-        const ref = yield* SubscriptionRef.make(
-          Option.some(current === undefined ? keyEvent("Absent", key) : changedEvent(key, current))
-        )
-        watchers.set(id, ref)
-        return ref
-      }),
+    watchKeys: (keys) =>
+      Effect.sync(() =>
+        keys.map((key) => {
+          const id = keyString(key)
+          const existing = watchers.get(id)
+          if (existing !== undefined) return existing
+          const current = formal.get(id)
+          const feed = FanOut.make(current === undefined ? keyEvent("Absent", key) : changedEvent(key, current))
+          watchers.set(id, feed)
+          return feed
+        })
+      ),
     // as the server: the matched set first, then one event per key created or deleted (no limits in memory)
     watchConfigs: (pattern) =>
       Stream.unwrap(

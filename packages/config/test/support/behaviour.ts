@@ -202,6 +202,45 @@ export const describeConfigBehaviour = (label: string, options: BehaviourOptions
         expect(contentOf(yield* late.next)).toBe("back")
       }))
 
+    test("watchMany: every key's current value or Absent first, then the changes of any key, in one stream", (config) =>
+      Effect.gen(function* () {
+        const present = uniqueId("many-present")
+        const absent = uniqueId("many-absent")
+        yield* config.publish({ dataId: present, content: "here" })
+        yield* eventually(config.get({ dataId: present }))
+        // the same key twice is one watch of it
+        const watcher = yield* StreamProbe.start(
+          config.watchMany([{ dataId: present }, { dataId: absent }, { dataId: present, group: "DEFAULT_GROUP" }]),
+          "watchMany"
+        )
+        const first = [yield* watcher.next, yield* watcher.next]
+        expect(first).toEqual(
+          expect.arrayContaining([
+            expect.objectContaining({ _tag: "Changed", dataId: present, content: "here", md5: md5("here") }),
+            expect.objectContaining({ _tag: "Absent", dataId: absent, group: "DEFAULT_GROUP" })
+          ])
+        )
+        yield* config.publish({ dataId: absent, content: "now here" })
+        expect(yield* watcher.next).toMatchObject({ _tag: "Changed", dataId: absent, content: "now here" })
+        yield* config.remove({ dataId: present })
+        expect(yield* watcher.next).toMatchObject({ _tag: "Deleted", dataId: present })
+        // a single watch of one of the keys shares its state and sees the same
+        const single = yield* startWatch(config, { dataId: absent })
+        expect(contentOf(yield* single.next)).toBe("now here")
+        yield* Fiber.interrupt(watcher.fiber)
+        yield* config.publish({ dataId: absent, content: "after" })
+        expect(contentOf(yield* single.next)).toBe("after")
+        yield* config.remove({ dataId: absent })
+      }))
+
+    test("watchMany: an invalid key fails the stream before anything is watched", (config) =>
+      Effect.gen(function* () {
+        const error = yield* Effect.flip(
+          Stream.runHead(config.watchMany([{ dataId: uniqueId("many-ok") }, { dataId: "bad id" }]))
+        )
+        expect(error).toMatchObject({ _tag: "InvalidArgumentError", field: "dataId" })
+      }))
+
     test("watch: watchers of one key are independent; closing one leaves the others", (config) =>
       Effect.gen(function* () {
         const dataId = uniqueId("watch-shared")
