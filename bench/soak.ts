@@ -7,7 +7,7 @@
  *
  * The changes go in rounds: each round changes a slice of the configs and services once, then waits until the
  * watching client has seen every one of them, so every change has exactly one event to deliver — also when it was
- * made during a cut. Events delivered must equal events expected; heap (after gc) and reconnects are sampled.
+ * made during a cut. Events delivered must equal events expected; heap (after gc) is sampled, and the connection attempts are counted.
  */
 import { randomUUID } from "node:crypto"
 import * as fs from "node:fs"
@@ -230,7 +230,10 @@ const soak = Effect.gen(function* () {
     undelivered,
     setupMillis,
     roundTime: latencySummary(roundMillis),
-    reconnects: proxies.grpc.stats.accepted - dialledAtStart,
+    // every connection attempt through the proxy after the start, those reset during a cut included
+    grpcDialAttempts: proxies.grpc.stats.accepted - dialledAtStart,
+    // what is open at the end: the watching client's config and naming connections, nothing left over
+    grpcConnectionsOpenAtEnd: proxies.grpc.stats.open,
     gcAvailable,
     heap,
     recordedAt: new Date().toISOString()
