@@ -12,6 +12,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
 import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -124,6 +125,30 @@ describe("McpServerRegistration", () => {
         expect(calls.releases).toBe(3)
         expect(((yield* (yield* clientOf(store)).getMcpServer({ name })).backendEndpoints ?? []).length).toBe(1)
       })
+  )
+
+  it.live("a replica whose tools differ from the released version's keeps the released list and says so", () =>
+    Effect.gen(function* () {
+      const store = AiService.makeMemoryStore()
+      const name = uniqueMcpName("drift")
+      const warnings: Array<string> = []
+      const capture = Logger.layer([
+        Logger.make((entry) => {
+          if (entry.logLevel === "Warn") warnings.push(String(entry.message))
+        })
+      ])
+      yield* McpServerRegistration.register(options(name, 4107)).pipe(
+        Effect.provideService(AiService.AiService, yield* clientOf(store))
+      )
+      yield* McpServerRegistration.register({
+        ...options(name, 4108),
+        tools: [{ name: "echo", description: "a different list" }]
+      }).pipe(Effect.provideService(AiService.AiService, yield* clientOf(store)), Effect.provide(capture))
+      const detail = yield* (yield* clientOf(store)).getMcpServer({ name })
+      expect(detail.toolSpec?.tools?.map((tool) => tool.name)).toEqual(["echo", "add", "whoami"])
+      expect((detail.backendEndpoints ?? []).length).toBe(2)
+      expect(warnings.join("\n")).toContain("is released with the tools [add, echo, whoami], this server has [echo]")
+    })
   )
 
   it.live("bounded: once the schedule is spent the status is Failed, not retrying, and awaitRegistered fails", () =>
