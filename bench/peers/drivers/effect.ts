@@ -89,6 +89,28 @@ const connect = async (): Promise<DriverClient> => {
           yield* Effect.forEach(registrations, Deferred.await, { discard: true })
         })
       ),
+    watchManyInOneStream: (dataIds, group, onChange) =>
+      runtime.runPromise(
+        Effect.gen(function* () {
+          // registered once every key has had its first event
+          const waiting = new Set(dataIds)
+          const registered = yield* Deferred.make<void>()
+          yield* config.watchMany(dataIds.map((dataId) => ({ dataId, group }))).pipe(
+            Stream.runForEach((event) =>
+              Effect.suspend(() => {
+                if (waiting.delete(event.dataId)) {
+                  return waiting.size === 0 ? Deferred.succeed(registered, undefined) : Effect.void
+                }
+                if (event._tag === "Changed") onChange(event.dataId, event.content)
+                else if (event._tag === "Deleted") onChange(event.dataId, null)
+                return Effect.void
+              })
+            ),
+            Effect.forkIn(watches)
+          )
+          yield* Deferred.await(registered)
+        })
+      ),
     close: async () => {
       // watches first (their listens are dropped on the server), then the connection
       await runtime.runPromise(Scope.close(watches, Exit.void))
