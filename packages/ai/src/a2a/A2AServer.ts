@@ -280,7 +280,8 @@ export const serveAgent = async (options: PromiseServeOptions): Promise<RunningA
   const runtime = ManagedRuntime.make(registries)
   const scope = Scope.makeUnsafe()
   const close = async () => {
-    await runtime.runPromise(Scope.close(scope, Exit.void))
+    // the scope needs nothing of the runtime: it closes even when the runtime's layer failed to build
+    await Effect.runPromise(Scope.close(scope, Exit.void))
     await runtime.dispose()
   }
   try {

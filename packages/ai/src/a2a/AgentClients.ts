@@ -246,7 +246,8 @@ export const open = async (options: OpenOptions = {}): Promise<OpenedClients> =>
   const runtime = ManagedRuntime.make(ai)
   const scope = Scope.makeUnsafe()
   const close = async () => {
-    await runtime.runPromise(Scope.close(scope, Exit.void))
+    // the scope needs nothing of the runtime: it closes even when the runtime's layer failed to build
+    await Effect.runPromise(Scope.close(scope, Exit.void))
     await runtime.dispose()
   }
   try {

@@ -186,6 +186,23 @@ describe("A2AServer + NacosAgentCardResolver + AgentClients (memory registry, re
     })
   )
 
+  it.live("serveAgent rejects with the layer's error (a Nacos setup without a server address) and serves nothing", () =>
+    Effect.gen(function* () {
+      const rejected = yield* Effect.promise(() =>
+        A2AServer.serveAgent({
+          card: echoCard(uniqueName("bad")),
+          executor: echoExecutor(),
+          ...loopback,
+          nacos: {}
+        }).then(
+          () => undefined,
+          (error: { readonly _tag?: string; readonly field?: string }) => error
+        )
+      )
+      expect(rejected).toMatchObject({ _tag: "InvalidArgumentError", field: "serverAddr" })
+    })
+  )
+
   it.live("a port in use: ServeError, and nothing registered", () =>
     Effect.gen(function* () {
       const store = AiService.makeMemoryStore()
