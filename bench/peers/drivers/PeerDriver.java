@@ -25,6 +25,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
@@ -33,6 +34,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 public class PeerDriver {
   private static final ObjectMapper JSON = new ObjectMapper();
+  // threads outlive a batch, so no batch pays for starting its threads (daemons: they never hold the JVM)
+  private static final ExecutorService WORKERS = Executors.newCachedThreadPool(task -> {
+    Thread thread = new Thread(task);
+    thread.setDaemon(true);
+    return thread;
+  });
   private static PrintStream out;
 
   private static synchronized void writeLine(Map<String, Object> line) throws Exception {
@@ -147,10 +154,11 @@ public class PeerDriver {
     AtomicInteger next = new AtomicInteger();
     AtomicInteger answered = new AtomicInteger();
     AtomicInteger errors = new AtomicInteger();
-    ExecutorService pool = Executors.newFixedThreadPool(Math.min(inFlight, requests));
+    int workers = Math.min(inFlight, requests);
+    CountDownLatch done = new CountDownLatch(workers);
     long begin = System.nanoTime();
-    for (int t = 0; t < Math.min(inFlight, requests); t++) {
-      pool.execute(() -> {
+    for (int t = 0; t < workers; t++) {
+      WORKERS.execute(() -> {
         while (next.getAndIncrement() < requests) {
           long start = System.nanoTime();
           try {
@@ -161,10 +169,10 @@ public class PeerDriver {
             errors.incrementAndGet();
           }
         }
+        done.countDown();
       });
     }
-    pool.shutdown();
-    if (!pool.awaitTermination(10, TimeUnit.MINUTES)) throw new IllegalStateException("gets did not finish");
+    if (!done.await(10, TimeUnit.MINUTES)) throw new IllegalStateException("gets did not finish");
     double millis = (System.nanoTime() - begin) / 1e6;
     List<Long> samples = new ArrayList<>(answered.get());
     for (int i = 0; i < answered.get(); i++) samples.add(latencies[i]);
