@@ -54,9 +54,18 @@ describe("a 3-node Nacos cluster loses the node the client is connected to", () 
             { concurrency: "unbounded" }
           )
         )
+        // how long until the subject's naming queries are answered again (by whichever node)
+        const namingAnswers = yield* Effect.forkScoped(
+          waitFor(
+            "the subject's naming query answered",
+            subject.naming.listInstances({ serviceName: workload.names.registered[0]!, subscribe: false }),
+            (hosts) => hosts.length === 1
+          ).pipe(Effect.map(() => Date.now() - killedAt))
+        )
         // the second node's client changes everything the subject watches while the subject is moving
         const phase = yield* workload.advance
         const movedMs = Object.fromEntries(yield* Fiber.join(moved))
+        const namingAnsweredMs = yield* Fiber.join(namingAnswers)
         yield* workload.expectPhase(phase)
         const redone = yield* expectRegistrationsRedone(subject, workload.names.registered, survivor)
         expect(redone.node).not.toBe(victim)
@@ -77,6 +86,7 @@ describe("a 3-node Nacos cluster loses the node the client is connected to", () 
           victimWasConfigRaftLeader: victim === configLeader,
           subjectModulesOnVictim: modules.filter((m) => before[m] === victim),
           connectionMovedMsAfterKill: movedMs,
+          subjectNamingQueryAnsweredMsAfterKill: namingAnsweredMs,
           everythingBackMsAfterKill: recoveredMs,
           nodeBackWholeMsAfterStart: wholeMs
         })

@@ -27,6 +27,7 @@ import {
   prepareHome,
   progress,
   releasePorts,
+  StartFailure,
   sleep
 } from "./nacos-node.ts"
 import { describeNode, type NacosProfile, type RunningNacos, resolveClasspath } from "./nacos-server.ts"
@@ -192,7 +193,7 @@ export const startNacosCluster = async (options: StartNacosClusterOptions = {}):
       )
     }
     // together: a node waits for its peers' raft votes before it is ready
-    await Promise.all(nodes.map((node) => node.boot()))
+    await Promise.all(nodes.map((node) => bootNode(node, started + timeoutMs, options.quiet)))
     // the admin write goes through raft: retried until a leader takes it
     await retryUntil(started + timeoutMs, () => createAdmin(nodes[0]!.spec.ports.http, password))
     await Promise.all(nodes.map((node) => login(node.spec.ports.http, password, 60_000)))
@@ -221,6 +222,23 @@ export const startNacosCluster = async (options: StartNacosClusterOptions = {}):
   progress(options.quiet, `cluster: whole in ${((Date.now() - started) / 1000).toFixed(1)} s (${cluster.serverAddr})`)
   if (options.detached) await Promise.all(nodes.map((node) => node.handOver()))
   return cluster
+}
+
+/**
+ * Boots a cluster node, booting it again in place if it exits by itself: on a loaded machine a node's start-up can
+ * give up waiting for the first raft leader ("embeddedDumpService ... The Raft Group [nacos_config] did not find
+ * the Leader node") while its peers go on and elect one.
+ */
+const bootNode = async (node: NacosNode, deadline: number, quiet: boolean | undefined): Promise<void> => {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await node.boot()
+      return
+    } catch (error) {
+      if (!(error instanceof StartFailure && error.exitedEarly) || attempt >= 3 || Date.now() > deadline) throw error
+      progress(quiet, `${node.spec.label}: exited during start-up, starting it again (attempt ${attempt + 1})`)
+    }
+  }
 }
 
 const retryUntil = async <A>(deadline: number, task: () => Promise<A>): Promise<A> => {

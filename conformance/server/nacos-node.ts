@@ -347,6 +347,7 @@ export const prepareHome = async (spec: HomeSpec): Promise<string> => {
         MEMBER_LIST: spec.members.join(","),
         // Cluster nodes exit at start without these: the config migration check runs before raft has a leader.
         COMPATIBLE_MODE: String(spec.standalone),
+        AUTH_CACHING: String(!spec.standalone),
         HTTP_PORT: String(spec.ports.http),
         CONSOLE_PORT: String(spec.ports.console),
         AUTH_ENABLED: String(spec.authEnabled),
@@ -373,13 +374,18 @@ export interface ExitInfo {
   readonly signal: NodeJS.Signals | null
 }
 
-/** A JVM that did not become ready; `portInUse` when its log shows a bind failure (worth new ports). */
+/**
+ * A JVM that did not become ready; `portInUse` when its log shows a bind failure (worth new ports), `exitedEarly`
+ * when the JVM ended by itself before it was ready.
+ */
 export class StartFailure extends Error {
   readonly portInUse: boolean
-  constructor(message: string, portInUse: boolean) {
+  readonly exitedEarly: boolean
+  constructor(message: string, portInUse: boolean, exitedEarly = false) {
     super(message)
     this.name = "NacosStartError"
     this.portInUse = portInUse
+    this.exitedEarly = exitedEarly
   }
 }
 
@@ -495,10 +501,12 @@ export class NacosNode {
         await this.awaitReady(incarnation, started + this.spec.timeoutMs)
       } catch (error) {
         const tails = logTails(this.spec.home)
+        const exitedEarly = incarnation.exitInfo !== undefined
         await this.end(incarnation, "SIGKILL")
         throw new StartFailure(
           `Nacos (${this.spec.label}) failed to start: ${(error as Error).message}\nports: http ${this.spec.ports.http}, grpc ${this.spec.ports.grpc}, console ${this.spec.ports.console}; home ${this.spec.home}\n${tails}`,
-          PORT_IN_USE.test(tails)
+          PORT_IN_USE.test(tails),
+          exitedEarly
         )
       }
       return Date.now() - started
