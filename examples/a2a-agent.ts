@@ -15,7 +15,7 @@ import type { AgentExecutor } from "@a2a-js/sdk/server"
 import { AiService } from "@effect-nacos/ai"
 import { A2ARegistry, A2AServer, AgentClients, NacosAgentCardResolver } from "@effect-nacos/ai/a2a"
 import { Nacos } from "@effect-nacos/core"
-import { Effect, Fiber, Layer, SubscriptionRef } from "effect"
+import { Cause, Effect, Exit, Fiber, Layer, SubscriptionRef } from "effect"
 
 const serverAddr = process.env.NACOS_SERVER_ADDR?.trim() ?? ""
 const keepServing = process.argv.includes("--serve")
@@ -131,10 +131,11 @@ const program = Effect.gen(function* () {
 // Ctrl-C interrupts the program: the scope closes, the agent deregisters, the server closes
 const fiber = Effect.runFork(program)
 process.once("SIGINT", () => Effect.runFork(Fiber.interrupt(fiber)))
-Effect.runPromise(Fiber.join(fiber)).then(
-  () => Effect.runPromise(Effect.log("stopped: deregistered, server closed")),
-  (error: unknown) => {
-    console.error(error)
+Effect.runPromise(Fiber.await(fiber)).then((exit) => {
+  if (Exit.isSuccess(exit) || Cause.hasInterruptsOnly(exit.cause)) {
+    console.log("stopped: deregistered, server closed")
+  } else {
+    console.error(Cause.pretty(exit.cause))
     process.exitCode = 1
   }
-)
+})

@@ -6,8 +6,10 @@
  *
  * Latencies are written (JSON lines) to $NACOS_A2A_LATENCY_FILE when set: register→resolvable and stop→gone.
  */
+import { spawn } from "node:child_process"
 import { randomUUID } from "node:crypto"
 import { appendFileSync } from "node:fs"
+import * as path from "node:path"
 import { type Message, Role, type SendMessageRequest, type SendMessageResult } from "@a2a-js/sdk"
 import type { AgentExecutor } from "@a2a-js/sdk/server"
 import { describe, expect, it } from "@effect/vitest"
@@ -363,5 +365,88 @@ describe("Nacos as the A2A registry (@a2a-js/sdk agents, real server)", () => {
         yield* eventually(onServer, (card) => (card.additionalInterfaces ?? []).length === 0)
       }),
     90_000
+  )
+})
+
+// -----------------------------------------------------------------------------------------------------------------
+// The examples, on the real server
+// -----------------------------------------------------------------------------------------------------------------
+
+interface Run {
+  readonly code: number | null
+  readonly output: string
+}
+
+const root = path.resolve(import.meta.dirname, "../..")
+
+/** Starts an example as `npm run example` does, against the auth-off server; killed with the scope. */
+const startExample = (file: string, args: ReadonlyArray<string> = []) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const child = spawn(process.execPath, ["--conditions=@effect-nacos/source", file, ...args], {
+        cwd: root,
+        env: { ...process.env, NACOS_SERVER_ADDR: server().serverAddr, PORT: "0" },
+        timeout: 60_000
+      })
+      let output = ""
+      child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()))
+      child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()))
+      const closed = new Promise<number | null>((resolve) => child.on("close", resolve))
+      return {
+        output: () => output,
+        /** SIGINT (what Ctrl-C sends), then the exit. */
+        interrupt: Effect.promise(() => {
+          child.kill("SIGINT")
+          return closed
+        }).pipe(Effect.map((code): Run => ({ code, output }))),
+        exit: Effect.promise(() => closed).pipe(Effect.map((code): Run => ({ code, output }))),
+        kill: () => child.kill("SIGKILL")
+      }
+    }),
+    (example) => Effect.sync(example.kill)
+  )
+
+const runExample = (file: string, args: ReadonlyArray<string> = []) =>
+  Effect.scoped(Effect.flatMap(startExample(file, args), (example) => example.exit))
+
+describe("the A2A examples on the real server", () => {
+  it.live(
+    "a2a-agent.ts registers, finds itself by name, gets its echo and exits; a2a-client.ts does the same with Promises",
+    () =>
+      Effect.gen(function* () {
+        const agent = yield* runExample("examples/a2a-agent.ts")
+        expect(agent.output).toContain("registration: Registered")
+        expect(agent.output).toContain("answer: echo: hello from the registry")
+        expect(agent.code).toBe(0)
+        const client = yield* runExample("examples/a2a-client.ts")
+        expect(client.output).toContain("registration: Registered")
+        expect(client.output).toContain("answer: echo: hello, agent")
+        expect(client.code).toBe(0)
+      }),
+    120_000
+  )
+
+  it.live(
+    "a2a-agent.ts --serve keeps serving; a2a-client.ts --agent (another process) finds it; Ctrl-C deregisters",
+    () =>
+      Effect.gen(function* () {
+        const agent = yield* startExample("examples/a2a-agent.ts", ["--serve"])
+        // a fresh process: a new connection, and on a busy machine a slow start
+        yield* Effect.sync(agent.output).pipe(
+          Effect.filterOrFail((output) => output.includes("Ctrl-C stops")),
+          Effect.retry(Schedule.spaced("200 millis")),
+          Effect.timeoutOrElse({
+            duration: "45 seconds",
+            orElse: () => Effect.die(`the agent example never said it serves:\n${agent.output()}`)
+          })
+        )
+        const client = yield* runExample("examples/a2a-client.ts", ["--agent", "effect-nacos-echo"])
+        expect(client.output).toContain("answer: echo: hello, agent")
+        expect(client.code).toBe(0)
+        const stopped = yield* agent.interrupt
+        expect(stopped.output).toContain("stopped: deregistered, server closed")
+        expect(stopped.code).toBe(0)
+      }),
+    120_000
   )
 })
