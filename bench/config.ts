@@ -5,7 +5,8 @@
  *
  * - get throughput with 1, 64 and 512 requests in flight (one client, one existing config);
  * - publish → watch latency (p50 / p99): one client publishes, another one's watch receives the change;
- * - time and heap to establish 10 000 watched keys (absent keys: one listen round, no re-reads).
+ * - time and heap to establish 10 000 watched keys (absent keys: one listen round, no re-reads), as a `watch`
+ *   stream per key, a `listen` per key, and one `watchMany` of all of them.
  *
  * Without NACOS_SERVER_ADDR it runs on the in-memory layer (and says so in the output): useful only to see the
  * client's own overhead.
@@ -74,33 +75,58 @@ const publishToWatchLatency = (publisher: ConfigService.Service, watcher: Config
     return latencySummary(latencies)
   })
 
-const establishWatches = (watcher: ConfigService.Service, keys: number) =>
-  Effect.gen(function* () {
-    const heapBefore = heapUsedAfterGc()
-    const started = yield* now
-    const seen = yield* Deferred.make<void>()
-    let firstEvents = 0
-    yield* Effect.forEach(
-      Array.from({ length: keys }, (_, i) => `${run}-watch-${i}`),
-      (dataId) =>
-        watcher.watch({ dataId }).pipe(
-          Stream.runForEach(() =>
-            Effect.suspend(() => (++firstEvents === keys ? Deferred.succeed(seen, undefined) : Effect.void))
-          ),
+type WatchStyle = "watch" | "listen" | "watchMany"
+
+/**
+ * Time and heap to have `keys` absent keys watched and each one's first event seen, in one of three styles: a
+ * `watch` stream per key (each consumed by its own fiber), a `listen` per key, or one `watchMany` of all keys.
+ * The heap is measured after a collection with the watches live, the consuming fibers included.
+ */
+const establishWatches = (watcher: ConfigService.Service, keys: number, style: WatchStyle) =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      // the caller's own list of keys is not the client's cost: made before the first measurement
+      const dataIds = Array.from({ length: keys }, (_, i) => `${run}-${style}-${i}`)
+      const params = dataIds.map((dataId) => ({ dataId }))
+      const heapBefore = heapUsedAfterGc()
+      const started = yield* now
+      const seen = yield* Deferred.make<void>()
+      let firstEvents = 0
+      const counted = Effect.suspend(() =>
+        ++firstEvents === keys ? Deferred.succeed(seen, undefined) : Effect.void
+      ).pipe(Effect.asVoid)
+      if (style === "watchMany") {
+        yield* watcher.watchMany(params).pipe(
+          Stream.runForEach(() => counted),
           Effect.forkScoped
-        ),
-      { discard: true }
-    )
-    yield* Deferred.await(seen)
-    const millis = (yield* now) - started
-    const heapAfter = heapUsedAfterGc()
-    return {
-      keys,
-      millis: round2(millis),
-      heapDeltaMiB: round2((heapAfter - heapBefore) / (1024 * 1024)),
-      heapMeasuredAfterGc: gcAvailable
-    }
-  })
+        )
+      } else {
+        yield* Effect.forEach(
+          params,
+          (key) =>
+            style === "listen"
+              ? watcher.listen(key, () => counted)
+              : watcher.watch(key).pipe(
+                  Stream.runForEach(() => counted),
+                  Effect.forkScoped
+                ),
+          { discard: true }
+        )
+      }
+      yield* Deferred.await(seen)
+      const millis = (yield* now) - started
+      const heapAfter = heapUsedAfterGc()
+      const heapBytes = heapAfter - heapBefore
+      return {
+        style,
+        keys,
+        millis: round2(millis),
+        heapDeltaMiB: round2(heapBytes / (1024 * 1024)),
+        heapBytesPerKey: Math.round(heapBytes / keys),
+        heapMeasuredAfterGc: gcAvailable
+      }
+    })
+  )
 
 const program = Effect.gen(function* () {
   const { reader, publisher, watcher } = yield* clients
@@ -115,7 +141,12 @@ const program = Effect.gen(function* () {
   ]
   yield* publisher.remove({ dataId })
   const latency = yield* publishToWatchLatency(publisher, watcher, 200)
-  const watches = yield* establishWatches(watcher, 10_000)
+  // one style at a time, each closed (its listens dropped) before the next
+  const watches = [
+    yield* establishWatches(watcher, 10_000, "watch"),
+    yield* establishWatches(watcher, 10_000, "listen"),
+    yield* establishWatches(watcher, 10_000, "watchMany")
+  ]
   return {
     target: serverAddr === "" ? "memory (NACOS_SERVER_ADDR not set)" : serverAddr,
     node: process.version,

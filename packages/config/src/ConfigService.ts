@@ -527,17 +527,19 @@ const makeService = (
   const subscribeKeys = (keys: ReadonlyArray<ConfigKey>, emit: FanOut.Sink<ConfigEvent>, scope: Scope.Scope) =>
     Effect.gen(function* () {
       const feeds = yield* backend.watchKeys(keys).pipe(Scope.provide(scope))
-      const unsubscribes = feeds.map((feed) => {
-        let first = true
-        return feed.subscribeUnsafe((event) => {
-          emit(first && event._tag === "Deleted" ? { ...event, _tag: "Absent" } : event)
-          first = false
-        })
-      })
+      // one sink for every key, nothing kept per key: a key's first event comes from here, and is Absent for a
+      // key deleted before this watch (the first event of a new key is never Deleted)
+      for (const feed of feeds) {
+        const current = feed.current()
+        if (Option.isSome(current)) {
+          emit(current.value._tag === "Deleted" ? { ...current.value, _tag: "Absent" } : current.value)
+        }
+        feed.subscribeUnsafe(emit, false)
+      }
       yield* Scope.addFinalizer(
         scope,
         Effect.sync(() => {
-          for (const unsubscribe of unsubscribes) unsubscribe()
+          for (const feed of feeds) feed.unsubscribeUnsafe(emit)
         })
       )
     })

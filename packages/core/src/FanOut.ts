@@ -43,10 +43,15 @@ export interface FanOut<A> {
   /** `publishUnsafe` as an Effect. */
   readonly publish: (value: A) => Effect.Effect<void>
   /**
-   * Adds a follower: it gets the current value at once (when there is one), then every later one. Returns the
-   * function that removes it.
+   * Adds a follower: it gets the current value at once (when there is one, unless `replayCurrent` is false),
+   * then every later one. Returns the function that removes it.
    */
-  readonly subscribeUnsafe: (sink: Sink<A>) => () => void
+  readonly subscribeUnsafe: (sink: Sink<A>, replayCurrent?: boolean) => () => void
+  /**
+   * Removes a follower (`subscribeUnsafe`'s returned function does the same): for code following many values
+   * with one sink, which need not keep a function per value.
+   */
+  readonly unsubscribeUnsafe: (sink: Sink<A>) => void
   /** How many followers there are now. */
   readonly followers: () => number
 }
@@ -73,34 +78,50 @@ export interface FanOut<A> {
 export const make = <A>(...initial: [] | [A]): FanOut<A> =>
   new Followed<A>(initial.length === 0 ? Option.none() : Option.some(initial[0]))
 
+/** No value yet (a value may itself be `undefined`). */
+const nothing: unique symbol = Symbol("FanOut/nothing")
+
 /** A class, not closures: its methods live once on the prototype, and an instance is a few fields. */
 class Followed<A> implements FanOut<A> {
-  // an array, not a Set: a value has one or a few followers; replaced, never changed in place, so a follower
-  // leaving during a publish does not make another one miss it
-  private sinks: ReadonlyArray<Sink<A>> = []
-  private latest: Option.Option<A>
+  // one follower (the usual case) is kept as itself, more in an array; either is replaced, never changed in
+  // place, so a follower leaving during a publish does not make another one miss it
+  private sinks: Sink<A> | ReadonlyArray<Sink<A>> | undefined = undefined
+  // the value itself, not an Option: one object less per value
+  private latest: A | typeof nothing
   constructor(latest: Option.Option<A>) {
-    this.latest = latest
+    this.latest = Option.isSome(latest) ? latest.value : nothing
   }
-  current() {
-    return this.latest
+  current(): Option.Option<A> {
+    const latest = this.latest
+    return latest === nothing ? Option.none() : Option.some(latest)
   }
   publishUnsafe(value: A) {
-    this.latest = Option.some(value)
-    for (const sink of this.sinks) sink(value)
+    this.latest = value
+    const sinks = this.sinks
+    if (typeof sinks === "function") sinks(value)
+    else if (sinks !== undefined) for (const sink of sinks) sink(value)
   }
   publish(value: A) {
     return Effect.sync(() => this.publishUnsafe(value))
   }
-  subscribeUnsafe(sink: Sink<A>) {
-    this.sinks = [...this.sinks, sink]
-    if (Option.isSome(this.latest)) sink(this.latest.value)
-    return () => {
-      this.sinks = this.sinks.filter((other) => other !== sink)
+  subscribeUnsafe(sink: Sink<A>, replayCurrent = true) {
+    const sinks = this.sinks
+    this.sinks = sinks === undefined ? sink : typeof sinks === "function" ? [sinks, sink] : [...sinks, sink]
+    const latest = this.latest
+    if (replayCurrent && latest !== nothing) sink(latest)
+    return () => this.unsubscribeUnsafe(sink)
+  }
+  unsubscribeUnsafe(sink: Sink<A>) {
+    const sinks = this.sinks
+    if (sinks === sink) this.sinks = undefined
+    else if (Array.isArray(sinks)) {
+      const rest = sinks.filter((other) => other !== sink)
+      this.sinks = rest.length === 0 ? undefined : rest.length === 1 ? rest[0] : rest
     }
   }
   followers() {
-    return this.sinks.length
+    const sinks = this.sinks
+    return sinks === undefined ? 0 : typeof sinks === "function" ? 1 : sinks.length
   }
 }
 

@@ -22,7 +22,9 @@ export const makeKey = (namespace: string, dataId: string, group: string | undef
  * A map key for one config. The characters allowed in dataId/group exclude `+`, so the Java group-key form is
  * unambiguous here.
  */
-export const keyString = (key: ConfigKey): string => `${key.dataId}+${key.group}+${key.namespace}`
+// joined, not concatenated: a template literal leaves a rope of string pieces per key (10 000 watched keys each
+// keep their id), a join one flat string
+export const keyString = (key: ConfigKey): string => [key.dataId, key.group, key.namespace].join("+")
 
 /** Lowercase hex MD5 of the UTF-8 bytes, as the server computes it; an absent config has md5 "". */
 export const md5Of = (content: string): string => createHash("md5").update(content, "utf8").digest("hex")

@@ -103,12 +103,6 @@ const chunksOf = <A>(items: ReadonlyArray<A>, size: number): ReadonlyArray<Reado
   return chunks
 }
 
-/** Ids are `dataId+group+namespace`; `+` cannot occur in any of them (validated), so the split is exact. */
-const keyFromId = (id: string): ConfigKey => {
-  const [dataId = "", group = "", namespace = ""] = id.split("+")
-  return { dataId, group, namespace }
-}
-
 /** A local file's content as the event a watcher sees. */
 const localEvent = (key: ConfigKey, local: Cache.CachedConfig, md5: string): ConfigEvent =>
   changedEvent(key, { content: local.content, md5, encryptedDataKey: local.encryptedDataKey, beta: false })
@@ -413,7 +407,8 @@ export const make = Effect.fnUntraced(function* (
   }).pipe(Effect.andThen(ring), Effect.repeat(options.fullSyncSchedule), Effect.forkScoped)
 
   /** Counts one more watcher of the key; whether the entry is new (a round is due). */
-  const acquire = (id: string): { readonly entry: WatchedKey; readonly created: boolean } => {
+  const acquire = (key: ConfigKey): { readonly entry: WatchedKey; readonly created: boolean } => {
+    const id = keyString(key)
     const existing = watched.get(id)
     if (existing !== undefined) {
       existing.watchers++
@@ -421,7 +416,7 @@ export const make = Effect.fnUntraced(function* (
     }
     const entry: WatchedKey = {
       id,
-      key: keyFromId(id),
+      key,
       events: FanOut.make<ConfigEvent>(),
       watchers: 1,
       md5: "",
@@ -453,7 +448,7 @@ export const make = Effect.fnUntraced(function* (
         const entries: Array<WatchedKey> = []
         let created = false
         for (const key of keys) {
-          const acquired = acquire(keyString(key))
+          const acquired = acquire(key)
           entries.push(acquired.entry)
           created ||= acquired.created
         }
