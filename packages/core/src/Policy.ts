@@ -42,14 +42,17 @@ export const reconnect: Schedule.Schedule<Duration.Duration> = exponentialFullJi
 })
 
 /**
- * ServerCheck answered "server is starting" (errorCode 300): retry every second for up to 30 s, like the Go client.
+ * ServerCheck answered "server is starting" (errorCode 300): retry for up to 30 s with full-jitter backoff from
+ * 500 ms capped at 5 s. A restarting server answers 300 to everyone until it is up: a fixed step (the Go client's
+ * 1 s) lets every waiting client through within the same second then, jitter spreads them as `reconnect` does.
  *
  * @category schedules
  * @since 0.1.0
  */
-export const serverStarting: Schedule.Schedule<unknown> = Schedule.spaced("1 second").pipe(
-  Schedule.upTo({ duration: "30 seconds" })
-)
+export const serverStarting: Schedule.Schedule<unknown> = exponentialFullJitter({
+  base: "500 millis",
+  cap: "5 seconds"
+}).pipe(Schedule.upTo({ duration: "30 seconds" }))
 
 /**
  * Retry of a request that failed in transport: short jittered pauses, `times` retries at most.
