@@ -1,7 +1,7 @@
 /**
  * A TCP proxy in front of a real server's ports that can cut connections: what a network drop looks like to the
  * client. `cut()` destroys every open connection and refuses new ones until `restore()`. Loopback only; closed with
- * the scope.
+ * the scope. The fault suite's proxy (`faultProxy.ts`) also resets (RST), blackholes, delays and throttles.
  */
 import * as net from "node:net"
 import * as Effect from "effect/Effect"
