@@ -15,7 +15,7 @@ import type { AgentExecutor } from "@a2a-js/sdk/server"
 import { AiService } from "@effect-nacos/ai"
 import { A2ARegistry, A2AServer, AgentClients, NacosAgentCardResolver } from "@effect-nacos/ai/a2a"
 import { Nacos } from "@effect-nacos/core"
-import { Cause, Effect, Exit, Fiber, Layer, SubscriptionRef } from "effect"
+import { Cause, Effect, Exit, Fiber, Layer, Stream, SubscriptionRef } from "effect"
 
 const serverAddr = process.env.NACOS_SERVER_ADDR?.trim() ?? ""
 const keepServing = process.argv.includes("--serve")
@@ -97,7 +97,13 @@ const program = Effect.gen(function* () {
 
   // what another agent does: find it by name in the registry, then call it
   const resolver = yield* NacosAgentCardResolver.make
-  const found = yield* resolver.card(AGENT_NAME)
+  // the live card, until it lists this instance (a server's card query lags the registration a little)
+  const found = yield* resolver.cards(AGENT_NAME).pipe(
+    Stream.filter((live) => live.supportedInterfaces.some((i) => i.url === agent.url)),
+    Stream.runHead,
+    Effect.timeout("15 seconds"),
+    Effect.flatMap(Effect.fromOption)
+  )
   yield* Effect.log(`found by name: ${found.supportedInterfaces.map((i) => i.url).join(", ")}`)
   const client = yield* AgentClients.make({ resolver }).client(AGENT_NAME)
   const answer = yield* Effect.promise(() =>

@@ -175,7 +175,10 @@ export const make = (options: AgentClientsOptions): AgentClients => {
       if (first === undefined) {
         return yield* new AgentClientError({
           agent: agentName,
-          message: `agent ${agentName}: its card lists no endpoint over ${[...usable].join(" or ")}`
+          message:
+            card.supportedInterfaces.length === 0
+              ? `agent ${agentName}: no instance has an endpoint registered`
+              : `agent ${agentName}: its card lists no endpoint over ${[...usable].join(" or ")}`
         })
       }
       const entry = entryFor(`${agentName}\u0000${version ?? ""}`, [first, ...rest])

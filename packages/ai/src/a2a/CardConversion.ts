@@ -97,9 +97,16 @@ const membersWithoutNulls = (members: ReadonlyArray<readonly [string, unknown]>)
     members.filter(([, member]) => member !== null).map(([key, member]) => [key, withoutNulls(member)])
   )
 
+const hasEndpoints = (card: AgentCard | AgentCardDetail) => (card.additionalInterfaces ?? []).length > 0
+
 /**
  * A card read from Nacos as the SDK's 1.0 card. The fields the SDK demands and Nacos may leave out get their
- * empty values (description, capabilities, input and output modes, skills); interfaces are distinct by transport and URL.
+ * empty values (description, capabilities, input and output modes, skills); interfaces are distinct by transport and
+ * URL.
+ *
+ * A `SERVICE` card without registered endpoints (no `additionalInterfaces`) gets **no** interfaces: the server then
+ * answers the `url` stored at the version's first release, which is where the instance that released it listened
+ * — for a version re-registered by later instances, an address that may be long gone (seen on 3.1.0).
  *
  * @category conversions
  * @since 0.1.0
@@ -122,7 +129,8 @@ export const fromNacosCard = (
         protocolVersion: LEGACY_PROTOCOL_VERSION,
         ...plain
       })
-      return { ...parsed, supportedInterfaces: distinctInterfaces(parsed.supportedInterfaces) }
+      const live = !("registrationType" in card) || card.registrationType !== "SERVICE" || hasEndpoints(card)
+      return { ...parsed, supportedInterfaces: live ? distinctInterfaces(parsed.supportedInterfaces) : [] }
     },
     catch: (cause) =>
       new AgentCardConversionError({

@@ -80,6 +80,22 @@ describe("CardConversion", () => {
     })
   )
 
+  it.effect("a SERVICE card without endpoints has no interfaces (its stored url may be a stopped instance's)", () =>
+    Effect.gen(function* () {
+      const stored = {
+        name: "idle",
+        version: "1.0.0",
+        protocolVersion: "0.3.0",
+        url: "http://10.0.0.9:9000/a2a",
+        preferredTransport: "JSONRPC"
+      }
+      const service = yield* CardConversion.fromNacosCard({ ...stored, registrationType: "SERVICE" })
+      expect(service.supportedInterfaces).toEqual([])
+      const byUrl = yield* CardConversion.fromNacosCard({ ...stored, registrationType: "URL" })
+      expect(byUrl.supportedInterfaces.map((i) => i.url)).toEqual(["http://10.0.0.9:9000/a2a"])
+    })
+  )
+
   it.effect("a round trip keeps what both shapes have", () =>
     Effect.gen(function* () {
       const sdk = { ...echoCard("round"), supportedInterfaces: [jsonRpc("http://127.0.0.1:7000/a2a")] }

@@ -145,6 +145,31 @@ describe("A2AServer + NacosAgentCardResolver + AgentClients (memory registry, re
     })
   )
 
+  it.live("a SERVICE card with no instance up: AgentClientError, never the url stored at release", () =>
+    Effect.gen(function* () {
+      const store = AiService.makeMemoryStore()
+      const name = uniqueName("idle")
+      yield* Effect.gen(function* () {
+        const ai = yield* AiService.AiService
+        yield* ai.releaseAgentCard({
+          card: {
+            name,
+            version: "1.0.0",
+            protocolVersion: "0.3.0",
+            preferredTransport: "JSONRPC",
+            url: "http://127.0.0.1:1/a2a"
+          },
+          setAsLatest: true
+        })
+        const resolver = yield* NacosAgentCardResolver.make
+        expect((yield* resolver.card(name)).supportedInterfaces).toEqual([])
+        const error = yield* Effect.flip(AgentClients.make({ resolver }).client(name))
+        expect(error).toMatchObject({ _tag: "AgentClientError", agent: name })
+        expect(error.message).toContain("no instance has an endpoint registered")
+      }).pipe(Effect.provide(consumer(store)), Effect.scoped)
+    })
+  )
+
   it.live("an unknown agent: the resolver fails with NotFoundError (and tries again next time)", () =>
     Effect.gen(function* () {
       const store = AiService.makeMemoryStore()
