@@ -136,10 +136,10 @@ export const setUpWorld = (label: string, server: ConformanceServer, proxies: Se
       (serviceName, i) => direct.naming.registerInstance({ serviceName, ip: `10.61.${i}.1`, port: 1 }),
       { concurrency: "unbounded" }
     )
-    yield* Effect.forEach(
-      watchedAgents,
-      ({ name, port }) => direct.ai.releaseAgentCard({ card: agentCard(name, port), setAsLatest: true }),
-      { concurrency: "unbounded" }
+    // one card at a time: the server stores a card's tags in embedded Derby, where concurrent releases can time out
+    // waiting for a lock (ServerError 500 "A lock could not be obtained within the time requested", seen on 3.1.0)
+    yield* Effect.forEach(watchedAgents, ({ name, port }) =>
+      direct.ai.releaseAgentCard({ card: agentCard(name, port), setAsLatest: true })
     )
 
     // what the faulted client holds
@@ -157,17 +157,14 @@ export const setUpWorld = (label: string, server: ConformanceServer, proxies: Se
       (serviceName, i) => faulted.naming.registerInstance({ serviceName, ip: `10.62.${i}.1`, port: 2 }),
       { concurrency: "unbounded" }
     )
-    yield* Effect.forEach(
-      ownAgents,
-      ({ name, port }) =>
-        Effect.andThen(
-          faulted.ai.releaseAgentCard({ card: agentCard(name, port), setAsLatest: true }),
-          faulted.ai.registerAgentEndpoint({
-            name,
-            endpoint: { version: "1.0.0", address: "127.0.0.1", port, path: "/a2a" }
-          })
-        ),
-      { concurrency: "unbounded" }
+    yield* Effect.forEach(ownAgents, ({ name, port }) =>
+      Effect.andThen(
+        faulted.ai.releaseAgentCard({ card: agentCard(name, port), setAsLatest: true }),
+        faulted.ai.registerAgentEndpoint({
+          name,
+          endpoint: { version: "1.0.0", address: "127.0.0.1", port, path: "/a2a" }
+        })
+      )
     )
     const cardWatches = yield* Effect.forEach(watchedAgents, ({ name }) =>
       Effect.map(
