@@ -5,7 +5,8 @@
  *
  * - register → another client's subscribe latency (p50 / p99, 100 samples);
  * - time to register 1000 instances of one service, one by one vs one batch;
- * - time and heap to subscribe 1000 services (each one's first event);
+ * - time and heap to subscribe 1000 services (each one's first event), as a `subscribe` stream or an `onChange`
+ *   per service;
  * - `selectOneHealthyInstance` ops/s on a 1000-instance service (answered from a live subscription).
  *
  * Without NACOS_SERVER_ADDR it runs on the in-memory layer (and says so in the output): useful only to see the
@@ -91,35 +92,48 @@ const registerMany = (naming: NamingService.Service, count: number) =>
     return { instances: count, oneByOneMillis: round2(singleMillis), batchMillis: round2(batchMillis), batch }
   })
 
-const subscribeMany = (naming: NamingService.Service, services: number) =>
-  Effect.gen(function* () {
-    const heapBefore = heapUsedAfterGc()
-    const started = yield* now
-    const seen = yield* Deferred.make<void>()
-    let firstEvents = 0
-    yield* Effect.forEach(
-      Array.from({ length: services }, (_, i) => `${run}-subscribe-${i}`),
-      (serviceName) =>
-        naming.subscribe({ serviceName }).pipe(
-          Stream.take(1),
-          Stream.runForEach(() =>
-            Effect.suspend(() => (++firstEvents === services ? Deferred.succeed(seen, undefined) : Effect.void))
-          ),
-          Effect.andThen(Effect.never),
-          Effect.forkScoped
-        ),
-      { discard: true }
-    )
-    yield* Deferred.await(seen)
-    const millis = (yield* now) - started
-    const heapAfter = heapUsedAfterGc()
-    return {
-      services,
-      millis: round2(millis),
-      heapDeltaMiB: round2((heapAfter - heapBefore) / (1024 * 1024)),
-      heapMeasuredAfterGc: gcAvailable
-    }
-  })
+/**
+ * Time and heap to have `services` services subscribed and each one's first event seen, as a `subscribe` stream
+ * per service (each consumed by its own fiber) or an `onChange` per service. The heap is measured with the
+ * subscriptions live (the streams keep running: a stream that ended would have unsubscribed), consumers included.
+ */
+const subscribeMany = (naming: NamingService.Service, services: number, style: "subscribe" | "onChange") =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      // the caller's own list of names is not the client's cost: made before the first measurement
+      const params = Array.from({ length: services }, (_, i) => ({ serviceName: `${run}-${style}-${i}` }))
+      const heapBefore = heapUsedAfterGc()
+      const started = yield* now
+      const seen = yield* Deferred.make<void>()
+      let firstEvents = 0
+      const counted = Effect.suspend(() =>
+        ++firstEvents === services ? Deferred.succeed(seen, undefined) : Effect.void
+      ).pipe(Effect.asVoid)
+      yield* Effect.forEach(
+        params,
+        (service) =>
+          style === "onChange"
+            ? naming.onChange(service, () => counted)
+            : naming.subscribe(service).pipe(
+                Stream.runForEach(() => counted),
+                Effect.forkScoped
+              ),
+        { discard: true }
+      )
+      yield* Deferred.await(seen)
+      const millis = (yield* now) - started
+      const heapAfter = heapUsedAfterGc()
+      const heapBytes = heapAfter - heapBefore
+      return {
+        style,
+        services,
+        millis: round2(millis),
+        heapDeltaMiB: round2(heapBytes / (1024 * 1024)),
+        heapBytesPerSubscription: Math.round(heapBytes / services),
+        heapMeasuredAfterGc: gcAvailable
+      }
+    })
+  )
 
 const selectThroughput = (naming: NamingService.Service, serviceName: string, count: number, draws: number) =>
   Effect.gen(function* () {
@@ -142,7 +156,10 @@ const program = Effect.gen(function* () {
   const latency = yield* registerToSubscribeLatency(registering, subscribing, 100)
   const { batch, ...registration } = yield* registerMany(registering, 1000)
   const select = yield* selectThroughput(subscribing, batch, 1000, 10_000)
-  const subscriptions = yield* subscribeMany(subscribing, 1000)
+  const subscriptions = [
+    yield* subscribeMany(subscribing, 1000, "subscribe"),
+    yield* subscribeMany(subscribing, 1000, "onChange")
+  ]
   return {
     target: serverAddr === "" ? "memory (NACOS_SERVER_ADDR not set)" : serverAddr,
     node: process.version,

@@ -18,6 +18,7 @@
 import {
   type AuthError,
   Cache,
+  FanOut,
   type InvalidArgumentError,
   NacosMetrics,
   NacosOptions,
@@ -36,9 +37,8 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Random from "effect/Random"
 import type * as Schedule from "effect/Schedule"
-import type * as Scope from "effect/Scope"
+import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import * as SubscriptionRef from "effect/SubscriptionRef"
 import type { NamingBackend, OutgoingInstance } from "./internal/backend.ts"
 import * as NamingFuzzyWatch from "./internal/fuzzyWatch.ts"
 import * as GrpcOperations from "./internal/grpcOperations.ts"
@@ -574,47 +574,47 @@ const makeService = (
     return picked
   }, traced("NamingService.selectOneHealthyInstance"))
 
-  const subscribe = (params: SubscribeParams): Stream.Stream<ServiceEvent, InvalidArgumentError> =>
-    Stream.unwrap(
-      Effect.gen(function* () {
-        const valid = yield* Validation.validate(SubscribeParams, params)
-        const key = makeKey(namespace, valid.serviceName, valid.groupName)
-        const policy = valid.emptyPush ?? defaultEmptyPush
-        yield* NacosMetrics.trackActiveWatch("naming")
-        const view = yield* backend.watchService(key)
-        return SubscriptionRef.changes(view).pipe(
-          Stream.mapAccum(
-            (): ServiceInfo | undefined => undefined,
-            (
-              last,
-              latest: Option.Option<ServiceInfo>
-            ): readonly [ServiceInfo | undefined, ReadonlyArray<ServiceEvent>] => {
-              if (Option.isNone(latest)) return [last, []]
-              const service = narrowed(latest.value, valid.clusters)
-              if (last !== undefined && service.hosts.length === 0 && last.hosts.length > 0 && policy === "protect") {
-                return [last, [{ _tag: "EmptyPushIgnored", service: last }]]
-              }
-              const diff = diffInstances(last?.hosts ?? [], service.hosts)
-              const moved = diff.added.length + diff.removed.length + diff.modified.length > 0
-              if (last !== undefined && !moved) return [service, []]
-              return [service, [{ _tag: "InstancesChanged", service, ...diff }]]
-            }
-          )
-        )
-      })
-    )
+  /**
+   * Follows a subscribed service from `emit`: the events a subscriber sees (the diff, empty-push policy,
+   * clusters narrowed), worked out in the view's fan-out callback — no stream stages and no state per subscriber
+   * beyond the last view it saw. Subscribed in `scope`, undone when it closes.
+   */
+  const followService = (params: SubscribeParams, emit: FanOut.Sink<ServiceEvent>, scope: Scope.Scope) =>
+    Effect.gen(function* () {
+      const valid = yield* Validation.validate(SubscribeParams, params)
+      const key = makeKey(namespace, valid.serviceName, valid.groupName)
+      const policy = valid.emptyPush ?? defaultEmptyPush
+      yield* NacosMetrics.trackActiveWatch("naming").pipe(Scope.provide(scope))
+      const view = yield* backend.watchService(key).pipe(Scope.provide(scope))
+      let last: ServiceInfo | undefined
+      const sink = (latest: ServiceInfo) => {
+        const service = narrowed(latest, valid.clusters)
+        if (last !== undefined && service.hosts.length === 0 && last.hosts.length > 0 && policy === "protect") {
+          return emit({ _tag: "EmptyPushIgnored", service: last })
+        }
+        const diff = diffInstances(last?.hosts ?? [], service.hosts)
+        const moved = diff.added.length + diff.removed.length + diff.modified.length > 0
+        const first = last === undefined
+        last = service
+        if (first || moved) emit({ _tag: "InstancesChanged", service, ...diff })
+      }
+      yield* Scope.addFinalizer(scope, Effect.sync(view.subscribeUnsafe(sink)))
+    })
 
+  const subscribe = (params: SubscribeParams): Stream.Stream<ServiceEvent, InvalidArgumentError> =>
+    FanOut.stream((emit: FanOut.Sink<ServiceEvent>, scope) => followService(params, emit, scope))
+
+  // no stream and no fiber while waiting: a fiber runs only while events are handled
   const onChange: Service["onChange"] = (params, handler) =>
     Effect.gen(function* () {
-      yield* Validation.validate(SubscribeParams, params)
-      yield* subscribe(params).pipe(
-        Stream.runForEach((event) =>
+      const scope = yield* Effect.scope
+      yield* FanOut.listen(
+        (emit: FanOut.Sink<ServiceEvent>) => followService(params, emit, scope),
+        (event: ServiceEvent) =>
           handler(event).pipe(
-            Effect.catchCause((cause) => Effect.logError(`naming ${params.serviceName}: listener failed`, cause))
+            Effect.catchCause((cause) => Effect.logError(`naming ${params.serviceName}: listener failed`, cause)),
+            annotate
           )
-        ),
-        Effect.catchCause((cause) => Effect.logError("naming listener stopped", cause)),
-        Effect.forkScoped
       )
     }).pipe(annotate)
 

@@ -6,6 +6,7 @@
 
 import type {
   AuthError,
+  FanOut,
   InvalidArgumentError,
   NotSupportedError,
   ServerError,
@@ -15,7 +16,6 @@ import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
-import type * as SubscriptionRef from "effect/SubscriptionRef"
 import type { ServiceInfo, ServiceList } from "../NamingModels.ts"
 import type { ServiceKey } from "./serviceKey.ts"
 
@@ -69,12 +69,10 @@ export interface NamingOperations {
 export interface NamingBackend extends NamingOperations {
   readonly namespace: string
   /**
-   * The shared view of one subscribed service (every cluster), for as long as the scope lives: `None` until the
-   * first answer, then the latest ServiceInfo. Any number of callers share one server-side subscription.
+   * The shared view of one subscribed service (every cluster), for as long as the scope lives: no value until
+   * the first answer, then the latest ServiceInfo. Any number of callers share one server-side subscription.
    */
-  readonly watchService: (
-    key: ServiceKey
-  ) => Effect.Effect<SubscriptionRef.SubscriptionRef<Option.Option<ServiceInfo>>, never, Scope.Scope>
+  readonly watchService: (key: ServiceKey) => Effect.Effect<FanOut.FanOut<ServiceInfo>, never, Scope.Scope>
   /** The current view of a service subscribed by this client, if any (no new subscription). */
   readonly subscribedView: (key: ServiceKey) => Effect.Effect<Option.Option<ServiceInfo>>
   /** Fires after every reconnect, when the backend has one (redo of registrations). */

@@ -5,11 +5,9 @@
  * service's instances change.
  */
 
-import { InvalidArgumentError } from "@effect-nacos/core"
+import { FanOut, InvalidArgumentError } from "@effect-nacos/core"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
-import * as SubscriptionRef from "effect/SubscriptionRef"
 import type { Instance, ServiceInfo } from "../NamingModels.ts"
 import type { NamingBackend, OutgoingInstance } from "./backend.ts"
 import { instanceKey } from "./registrations.ts"
@@ -27,7 +25,7 @@ export const make = Effect.fnUntraced(function* (
   servicePresence: (key: ServiceKey, hasInstances: boolean) => Effect.Effect<void> = () => Effect.void
 ): Effect.fn.Return<NamingBackend> {
   const services = new Map<string, StoredService>()
-  const views = new Map<string, SubscriptionRef.SubscriptionRef<Option.Option<ServiceInfo>>>()
+  const views = new Map<string, FanOut.FanOut<ServiceInfo>>()
 
   const stored = (key: ServiceKey) => {
     const id = groupedName(key)
@@ -74,7 +72,7 @@ export const make = Effect.fnUntraced(function* (
       yield* servicePresence({ ...key, namespace: key.namespace || namespace }, hasInstances)
       const view = views.get(groupedName(key))
       if (view === undefined) return
-      yield* SubscriptionRef.set(view, Option.some(serviceInfo(key, yield* Clock.currentTimeMillis)))
+      yield* view.publish(serviceInfo(key, yield* Clock.currentTimeMillis))
     })
 
   /** As the server: a service holding persistent instances refuses ephemeral ones, and the reverse (N5). */
@@ -106,7 +104,7 @@ export const make = Effect.fnUntraced(function* (
       const id = groupedName(key)
       const existing = views.get(id)
       if (existing !== undefined) return existing
-      const created = yield* SubscriptionRef.make(Option.some(serviceInfo(key, yield* Clock.currentTimeMillis)))
+      const created = FanOut.make(serviceInfo(key, yield* Clock.currentTimeMillis))
       views.set(id, created)
       return created
     })
@@ -156,7 +154,7 @@ export const make = Effect.fnUntraced(function* (
     subscribedView: (key) =>
       Effect.suspend(() => {
         const existing = views.get(groupedName(key))
-        return existing === undefined ? Effect.succeedNone : SubscriptionRef.get(existing)
+        return existing === undefined ? Effect.succeedNone : Effect.sync(() => existing.current())
       })
   } satisfies NamingBackend
 })

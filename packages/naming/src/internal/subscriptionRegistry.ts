@@ -13,14 +13,13 @@
  * is on) the entry shows the file instead of the server, checked on `failoverCheck`.
  */
 
-import type { Cache, Connection } from "@effect-nacos/core"
+import { type Cache, type Connection, FanOut } from "@effect-nacos/core"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as RcMap from "effect/RcMap"
 import type * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import * as SubscriptionRef from "effect/SubscriptionRef"
 import type { ServiceInfo } from "../NamingModels.ts"
 import { subscribeRequest } from "./grpcOperations.ts"
 import { fingerprint } from "./instanceDiff.ts"
@@ -37,15 +36,14 @@ export interface SubscriptionRegistryOptions {
 }
 
 export interface SubscriptionRegistry {
-  readonly watchService: (
-    key: ServiceKey
-  ) => Effect.Effect<SubscriptionRef.SubscriptionRef<Option.Option<ServiceInfo>>, never, Scope.Scope>
+  readonly watchService: (key: ServiceKey) => Effect.Effect<FanOut.FanOut<ServiceInfo>, never, Scope.Scope>
   readonly subscribedView: (key: ServiceKey) => Effect.Effect<Option.Option<ServiceInfo>>
 }
 
 interface Subscribed {
   readonly key: ServiceKey
-  readonly view: SubscriptionRef.SubscriptionRef<Option.Option<ServiceInfo>>
+  /** No value until the first view (server, failover file or snapshot), then the latest: core's shared fan-out. */
+  readonly view: FanOut.FanOut<ServiceInfo>
   /** The server's last answer, shown again when a failover file goes away. */
   server: Option.Option<ServiceInfo>
   fromFailover: boolean
@@ -68,9 +66,9 @@ export const make = Effect.fnUntraced(function* (
 
   const show = (entry: Subscribed, service: ServiceInfo) =>
     Effect.gen(function* () {
-      const current = yield* SubscriptionRef.get(entry.view)
+      const current = entry.view.current()
       if (Option.isSome(current) && sameView(current.value, service)) return
-      yield* SubscriptionRef.set(entry.view, Option.some(service))
+      yield* entry.view.publish(service)
     })
 
   const writeSnapshot = (key: ServiceKey, service: ServiceInfo) =>
@@ -174,7 +172,7 @@ export const make = Effect.fnUntraced(function* (
           const key = makeKey(namespace, serviceName, groupName)
           const entry: Subscribed = {
             key,
-            view: yield* SubscriptionRef.make(Option.none<ServiceInfo>()),
+            view: FanOut.make<ServiceInfo>(),
             server: Option.none(),
             fromFailover: false,
             fromServer: false
@@ -213,7 +211,7 @@ export const make = Effect.fnUntraced(function* (
     subscribedView: (key) =>
       Effect.suspend(() => {
         const entry = entries.get(groupedName(key))
-        return entry === undefined ? Effect.succeedNone : SubscriptionRef.get(entry.view)
+        return entry === undefined ? Effect.succeedNone : Effect.sync(() => entry.view.current())
       })
   }
 })
