@@ -145,6 +145,35 @@ describe("A2AServer + NacosAgentCardResolver + AgentClients (memory registry, re
     })
   )
 
+  it.live("the endpoints change (the instance restarts elsewhere): the client is built again for the new one", () =>
+    Effect.gen(function* () {
+      const store = AiService.makeMemoryStore()
+      const name = uniqueName("moving")
+      const before = yield* startAgent(store, name, "before")
+      yield* before.agent.registration.settled
+      yield* Effect.gen(function* () {
+        const resolver = yield* NacosAgentCardResolver.make
+        const clients = AgentClients.make({ resolver })
+        const first = yield* clients.pick(name)
+        expect(first.endpoint.url).toBe(before.agent.url)
+        // the same endpoints: the same client
+        expect((yield* clients.pick(name)).client).toBe(first.client)
+        yield* before.stop
+        const after = yield* startAgent(store, name, "after")
+        yield* eventually(resolver.card(name), (card) =>
+          card.supportedInterfaces.some((i) => i.url === after.agent.url)
+        )
+        const moved = yield* clients.pick(name)
+        expect(moved.endpoint.url).toBe(after.agent.url)
+        expect(moved.client).not.toBe(first.client)
+        expect(answerText(yield* Effect.promise(() => moved.client.sendMessage(userMessage("where"))))).toBe(
+          "after: where"
+        )
+        yield* after.stop
+      }).pipe(Effect.provide(consumer(store)), Effect.scoped)
+    })
+  )
+
   it.live("a SERVICE card with no instance up: AgentClientError, never the url stored at release", () =>
     Effect.gen(function* () {
       const store = AiService.makeMemoryStore()
