@@ -293,8 +293,8 @@ export const serveAgent = async (options: PromiseServeOptions): Promise<RunningA
       card: agent.card,
       server: agent.server,
       status: () =>
-        statuses.map(({ registry, status }) => ({ registry, status: runtime.runSync(SubscriptionRef.get(status)) })),
-      settled: () => runtime.runPromise(agent.registration.settled),
+        statuses.map(({ registry, status }) => ({ registry, status: Effect.runSync(SubscriptionRef.get(status)) })),
+      settled: () => Effect.runPromise(agent.registration.settled),
       close
     }
   } catch (error) {
