@@ -99,6 +99,28 @@ const agentCard = (name: string, port: number): AgentCardModels.ReleasableAgentC
   description: `fault-suite agent ${name}`
 })
 
+/**
+ * A write of the world's own (setup, or the other client's changes) retried while the server answers 500: 3.1.0's
+ * embedded Derby can time out on a lock when writes come together, mostly just after a (re)start ("A lock could not
+ * be obtained within the time requested"). What is tested is the faulted client, not this.
+ */
+const busyRetried = <A, E extends { readonly _tag: string }, R>(write: Effect.Effect<A, E, R>) =>
+  write.pipe(
+    Effect.retry({
+      schedule: Schedule.spaced("500 millis").pipe(Schedule.upTo({ times: 20 })),
+      while: (error) => error._tag === "ServerError"
+    })
+  )
+
+/** A card release, retried as {@link busyRetried}: a retry that finds the version released (by the try that answered 500) is done. */
+const released = <E extends { readonly _tag: string }, R>(release: Effect.Effect<void, E, R>) =>
+  busyRetried(release).pipe(
+    Effect.catchIf(
+      (error) => error._tag === "ConflictError",
+      () => Effect.void
+    )
+  )
+
 const endpointUrl = (port: number) => `http://127.0.0.1:${port}/a2a`
 
 /**
@@ -128,7 +150,7 @@ export const setUpWorld = (label: string, server: ConformanceServer, proxies: Se
     }))
 
     // what exists before the fault
-    yield* Effect.forEach(configIds, (dataId) => direct.config.publish({ dataId, content: "before" }), {
+    yield* Effect.forEach(configIds, (dataId) => busyRetried(direct.config.publish({ dataId, content: "before" })), {
       concurrency: "unbounded"
     })
     yield* Effect.forEach(
@@ -139,7 +161,7 @@ export const setUpWorld = (label: string, server: ConformanceServer, proxies: Se
     // one card at a time: the server stores a card's tags in embedded Derby, where concurrent releases can time out
     // waiting for a lock (ServerError 500 "A lock could not be obtained within the time requested", seen on 3.1.0)
     yield* Effect.forEach(watchedAgents, ({ name, port }) =>
-      direct.ai.releaseAgentCard({ card: agentCard(name, port), setAsLatest: true })
+      released(direct.ai.releaseAgentCard({ card: agentCard(name, port), setAsLatest: true }))
     )
 
     // what the faulted client holds
@@ -159,7 +181,7 @@ export const setUpWorld = (label: string, server: ConformanceServer, proxies: Se
     )
     yield* Effect.forEach(ownAgents, ({ name, port }) =>
       Effect.andThen(
-        faulted.ai.releaseAgentCard({ card: agentCard(name, port), setAsLatest: true }),
+        released(faulted.ai.releaseAgentCard({ card: agentCard(name, port), setAsLatest: true })),
         faulted.ai.registerAgentEndpoint({
           name,
           endpoint: { version: "1.0.0", address: "127.0.0.1", port, path: "/a2a" }
@@ -250,9 +272,11 @@ export const setUpWorld = (label: string, server: ConformanceServer, proxies: Se
     /** The other client's changes: a config removed, the others changed, one created; instances and endpoints moved. */
     const change = Effect.all(
       [
-        direct.config.remove({ dataId: configIds[0]! }),
-        ...configIds.slice(1).map((dataId, i) => direct.config.publish({ dataId, content: `after-${i + 1}` })),
-        direct.config.publish({ dataId: createdId, content: "created" }),
+        busyRetried(direct.config.remove({ dataId: configIds[0]! })),
+        ...configIds
+          .slice(1)
+          .map((dataId, i) => busyRetried(direct.config.publish({ dataId, content: `after-${i + 1}` }))),
+        busyRetried(direct.config.publish({ dataId: createdId, content: "created" })),
         ...subscribed.map((serviceName, i) =>
           Effect.andThen(
             direct.naming.deregisterInstance({ serviceName, ip: `10.61.${i}.1`, port: 1 }),
