@@ -66,6 +66,8 @@ export const ReplyLine = Schema.Struct({
   millis: Schema.optional(Schema.Number),
   latenciesMicros: Schema.optional(Schema.Array(Schema.Number)),
   errors: Schema.optional(Schema.Int),
+  /** The first failure's message, when some gets failed. */
+  firstError: Schema.optional(Schema.String),
   heapBytes: Schema.optional(Schema.NullOr(Schema.Number))
 })
 export type ReplyLine = typeof ReplyLine.Type

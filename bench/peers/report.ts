@@ -13,6 +13,7 @@ export interface GetSummary {
   readonly cores: number
   readonly rssMiB: number
   readonly errors: number
+  readonly firstError: string | undefined
 }
 
 export interface WatchesSummary {
@@ -62,7 +63,8 @@ export const summarise = (
       cpuMillisPer1000: med((sample) => sample.cpuMillisPer1000),
       cores: med((sample) => sample.cores),
       rssMiB: med((sample) => sample.rssMiB),
-      errors: at.reduce((sum, sample) => sum + sample.errors, 0)
+      errors: at.reduce((sum, sample) => sum + sample.errors, 0),
+      firstError: at.find((sample) => sample.firstError !== undefined)?.firstError
     }
   }
   const myLatencies = latencies.filter((sample) => sample.client === client.name)

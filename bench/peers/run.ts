@@ -212,7 +212,11 @@ const main = async () => {
     process.stdout.write(`${markdownTable(summaries, levels)}\n\n`)
     const failures = summaries.flatMap((summary) => [
       ...Object.entries(summary.gets).flatMap(([inFlight, at]) =>
-        at.errors > 0 ? [`${summary.label}: ${at.errors} failed gets at ${inFlight} in flight (not counted)`] : []
+        at.errors > 0
+          ? [
+              `${summary.label}: ${at.errors} failed gets at ${inFlight} in flight (not counted; a round without one success is left out), first: ${at.firstError ?? "?"}`
+            ]
+          : []
       ),
       ...(summary.publishToWatch !== null && summary.publishToWatch.lost > 0
         ? [`${summary.label}: ${summary.publishToWatch.lost} publishes never reached the watcher`]

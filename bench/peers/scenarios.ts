@@ -68,6 +68,8 @@ export interface GetSample {
   /** The level ran in this many slices, interleaved with the other clients' slices. */
   readonly slices: number
   readonly errors: number
+  readonly firstError: string | undefined
+  /** NaN when no get succeeded (such a round is left out of the medians). */
   readonly perSecond: number
   readonly p50Millis: number
   readonly p99Millis: number
@@ -79,6 +81,15 @@ export interface GetSample {
 }
 
 const MAX_SLICES = 4
+
+/** One client's slices of one level, added up. */
+interface SliceTotals {
+  cpu: number
+  millis: number
+  errors: number
+  firstError: string | undefined
+  readonly latencies: Array<number>
+}
 
 export interface GetPlan {
   readonly dataId: string
@@ -111,8 +122,8 @@ export const getRound = async (
       // a level runs in slices, each client's slice after the other's, so that a change of machine load during
       // the level falls on every client alike; a slice stays at least four times the in-flight count long
       const slices = Math.max(1, Math.min(MAX_SLICES, Math.floor(level.requests / (4 * level.inFlight))))
-      const totals = new Map(
-        clients.map((client) => [client.name, { cpu: 0, millis: 0, errors: 0, latencies: [] as number[] }])
+      const totals = new Map<ClientName, SliceTotals>(
+        clients.map((client) => [client.name, { cpu: 0, millis: 0, errors: 0, firstError: undefined, latencies: [] }])
       )
       for (let slice = 0; slice < slices; slice++) {
         const requests = Math.ceil(level.requests / slices)
@@ -124,6 +135,7 @@ export const getRound = async (
           total.cpu += cpuMillis(driver.pid) - cpuBefore
           total.millis += reply.millis ?? Number.NaN
           total.errors += reply.errors ?? 0
+          total.firstError ??= reply.firstError
           for (const latency of reply.latenciesMicros ?? []) total.latencies.push(latency)
         }
       }
@@ -137,9 +149,10 @@ export const getRound = async (
           requests: level.requests,
           slices,
           errors: total.errors,
-          perSecond: Math.round((answered / total.millis) * 1000),
+          firstError: total.firstError,
+          perSecond: answered === 0 ? Number.NaN : Math.round((answered / total.millis) * 1000),
           ...latencyMillis(total.latencies),
-          cpuMillisPer1000: round2((total.cpu / Math.max(1, answered)) * 1000),
+          cpuMillisPer1000: answered === 0 ? Number.NaN : round2((total.cpu / answered) * 1000),
           cores: round2(total.cpu / total.millis),
           rssMiB: round2(memory(drivers.get(client.name)!.pid).rssBytes / (1024 * 1024))
         })

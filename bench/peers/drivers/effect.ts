@@ -50,12 +50,14 @@ const connect = async (): Promise<DriverClient> => {
         Effect.gen(function* () {
           const latenciesMicros: Array<number> = []
           let errors = 0
+          let firstError: string | undefined
           const one = Effect.suspend(() => {
             const begin = performance.now()
             return config.get({ dataId, group }).pipe(
               Effect.match({
-                onFailure: () => {
+                onFailure: (error) => {
                   errors++
+                  firstError ??= error.message
                 },
                 onSuccess: () => {
                   latenciesMicros.push(Math.round((performance.now() - begin) * 1000))
@@ -65,7 +67,12 @@ const connect = async (): Promise<DriverClient> => {
           })
           const begin = performance.now()
           yield* Effect.forEach(Array.from({ length: requests }), () => one, { concurrency: inFlight, discard: true })
-          return { millis: performance.now() - begin, latenciesMicros, errors }
+          return {
+            millis: performance.now() - begin,
+            latenciesMicros,
+            errors,
+            ...(firstError === undefined ? {} : { firstError })
+          }
         })
       ),
     publish: (dataId, group, content) => runtime.runPromise(config.publish({ dataId, group, content })),

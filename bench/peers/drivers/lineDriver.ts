@@ -11,6 +11,7 @@ export interface GetBatch {
   readonly millis: number
   readonly latenciesMicros: ReadonlyArray<number>
   readonly errors: number
+  readonly firstError?: string
 }
 
 /** A client under test; an operation left out answers "not supported". */
@@ -61,6 +62,7 @@ const collect = () => {
 export const runGetBatch = async (one: () => Promise<unknown>, inFlight: number, gets: number): Promise<GetBatch> => {
   const latenciesMicros: Array<number> = []
   let errors = 0
+  let firstError: string | undefined
   let started = 0
   const worker = async () => {
     while (started < gets) {
@@ -69,14 +71,20 @@ export const runGetBatch = async (one: () => Promise<unknown>, inFlight: number,
       try {
         await one()
         latenciesMicros.push(Math.round((performance.now() - begin) * 1000))
-      } catch {
+      } catch (error) {
         errors++
+        firstError ??= error instanceof Error ? error.message : String(error)
       }
     }
   }
   const begin = performance.now()
   await Promise.all(Array.from({ length: Math.min(inFlight, gets) }, worker))
-  return { millis: performance.now() - begin, latenciesMicros, errors }
+  return {
+    millis: performance.now() - begin,
+    latenciesMicros,
+    errors,
+    ...(firstError === undefined ? {} : { firstError })
+  }
 }
 
 const handle = async (client: DriverClient, command: Command): Promise<Record<string, unknown>> => {
