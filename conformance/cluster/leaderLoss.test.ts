@@ -8,7 +8,16 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import { CLUSTER_NODE_NAMES } from "../server/nacos-cluster.ts"
-import { control, nodeAddr, openClient, RECOVERY_BOUND_MS, recordFigures, startWorkload, waitFor } from "./workload.ts"
+import {
+  control,
+  nodeAddr,
+  openClient,
+  RECOVERY_BOUND_MS,
+  recordFigures,
+  restoreNodeAfterwards,
+  startWorkload,
+  waitFor
+} from "./workload.ts"
 
 interface Outcome {
   readonly at: number
@@ -53,6 +62,7 @@ describe("a 3-node Nacos cluster loses its raft leader", () => {
         const readService = workload.names.registered[0]!
 
         const killedAt = Date.now()
+        yield* restoreNodeAfterwards(leader)
         yield* Effect.promise(() => control().kill(leader))
         const election = yield* Effect.forkScoped(
           Effect.promise(() => control().raftLeader("nacos_config", 60_000)).pipe(
