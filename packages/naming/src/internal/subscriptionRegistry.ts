@@ -1,7 +1,7 @@
 /**
  * The subscribe machinery of the live service (reference §6.5, verification N11/N12/N17).
  *
- * One entry per subscribed service, shared through an RcMap by every subscriber of that service: the first one
+ * One entry per subscribed service, shared (counted) by every subscriber of that service: the first one
  * sends `SubscribeServiceRequest(subscribe=true, clusters="")` (all clusters; each subscriber filters its own),
  * the last one leaving sends `subscribe=false`. `NotifySubscriberRequest` pushes update the entry and are acked
  * at once. After every reconnect each entry is subscribed again and the answer applied, so whatever changed while
@@ -15,8 +15,8 @@
 
 import { type Cache, type Connection, FanOut } from "@effect-nacos/core"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
-import * as RcMap from "effect/RcMap"
 import type * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -48,6 +48,10 @@ interface Subscribed {
   server: Option.Option<ServiceInfo>
   fromFailover: boolean
   fromServer: boolean
+  /** The subscribers sharing the entry; at 0 it goes. */
+  subscribers: number
+  /** The first subscribe (retried until it succeeds), stopped if the last subscriber leaves before. */
+  subscribing: Fiber.Fiber<void> | undefined
 }
 
 /** Same instances, same order-insensitive content: nothing for a subscriber to see. */
@@ -164,50 +168,83 @@ export const make = Effect.fnUntraced(function* (
     Effect.forkScoped
   )
 
-  const services = yield* RcMap.make({
-    lookup: (id: string) =>
-      Effect.acquireRelease(
-        Effect.gen(function* () {
-          const [groupName = "", serviceName = ""] = id.split("@@")
-          const key = makeKey(namespace, serviceName, groupName)
-          const entry: Subscribed = {
-            key,
-            view: FanOut.make<ServiceInfo>(),
-            server: Option.none(),
-            fromFailover: false,
-            fromServer: false
-          }
-          entries.set(id, entry)
-          const failover = yield* readFailover(key)
-          if (Option.isSome(failover)) {
-            entry.fromFailover = true
-            yield* show(entry, failover.value)
-          } else if (options.loadCacheAtStart) {
-            const snapshot = yield* cache.readServiceSnapshot(namespace, id)
-            const cached = Option.flatMap(snapshot, (json) => Option.fromNullishOr(fromJavaJson(json, key)))
-            if (Option.isSome(cached) && !entry.fromServer) yield* show(entry, cached.value)
-          }
-          yield* Effect.forkScoped(subscribe(entry))
-          return entry
-        }),
-        (entry) =>
-          Effect.suspend(() => {
-            entries.delete(groupedName(entry.key))
-            // without a session the server has already forgotten the subscription with the connection
-            return Effect.flatMap(connection.available, (available) =>
-              available
-                ? subscribeRequest(connection, entry.key, false).pipe(
-                    Effect.timeout("3 seconds"),
-                    Effect.catchCause(() => Effect.void)
-                  )
-                : Effect.void
+  const registryScope = yield* Effect.scope
+  // the service closing before its subscribers' scopes (a layer provided inside them): every subscription still
+  // held is dropped now, while the connection is up, as its last subscriber would have
+  yield* Effect.addFinalizer(() => Effect.forEach([...entries.values()], drop, { concurrency: 16, discard: true }))
+
+  /** One subscriber more; the first one creates the entry, shows what local files hold and subscribes. */
+  const acquire = (id: string) =>
+    Effect.gen(function* () {
+      const existing = entries.get(id)
+      if (existing !== undefined) {
+        existing.subscribers++
+        return existing
+      }
+      const [groupName = "", serviceName = ""] = id.split("@@")
+      const key = makeKey(namespace, serviceName, groupName)
+      const entry: Subscribed = {
+        key,
+        view: FanOut.make<ServiceInfo>(),
+        server: Option.none(),
+        fromFailover: false,
+        fromServer: false,
+        subscribers: 1,
+        subscribing: undefined
+      }
+      entries.set(id, entry)
+      const failover = yield* readFailover(key)
+      if (Option.isSome(failover)) {
+        entry.fromFailover = true
+        yield* show(entry, failover.value)
+      } else if (options.loadCacheAtStart) {
+        const snapshot = yield* cache.readServiceSnapshot(namespace, id)
+        const cached = Option.flatMap(snapshot, (json) => Option.fromNullishOr(fromJavaJson(json, key)))
+        if (Option.isSome(cached) && !entry.fromServer) yield* show(entry, cached.value)
+      }
+      if (entries.get(id) === entry) entry.subscribing = yield* Effect.forkIn(subscribe(entry), registryScope)
+      return entry
+    })
+
+  /** One subscriber less; the last one stops the first subscribe if still running and unsubscribes. */
+  const release = (entry: Subscribed) =>
+    Effect.suspend(() => {
+      entry.subscribers--
+      if (entry.subscribers > 0) return Effect.void
+      return drop(entry)
+    })
+
+  /** The entry goes: its first subscribe stops, the server is told (once; a dropped entry is not dropped again). */
+  const drop = (entry: Subscribed) =>
+    Effect.suspend(() => {
+      const id = groupedName(entry.key)
+      if (entries.get(id) !== entry) return Effect.void
+      entries.delete(id)
+      const subscribing = entry.subscribing
+      entry.subscribing = undefined
+      // without a session the server has already forgotten the subscription with the connection
+      const unsubscribe = Effect.flatMap(connection.available, (available) =>
+        available
+          ? subscribeRequest(connection, entry.key, false).pipe(
+              Effect.timeout("3 seconds"),
+              Effect.catchCause(() => Effect.void)
             )
-          })
+          : Effect.void
       )
-  })
+      return subscribing === undefined ? unsubscribe : Effect.andThen(Fiber.interrupt(subscribing), unsubscribe)
+    })
 
   return {
-    watchService: (key) => Effect.map(RcMap.get(services, groupedName(key)), (entry) => entry.view),
+    // a count per service, not an RcMap: 1000 subscribed services must stay small
+    watchService: (key) =>
+      Effect.uninterruptible(
+        Effect.flatMap(acquire(groupedName(key)), (entry) =>
+          Effect.as(
+            Effect.addFinalizer(() => release(entry)),
+            entry.view
+          )
+        )
+      ),
     subscribedView: (key) =>
       Effect.suspend(() => {
         const entry = entries.get(groupedName(key))
