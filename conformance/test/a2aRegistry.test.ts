@@ -7,11 +7,8 @@
  * Latencies are written (JSON lines) to $NACOS_A2A_LATENCY_FILE when set: register→resolvable and stop→gone.
  */
 import { spawn } from "node:child_process"
-import { randomUUID } from "node:crypto"
 import { appendFileSync } from "node:fs"
 import * as path from "node:path"
-import { type Message, Role, type SendMessageRequest, type SendMessageResult } from "@a2a-js/sdk"
-import type { AgentExecutor } from "@a2a-js/sdk/server"
 import { describe, expect, it } from "@effect/vitest"
 import { AiService } from "@effect-nacos/ai"
 import {
@@ -26,99 +23,22 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
-import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
+import {
+  answerText,
+  echoCard,
+  echoExecutor,
+  fetchServedCard,
+  userMessage
+} from "../../packages/ai/test/a2a/support/echo.ts"
 import { eventually } from "../../packages/ai/test/support/behaviour.ts"
 import { grpcProxyFor } from "../cuttingProxy.ts"
 import { type ConformanceServer, nacosLayer, type Overrides, servers } from "../support.ts"
 
-// -----------------------------------------------------------------------------------------------------------------
-// The echo agent (as packages/ai/test/a2a/support/echo.ts, which this project's tsconfig does not reach)
-// -----------------------------------------------------------------------------------------------------------------
-
-const textPart = (value: string) => ({
-  content: { $case: "text" as const, value },
-  metadata: undefined,
-  filename: "",
-  mediaType: "text/plain"
-})
-const textOf = (message: Message) =>
-  message.parts.map((part) => (part.content?.$case === "text" ? part.content.value : "")).join("")
-
-const echoExecutor = (prefix: string): AgentExecutor => ({
-  execute: async (context, bus) => {
-    bus.publish({
-      kind: "message",
-      data: {
-        messageId: randomUUID(),
-        contextId: context.contextId,
-        taskId: "",
-        role: Role.ROLE_AGENT,
-        parts: [textPart(`${prefix}: ${textOf(context.userMessage)}`)],
-        metadata: undefined,
-        extensions: [],
-        referenceTaskIds: []
-      }
-    })
-    bus.finished()
-  },
-  cancelTask: async () => {}
-})
-
-const echoCard = (name: string): A2AServer.ServedCard => ({
-  name,
-  description: "says it back",
-  version: "1.0.0",
-  provider: undefined,
-  capabilities: { streaming: false, pushNotifications: false, extensions: [] },
-  securitySchemes: {},
-  securityRequirements: [],
-  defaultInputModes: ["text"],
-  defaultOutputModes: ["text"],
-  skills: [
-    {
-      id: "echo",
-      name: "echo",
-      description: "repeats the message",
-      tags: [],
-      examples: [],
-      inputModes: ["text"],
-      outputModes: ["text"],
-      securityRequirements: []
-    }
-  ],
-  signatures: []
-})
-
-const userMessage = (text: string): SendMessageRequest => ({
-  tenant: "",
-  message: {
-    messageId: randomUUID(),
-    contextId: "",
-    taskId: "",
-    role: Role.ROLE_USER,
-    parts: [textPart(text)],
-    metadata: undefined,
-    extensions: [],
-    referenceTaskIds: []
-  },
-  configuration: undefined,
-  metadata: undefined
-})
-
-const answerText = (answer: SendMessageResult) => ("messageId" in answer ? textOf(answer) : undefined)
-
-const NamedCard = Schema.Struct({ name: Schema.String })
 /** The agent's own card endpoint, as an HTTP client sees it. */
-const fetchCardName = (port: number) =>
-  Effect.promise(() => fetch(`http://127.0.0.1:${port}/.well-known/agent-card.json`).then((r) => r.json())).pipe(
-    Effect.flatMap(Schema.decodeUnknownEffect(NamedCard)),
-    Effect.map((card) => card.name)
-  )
-
-// -----------------------------------------------------------------------------------------------------------------
+const fetchCardName = (port: number) => Effect.map(fetchServedCard("127.0.0.1", port), (card) => card.name)
 
 const server = (): ConformanceServer => servers().authOff
 

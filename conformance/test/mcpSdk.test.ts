@@ -6,16 +6,13 @@
  *
  * With NACOS_MCP_LATENCY_FILE set, the measured latencies are appended to that file.
  */
-import { randomUUID } from "node:crypto"
 import { appendFileSync } from "node:fs"
 import { describe, expect, it } from "@effect/vitest"
 import { AiService } from "@effect-nacos/ai"
 import { EndpointSelector, McpClient, McpHttpServer, McpTools, type RegistrationStatus } from "@effect-nacos/ai/mcp"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js"
 import * as Context from "effect/Context"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
@@ -23,56 +20,9 @@ import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
-import * as z from "zod"
+import { eventually, sdkServer, textOf, uniqueMcpName } from "../../packages/ai/test/mcp/support/sdkServers.ts"
 import { grpcProxyFor } from "../cuttingProxy.ts"
 import { type ConformanceServer, nacosLayer, type Overrides, servers } from "../support.ts"
-
-// the SDK servers and helpers of packages/ai/test/mcp/support/sdkServers.ts (this project lists its files)
-/** A name the 3.1.0 server takes (letters, digits, `-`, `_`; at most 64). */
-const uniqueMcpName = (label: string) => `${label}-${randomUUID().slice(0, 8)}`
-
-/** Builds SDK servers that answer `whoami` with `replica`. */
-const sdkServer = (replica: string) => () => {
-  const server = new McpServer({ name: "effect-nacos-test", version: "1.0.0" })
-  server.registerTool(
-    "echo",
-    { description: "answers the text it is given", inputSchema: { text: z.string().describe("what to echo") } },
-    async ({ text }) => ({ content: [{ type: "text", text }] })
-  )
-  server.registerTool(
-    "add",
-    { description: "adds two numbers", inputSchema: { a: z.number(), b: z.number() } },
-    async ({ a, b }) => ({ content: [{ type: "text", text: String(a + b) }] })
-  )
-  server.registerTool("whoami", { description: "which replica answers" }, async () => ({
-    content: [{ type: "text", text: replica }]
-  }))
-  return server
-}
-
-/** The text of a tool answer's first content item. */
-const textOf = (answer: unknown) => {
-  const content =
-    typeof answer === "object" && answer !== null && "content" in answer && Array.isArray(answer.content)
-      ? answer.content
-      : []
-  const first: unknown = content[0]
-  return typeof first === "object" && first !== null && "text" in first && typeof first.text === "string"
-    ? first.text
-    : undefined
-}
-
-/** Retries `effect` until `accept` takes its value, within `within` (default 20 s). */
-const eventually = <A, E, R>(
-  effect: Effect.Effect<A, E, R>,
-  accept: (value: A) => boolean = () => true,
-  within: Duration.Input = Duration.seconds(20)
-) =>
-  effect.pipe(
-    Effect.filterOrFail(accept, (value) => `not yet: ${JSON.stringify(value)}`),
-    Effect.retry(Schedule.spaced("50 millis")),
-    Effect.timeoutOrElse({ duration: within, orElse: () => Effect.die("the expected value never showed") })
-  )
 
 /** A participant's own AiService (its own connection), built into `scope`. */
 const aiIn = (scope: Scope.Scope, server: ConformanceServer, overrides: Overrides = {}) =>

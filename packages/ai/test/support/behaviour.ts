@@ -30,12 +30,16 @@ export const uniqueName = (label: string) => `${label}-${randomUUID().slice(0, 8
 
 export const WAIT = Duration.seconds(20)
 
-/** Retries `effect` until it succeeds with a value `accept` takes, within {@link WAIT}. */
-export const eventually = <A, E, R>(effect: Effect.Effect<A, E, R>, accept: (value: A) => boolean = () => true) =>
+/** Retries `effect` until it succeeds with a value `accept` takes, within `within` (default {@link WAIT}). */
+export const eventually = <A, E, R>(
+  effect: Effect.Effect<A, E, R>,
+  accept: (value: A) => boolean = () => true,
+  within: Duration.Input = WAIT
+) =>
   effect.pipe(
     Effect.filterOrFail(accept, (value) => `not yet: ${JSON.stringify(value)}`),
-    Effect.retry(Schedule.spaced("100 millis")),
-    Effect.timeoutOrElse({ duration: WAIT, orElse: () => Effect.die("the expected value never showed") })
+    Effect.retry(Schedule.spaced("50 millis")),
+    Effect.timeoutOrElse({ duration: within, orElse: () => Effect.die("the expected value never showed") })
   )
 
 export const card = (name: string, version: string, extra: Partial<AgentCardModels.ReleasableAgentCard> = {}) =>

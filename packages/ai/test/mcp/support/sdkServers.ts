@@ -4,9 +4,6 @@
  */
 import { randomUUID } from "node:crypto"
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js"
-import * as Duration from "effect/Duration"
-import * as Effect from "effect/Effect"
-import * as Schedule from "effect/Schedule"
 import * as z from "zod"
 
 /** A name the 3.1.0 server takes (letters, digits, `-`, `_`; at most 64). */
@@ -43,14 +40,4 @@ export const textOf = (answer: unknown) => {
     : undefined
 }
 
-/** Retries `effect` until `accept` takes its value, within `within` (default 20 s). */
-export const eventually = <A, E, R>(
-  effect: Effect.Effect<A, E, R>,
-  accept: (value: A) => boolean = () => true,
-  within: Duration.Input = Duration.seconds(20)
-) =>
-  effect.pipe(
-    Effect.filterOrFail(accept, (value) => `not yet: ${JSON.stringify(value)}`),
-    Effect.retry(Schedule.spaced("50 millis")),
-    Effect.timeoutOrElse({ duration: within, orElse: () => Effect.die("the expected value never showed") })
-  )
+export { eventually } from "../../support/behaviour.ts"
