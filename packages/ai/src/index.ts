@@ -7,6 +7,7 @@
 export * as AgentCardModels from "./AgentCardModels.ts"
 export * as AiPolicy from "./AiPolicy.ts"
 export * as AiService from "./AiService.ts"
+export * as EndpointSelector from "./EndpointSelector.ts"
 export * as McpModels from "./McpModels.ts"
 export * as PromptModels from "./PromptModels.ts"
 export * as SkillModels from "./SkillModels.ts"

@@ -7,7 +7,7 @@
  * @since 0.1.0
  * @module
  */
-export * as EndpointSelector from "./mcp/EndpointSelector.ts"
+export * as EndpointSelector from "./EndpointSelector.ts"
 export * as McpClient from "./mcp/McpClient.ts"
 export * as McpEndpoint from "./mcp/McpEndpoint.ts"
 export * as McpHttpServer from "./mcp/McpHttpServer.ts"

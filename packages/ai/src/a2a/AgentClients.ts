@@ -26,7 +26,7 @@ import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
 import * as AiService from "../AiService.ts"
-import * as EndpointSelector from "./EndpointSelector.ts"
+import * as EndpointSelector from "../EndpointSelector.ts"
 import type { NacosAgentCardResolver, ResolveError } from "./NacosAgentCardResolver.ts"
 import * as NacosAgentCardResolverModule from "./NacosAgentCardResolver.ts"
 
@@ -182,7 +182,13 @@ export const make = (options: AgentClientsOptions): AgentClients => {
         })
       }
       const entry = entryFor(`${agentName}\u0000${version ?? ""}`, [first, ...rest])
-      const endpoint = selector.select(agentName, [first, ...rest])
+      const endpoint = yield* selector.select(agentName, [first, ...rest])
+      if (endpoint === undefined) {
+        return yield* new AgentClientError({
+          agent: agentName,
+          message: `agent ${agentName}: the ${selector.name} selector took none of its endpoints`
+        })
+      }
       const key = endpointKey(endpoint)
       const known = entry.clients.get(key)
       if (known !== undefined) return { client: known, endpoint }

@@ -30,7 +30,7 @@ import * as Semaphore from "effect/Semaphore"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import { AiService, type GetError } from "../AiService.ts"
-import * as EndpointSelector from "./EndpointSelector.ts"
+import * as EndpointSelector from "../EndpointSelector.ts"
 import * as McpEndpoint from "./McpEndpoint.ts"
 import * as McpPolicy from "./McpPolicy.ts"
 
@@ -206,7 +206,8 @@ export const connect = Effect.fnUntraced(function* (
         const candidates = (yield* SubscriptionRef.get(endpoints)).filter(
           (endpoint) => !failed.some((bad) => McpEndpoint.same(bad, endpoint))
         )
-        const endpoint = candidates.length === 0 ? undefined : yield* selector.select(candidates)
+        const [head, ...tail] = candidates
+        const endpoint = head === undefined ? undefined : yield* selector.select(options.name, [head, ...tail])
         if (endpoint === undefined) {
           return yield* new NoEndpointError({
             name: options.name,

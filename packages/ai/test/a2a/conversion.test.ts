@@ -4,6 +4,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { CardConversion, EndpointSelector } from "@effect-nacos/ai/a2a"
 import * as Effect from "effect/Effect"
+import * as Random from "effect/Random"
 import { echoCard } from "./support/echo.ts"
 
 const jsonRpc = (url: string, protocolVersion = "1.0") => ({
@@ -117,23 +118,24 @@ describe("CardConversion", () => {
 describe("EndpointSelector", () => {
   const endpoints = [jsonRpc("http://a/a2a"), jsonRpc("http://b/a2a"), jsonRpc("http://c/a2a")] as const
 
-  it("roundRobin: each agent's endpoints in turn, a counter per agent", () => {
-    const selector = EndpointSelector.roundRobin()
-    const turns = (agent: string, times: number) =>
-      Array.from({ length: times }, () => selector.select(agent, endpoints).url)
-    expect(turns("one", 4)).toEqual(["http://a/a2a", "http://b/a2a", "http://c/a2a", "http://a/a2a"])
-    expect(turns("two", 2)).toEqual(["http://a/a2a", "http://b/a2a"])
-    expect(turns("one", 1)).toEqual(["http://b/a2a"])
-  })
+  it.effect("roundRobin: each agent's endpoints in turn, a counter per agent", () =>
+    Effect.gen(function* () {
+      const selector = EndpointSelector.roundRobin()
+      const turns = (agent: string, times: number) =>
+        Effect.forEach(Array.from({ length: times }), () =>
+          Effect.map(selector.select(agent, endpoints), (endpoint) => endpoint?.url)
+        )
+      expect(yield* turns("one", 4)).toEqual(["http://a/a2a", "http://b/a2a", "http://c/a2a", "http://a/a2a"])
+      expect(yield* turns("two", 2)).toEqual(["http://a/a2a", "http://b/a2a"])
+      expect(yield* turns("one", 1)).toEqual(["http://b/a2a"])
+    })
+  )
 
-  it("random: the draw picks the endpoint (and a draw of 1 stays in range)", () => {
-    const draws = [0, 0.5, 0.99, 1]
-    const selector = EndpointSelector.random(() => draws.shift() ?? 0)
-    expect(Array.from({ length: 4 }, () => selector.select("agent", endpoints).url)).toEqual([
-      "http://a/a2a",
-      "http://b/a2a",
-      "http://c/a2a",
-      "http://c/a2a"
-    ])
-  })
+  it.effect("random: picks among the endpoints offered, every one of them over many picks", () =>
+    Effect.gen(function* () {
+      const seen = new Set<string | undefined>()
+      for (let i = 0; i < 60; i++) seen.add((yield* EndpointSelector.random.select("agent", endpoints))?.url)
+      expect([...seen].sort()).toEqual(["http://a/a2a", "http://b/a2a", "http://c/a2a"])
+    }).pipe(Random.withSeed("a2a"))
+  )
 })

@@ -78,6 +78,12 @@ describe("McpEndpoint.fromDetail", () => {
   })
 })
 
+const nonEmpty = <A>(list: ReadonlyArray<A>): readonly [A, ...ReadonlyArray<A>] => {
+  const [head, ...tail] = list
+  if (head === undefined) throw new Error("an empty list")
+  return [head, ...tail]
+}
+
 describe("EndpointSelector", () => {
   const endpoints = McpEndpoint.fromDetail(
     detail({
@@ -94,10 +100,12 @@ describe("EndpointSelector", () => {
       const selector = EndpointSelector.roundRobin()
       const picks: Array<string | undefined> = []
       for (let i = 0; i < 4; i++)
-        picks.push((yield* selector.select(i % 2 === 0 ? endpoints : [...endpoints].reverse()))?.address)
+        picks.push(
+          (yield* selector.select("mcp", nonEmpty(i % 2 === 0 ? endpoints : [...endpoints].reverse())))?.address
+        )
       expect(picks).toEqual(["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.1"])
       // each selector has its own turn
-      expect((yield* EndpointSelector.roundRobin().select(endpoints))?.address).toBe("10.0.0.1")
+      expect((yield* EndpointSelector.roundRobin().select("mcp", nonEmpty(endpoints)))?.address).toBe("10.0.0.1")
     })
   )
 
@@ -105,12 +113,12 @@ describe("EndpointSelector", () => {
     Effect.gen(function* () {
       const seen = new Set<string>()
       for (let i = 0; i < 60; i++) {
-        const pick = yield* EndpointSelector.random.select(endpoints)
+        const pick = yield* EndpointSelector.random.select("mcp", nonEmpty(endpoints))
         expect(endpoints).toContainEqual(pick)
         if (pick !== undefined) seen.add(pick.address)
       }
       expect(seen.size).toBe(3)
-      expect((yield* EndpointSelector.random.select([endpoints[1]!]))?.address).toBe("10.0.0.1")
+      expect((yield* EndpointSelector.random.select("mcp", [endpoints[1]!]))?.address).toBe("10.0.0.1")
     }).pipe(Random.withSeed("mcp"))
   )
 })

@@ -150,7 +150,10 @@ describe("McpClient", () => {
         // the dead ones first
         selector: {
           name: "lowest-port",
-          select: (list) => Effect.succeed([...list].sort((x, y) => x.port - y.port)[0])
+          select: (_name, list) => {
+            const port = (endpoint: { readonly url: string }) => Number(new URL(endpoint.url).port)
+            return Effect.succeed([...list].sort((x, y) => port(x) - port(y))[0])
+          }
         }
       }).pipe(Effect.provideService(AiService.AiService, yield* clientOf(store)))
       expect((yield* SubscriptionRef.get(client.endpoints)).length).toBe(3)
