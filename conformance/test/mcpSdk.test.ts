@@ -110,7 +110,7 @@ for (const [label, pick] of [
           expect(yield* SubscriptionRef.get(running.registration.status)).toEqual({
             _tag: "Registered",
             attempt: 1,
-            url: running.url
+            urls: [running.url]
           })
           expect(seen.map((status) => status._tag)).toContain("Registered")
 

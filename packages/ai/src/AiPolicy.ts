@@ -25,6 +25,20 @@ export const promptPoll: Schedule.Schedule<unknown> = Schedule.spaced("10 second
 export const skillPoll: Schedule.Schedule<unknown> = Schedule.spaced("10 seconds")
 
 /**
+ * How a background registration (an A2A agent, an MCP server) is tried again after a failure (Nacos down, a
+ * refused release): exponential from 1 s, at most 30 s apart, jittered, 30 retries (about 13 minutes). It never
+ * blocks the server it registers: the status shows `Failed { retrying: true }` meanwhile, `retrying: false` once
+ * this is spent.
+ *
+ * @category schedules
+ * @since 0.1.0
+ */
+export const registrationRetry: Schedule.Schedule<unknown> = Schedule.min([
+  Schedule.exponential("1 second"),
+  Schedule.spaced("30 seconds")
+]).pipe(Schedule.jittered, Schedule.upTo({ times: 30 }))
+
+/**
  * How long a prompt query keeps trying gRPC before going over HTTP (`GET /v3/client/ai/prompt`): consulted after
  * each gRPC attempt that failed in transport. Default: no further gRPC attempt — the next one is over HTTP. While
  * the connection knows gRPC is down, queries go straight to HTTP.

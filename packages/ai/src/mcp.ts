@@ -21,4 +21,4 @@ export {
 } from "./mcp/McpPromise.ts"
 export * as McpServerRegistration from "./mcp/McpServerRegistration.ts"
 export * as McpTools from "./mcp/McpTools.ts"
-export * as RegistrationStatus from "./mcp/RegistrationStatus.ts"
+export * as RegistrationStatus from "./RegistrationStatus.ts"

@@ -1,7 +1,6 @@
 /**
- * What an A2A registry works with: the transports an agent serves on ({@link A2ATransport}), the status of a
- * background registration ({@link RegistrationStatus}) and the error a registry fails with
- * ({@link A2ARegistryError}).
+ * What an A2A registry works with: the transports an agent serves on ({@link A2ATransport}) and the error a
+ * registry fails with ({@link A2ARegistryError}). A background registration's status is `RegistrationStatus`.
  *
  * A transport leaves out what has a default: the host is the machine's first non-loopback IPv4 address, the port
  * 8080, the path empty, TLS off, the transport type `JSONRPC`; {@link resolveTransport} fills them in.
@@ -114,24 +113,6 @@ export const transportUrl = (transport: ResolvedTransport): string => {
   const host = transport.host.includes(":") ? `[${transport.host}]` : transport.host
   return `${transport.supportTls ? "https" : "http"}://${host}:${transport.port}${transport.path}`
 }
-
-/**
- * Where a background registration with one registry stands: not started, under way, done (the agent is
- * findable), or failed with the reason; `retrying` tells whether another attempt is scheduled.
- *
- * @category schemas
- * @since 0.1.0
- */
-export const RegistrationStatus = Schema.Union([
-  Schema.TaggedStruct("Pending", {}),
-  Schema.TaggedStruct("Registering", { attempt: Schema.Number }),
-  Schema.TaggedStruct("Registered", { attempt: Schema.Number }),
-  Schema.TaggedStruct("Failed", { reason: Schema.String, attempt: Schema.Number, retrying: Schema.Boolean })
-])
-/**
- * @since 0.1.0
- */
-export type RegistrationStatus = typeof RegistrationStatus.Type
 
 /**
  * A registry could not register (or deregister) an agent: which registry, and why (never a secret).

@@ -1,7 +1,7 @@
 /**
  * Registering an agent without making its startup wait: {@link registerInBackground} fills in the card and the
  * transports, then forks one registration per registry and returns at once. Each registration is retried on a
- * bounded, jittered Schedule ({@link registrationRetry}), logs its failures as warnings, and publishes where it
+ * bounded, jittered Schedule (`AiPolicy.registrationRetry`), logs its failures as warnings, and publishes where it
  * stands as a `SubscriptionRef` of {@link RegistrationStatus}. One registry failing never stops the others.
  * Closing the caller's scope interrupts the registrations and deregisters what they registered.
  *
@@ -10,34 +10,22 @@
  */
 import { type InvalidArgumentError, Validation } from "@effect-nacos/core"
 import * as Effect from "effect/Effect"
-import * as Ref from "effect/Ref"
-import * as Schedule from "effect/Schedule"
+import type * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
-import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import { type AgentCard, ReleasableAgentCard } from "../AgentCardModels.ts"
+import * as AiPolicy from "../AiPolicy.ts"
+import * as AttemptsWithStatus from "../internal/attemptsWithStatus.ts"
+import type { RegistrationStatus } from "../RegistrationStatus.ts"
 import {
   A2ARegistryError,
   type A2ATransport,
   defaultHost,
-  type RegistrationStatus,
   type ResolvedTransport,
   resolveTransport,
   transportUrl
 } from "./A2AModels.ts"
 import { A2ARegistries, type Registry } from "./A2ARegistry.ts"
-
-/**
- * How a failed registration is tried again: exponential from 1 s, at most 30 s apart, jittered, 30 retries
- * (about 13 minutes); then the status stays `Failed` with `retrying: false`.
- *
- * @category schedules
- * @since 0.1.0
- */
-export const registrationRetry: Schedule.Schedule<unknown> = Schedule.min([
-  Schedule.exponential("1 second"),
-  Schedule.spaced("30 seconds")
-]).pipe(Schedule.jittered, Schedule.upTo({ times: 30 }))
 
 /**
  * The protocol version a card without one is released with: Nacos 3.1 stores the A2A 0.3 card shape.
@@ -52,7 +40,7 @@ export const DEFAULT_PROTOCOL_VERSION = "0.3.0"
  * @since 0.1.0
  */
 export interface BackgroundOptions {
-  /** How a failed registration is tried again (default {@link registrationRetry}). */
+  /** How a failed registration is tried again (default `AiPolicy.registrationRetry`). */
   readonly retrySchedule?: Schedule.Schedule<unknown> | undefined
   /** The host of transports without one (default: the machine's first non-loopback IPv4 address). */
   readonly defaultHost?: (() => string) | undefined
@@ -102,9 +90,6 @@ export const completeCard = (
     protocolVersion: card.protocolVersion ?? DEFAULT_PROTOCOL_VERSION
   })
 
-const isSettled = (status: RegistrationStatus) =>
-  status._tag === "Registered" || (status._tag === "Failed" && !status.retrying)
-
 /** One registry: attempts until registered (then holds the registration open) or until the schedule gives up. */
 const runRegistration = (
   registry: Registry,
@@ -113,14 +98,13 @@ const runRegistration = (
   status: SubscriptionRef.SubscriptionRef<RegistrationStatus>,
   schedule: Schedule.Schedule<unknown>
 ) =>
-  Effect.gen(function* () {
-    const attempts = yield* Ref.make(0)
-    const attempt = Effect.gen(function* () {
-      const attempt = yield* Ref.updateAndGet(attempts, (n) => n + 1)
-      yield* SubscriptionRef.set(status, { _tag: "Registering", attempt })
-      // each attempt in a scope of its own: a failed one is taken back before the next, a successful one stays
-      // open (the fiber waits) until the caller's scope closes and interrupts it, which deregisters
-      yield* Effect.scoped(
+  AttemptsWithStatus.run({
+    status,
+    label: `agent ${card.name} ${card.version} with ${registry.name}`,
+    // each attempt in a scope of its own: a failed one is taken back before the next, a successful one stays
+    // open (the fiber waits) until the caller's scope closes and interrupts it, which deregisters
+    attempt: (registered) =>
+      Effect.scoped(
         Effect.gen(function* () {
           yield* registry
             .register(card, transports)
@@ -130,34 +114,11 @@ const runRegistration = (
                   new A2ARegistryError({ registry: registry.name, message: `the registry failed: ${String(defect)}` })
               )
             )
-          yield* SubscriptionRef.set(status, { _tag: "Registered", attempt })
-          yield* Effect.logInfo(`agent ${card.name} ${card.version} registered with ${registry.name}`)
+          yield* registered(transports.map(transportUrl))
           return yield* Effect.never
         })
-      ).pipe(
-        Effect.tapError((error) =>
-          Effect.andThen(
-            SubscriptionRef.set(status, { _tag: "Failed", reason: error.message, attempt, retrying: true }),
-            Effect.logWarning(
-              `registering agent ${card.name} ${card.version} with ${registry.name} failed (attempt ${attempt}): ` +
-                `${error.message}; trying again`
-            )
-          )
-        )
-      )
-    })
-    yield* attempt.pipe(
-      Effect.retry(schedule),
-      Effect.catch((error) =>
-        Effect.gen(function* () {
-          const attempt = yield* Ref.get(attempts)
-          yield* SubscriptionRef.set(status, { _tag: "Failed", reason: error.message, attempt, retrying: false })
-          yield* Effect.logWarning(
-            `giving up registering agent ${card.name} ${card.version} with ${registry.name} after ${attempt} attempts: ${error.message}`
-          )
-        })
-      )
-    )
+      ),
+    schedule
   }).pipe(Effect.annotateLogs({ "nacos.module": "ai", "a2a.registry": registry.name, "a2a.agent": card.name }))
 
 /**
@@ -199,7 +160,7 @@ export const registerInBackground = Effect.fn("BackgroundRegistration.registerIn
   const resolved = (transports.length === 0 ? [{}] : transports).map((transport) => resolveTransport(transport, host))
   const complete = yield* completeCard(card, resolved[0]!)
   const registries = yield* A2ARegistries
-  const schedule = options.retrySchedule ?? registrationRetry
+  const schedule = options.retrySchedule ?? AiPolicy.registrationRetry
   const registrations = yield* Effect.forEach(registries, (registry) =>
     Effect.gen(function* () {
       const status = yield* SubscriptionRef.make<RegistrationStatus>({ _tag: "Pending" })
@@ -207,12 +168,6 @@ export const registerInBackground = Effect.fn("BackgroundRegistration.registerIn
       return { registry: registry.name, status }
     })
   )
-  const settled = Effect.forEach(registrations, ({ status }) =>
-    SubscriptionRef.changes(status).pipe(
-      Stream.filter(isSettled),
-      Stream.runHead,
-      Effect.flatMap((head) => (head._tag === "Some" ? Effect.succeed(head.value) : SubscriptionRef.get(status)))
-    )
-  )
+  const settled = Effect.forEach(registrations, ({ status }) => AttemptsWithStatus.settled(status))
   return { card: complete, transports: resolved, registrations, settled }
 })

@@ -44,7 +44,7 @@ export interface ServeOptions {
    * non-loopback IPv4 address (127.0.0.1 when it has none).
    */
   readonly address?: string | undefined
-  /** How failed registrations are retried (default `McpPolicy.registrationRetry`). */
+  /** How failed registrations are retried (default `AiPolicy.registrationRetry`). */
   readonly retry?: Schedule.Schedule<unknown> | undefined
 }
 

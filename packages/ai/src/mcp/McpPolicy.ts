@@ -5,20 +5,6 @@
  * @module
  */
 import type * as Duration from "effect/Duration"
-import * as Schedule from "effect/Schedule"
-
-/**
- * How a background registration is tried again after a failure (Nacos down, a refused release): exponential from
- * 1 s, at most 30 s apart, jittered, 20 more attempts (about 8 minutes). It never blocks the server: the status
- * shows `Failed { retrying: true }` meanwhile, `retrying: false` once this is spent.
- *
- * @category schedules
- * @since 0.1.0
- */
-export const registrationRetry: Schedule.Schedule<unknown> = Schedule.min([
-  Schedule.exponential("1 second"),
-  Schedule.spaced("30 seconds")
-]).pipe(Schedule.jittered, Schedule.upTo({ times: 20 }))
 
 /**
  * How many endpoints a client tries in a row before a call fails (each failed endpoint is left out of the next

@@ -19,10 +19,10 @@ import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import * as AiService from "../AiService.ts"
+import type { RegistrationStatus } from "../RegistrationStatus.ts"
 import * as McpClient from "./McpClient.ts"
 import type { McpEndpoint } from "./McpEndpoint.ts"
 import * as McpHttpServer from "./McpHttpServer.ts"
-import type { RegistrationStatus } from "./RegistrationStatus.ts"
 
 /**
  * Where the registry is.

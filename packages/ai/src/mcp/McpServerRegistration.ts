@@ -5,7 +5,7 @@
  * version share it (a replica that finds its version released only publishes its endpoint).
  *
  * `registerInBackground` never blocks or fails its caller: it forks the attempts, retried on a bounded jittered
- * Schedule ({@link McpPolicy.registrationRetry}), logs each failure as a warning and shows where it stands in a
+ * Schedule (`AiPolicy.registrationRetry`), logs each failure as a warning and shows where it stands in a
  * `SubscriptionRef` of {@link RegistrationStatus.RegistrationStatus}.
  *
  * The server keeps one endpoint per MCP version and client connection: two replicas of a version in one process
@@ -17,17 +17,16 @@
 
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
-import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
-import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
+import * as AiPolicy from "../AiPolicy.ts"
 import type { CallError, GetError, ReleaseError } from "../AiService.ts"
 import { AiService } from "../AiService.ts"
+import * as AttemptsWithStatus from "../internal/attemptsWithStatus.ts"
 import type { McpTool } from "../McpModels.ts"
-import * as McpPolicy from "./McpPolicy.ts"
+import type { RegistrationStatus } from "../RegistrationStatus.ts"
 import { type ToolListError, toSpecification } from "./McpTools.ts"
-import type { RegistrationStatus } from "./RegistrationStatus.ts"
 
 /**
  * What is registered: the MCP server's name and version in Nacos, its tools, and where it listens.
@@ -48,7 +47,7 @@ export interface RegistrationOptions {
   readonly port: number
   /** The streamable HTTP path, released as the server's `exportPath` (e.g. `/mcp`). */
   readonly path: string
-  /** How failed background attempts are retried (default {@link McpPolicy.registrationRetry}). */
+  /** How failed background attempts are retried (default `AiPolicy.registrationRetry`). */
   readonly retry?: Schedule.Schedule<unknown> | undefined
 }
 
@@ -234,7 +233,6 @@ export const registerInBackground = Effect.fnUntraced(function* (
   options: RegistrationOptions
 ): Effect.fn.Return<BackgroundRegistration, never, AiService | Scope.Scope> {
   const status = yield* SubscriptionRef.make<RegistrationStatus>({ _tag: "Pending" })
-  const attempts = yield* Ref.make(0)
   const context = yield* Effect.context<AiService>()
   const label = `MCP server ${options.name} ${options.version}`
   // added before the fork: runs after the attempts are interrupted
@@ -243,51 +241,20 @@ export const registerInBackground = Effect.fnUntraced(function* (
       current._tag === "Pending" ? Effect.void : deregister(options)
     ).pipe(Effect.provideContext(context))
   )
-  const attempt = Effect.gen(function* () {
-    const n = yield* Ref.updateAndGet(attempts, (count) => count + 1)
-    yield* SubscriptionRef.set(status, { _tag: "Registering", attempt: n })
-    const url = yield* registerOnce(options).pipe(
-      Effect.tapError((error) =>
-        Effect.andThen(
-          SubscriptionRef.set(status, { _tag: "Failed", attempt: n, reason: error.message, retrying: true }),
-          Effect.logWarning(`${label}: registration attempt ${n} failed: ${error.message}; trying again`)
-        )
-      )
-    )
-    yield* SubscriptionRef.set(status, { _tag: "Registered", attempt: n, url })
-    yield* Effect.logInfo(`${label}: registered in Nacos at ${url}`)
-  })
-  yield* attempt.pipe(
+  yield* AttemptsWithStatus.run({
+    status,
+    label,
+    attempt: (registered) => Effect.flatMap(registerOnce(options), (url) => registered([url])),
+    schedule: options.retry ?? AiPolicy.registrationRetry,
     // input the server refuses never heals: no retry
-    Effect.retry({
-      schedule: options.retry ?? McpPolicy.registrationRetry,
-      while: (error) => error._tag !== "InvalidArgumentError"
-    }),
-    Effect.catch((error) =>
-      Effect.flatMap(Ref.get(attempts), (n) =>
-        Effect.andThen(
-          SubscriptionRef.set(status, { _tag: "Failed", attempt: n, reason: error.message, retrying: false }),
-          Effect.logWarning(`${label}: registration in Nacos given up after ${n} attempts: ${error.message}`)
+    retryWhile: (error) => error._tag !== "InvalidArgumentError"
+  }).pipe(Effect.provideContext(context), Effect.forkScoped)
+  const awaitRegistered = Effect.flatMap(AttemptsWithStatus.settled(status), (current) =>
+    current._tag === "Failed"
+      ? Effect.fail(
+          new RegistrationFailedError({ name: options.name, attempts: current.attempt, reason: current.reason })
         )
-      )
-    ),
-    Effect.provideContext(context),
-    Effect.forkScoped
-  )
-  const awaitRegistered = SubscriptionRef.changes(status).pipe(
-    Stream.filter((current) => current._tag === "Registered" || (current._tag === "Failed" && !current.retrying)),
-    Stream.runHead,
-    Effect.flatMap((current) =>
-      current._tag === "Some" && current.value._tag === "Failed"
-        ? Effect.fail(
-            new RegistrationFailedError({
-              name: options.name,
-              attempts: current.value.attempt,
-              reason: current.value.reason
-            })
-          )
-        : Effect.void
-    )
+      : Effect.void
   )
   return { status, awaitRegistered }
 })

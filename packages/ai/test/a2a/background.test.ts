@@ -70,7 +70,11 @@ describe("registerInBackground", () => {
       expect(yield* statusOf(registration)).toMatchObject({ _tag: "Failed", attempt: 2, retrying: true })
       yield* TestClock.adjust("1 second")
       yield* settle
-      expect(yield* statusOf(registration)).toEqual({ _tag: "Registered", attempt: 3 })
+      expect(yield* statusOf(registration)).toEqual({
+        _tag: "Registered",
+        attempt: 3,
+        urls: [expect.stringMatching(/^http:\/\/[^/]+:9000/)]
+      })
       expect(flaky.log).toEqual([
         "register 1 background-agent 9000",
         "release 1",

@@ -120,7 +120,7 @@ describe("McpServerRegistration", () => {
           { _tag: "Registering", attempt: 2 },
           { _tag: "Failed", attempt: 2, reason, retrying: true },
           { _tag: "Registering", attempt: 3 },
-          { _tag: "Registered", attempt: 3, url: "http://127.0.0.1:4103/mcp" }
+          { _tag: "Registered", attempt: 3, urls: ["http://127.0.0.1:4103/mcp"] }
         ])
         expect(calls.releases).toBe(3)
         expect(((yield* (yield* clientOf(store)).getMcpServer({ name })).backendEndpoints ?? []).length).toBe(1)

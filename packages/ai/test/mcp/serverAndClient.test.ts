@@ -209,7 +209,7 @@ describe("serveMcpServer / connectMcpClient (plain Promises)", () => {
       const statuses: Array<string> = []
       const stop = served.onStatus((status) => statuses.push(status._tag))
       yield* Effect.promise(() => served.registered())
-      expect(served.status()).toMatchObject({ _tag: "Registered", url: served.url })
+      expect(served.status()).toMatchObject({ _tag: "Registered", urls: [served.url] })
       const client = yield* Effect.promise(() => connectMcpClient({ name, layer: AiService.layerMemory({ store }) }))
       expect(client.endpoints().map((endpoint) => endpoint.url)).toEqual([served.url])
       expect((yield* Effect.promise(() => client.listTools())).length).toBe(3)

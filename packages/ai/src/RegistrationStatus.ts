@@ -1,7 +1,8 @@
 /**
- * Where a background registration in Nacos stands, as a `SubscriptionRef` shows it: `Pending` (not started),
- * `Registering` (an attempt is on its way), `Registered` (released and the endpoint published), `Failed` (the last
- * attempt failed; `retrying` says whether another one is scheduled).
+ * Where a background registration stands, as a `SubscriptionRef` shows it — the same for an A2A agent
+ * (`@effect-nacos/ai/a2a`, one status per registry) and an MCP server (`@effect-nacos/ai/mcp`): `Pending` (not
+ * started), `Registering` (an attempt is on its way), `Registered` (released and the endpoints published),
+ * `Failed` (the last attempt failed; `retrying` says whether another one is scheduled).
  *
  * @since 0.1.0
  * @module
@@ -9,7 +10,7 @@
 import * as Schema from "effect/Schema"
 
 /**
- * Not started yet: the HTTP server is not listening yet.
+ * Not started yet (e.g. the HTTP server is not listening yet).
  *
  * @category schemas
  * @since 0.1.0
@@ -25,15 +26,15 @@ export const Pending = Schema.TaggedStruct("Pending", {})
 export const Registering = Schema.TaggedStruct("Registering", { attempt: Schema.Number })
 
 /**
- * Released (or found released) and the endpoint published.
+ * Released (or found released) and the endpoints published.
  *
  * @category schemas
  * @since 0.1.0
  */
 export const Registered = Schema.TaggedStruct("Registered", {
   attempt: Schema.Number,
-  /** The endpoint published, `http://address:port/path`. */
-  url: Schema.String
+  /** The endpoints published, `http://address:port/path`. */
+  urls: Schema.Array(Schema.String)
 })
 
 /**
@@ -60,3 +61,12 @@ export const RegistrationStatus = Schema.Union([Pending, Registering, Registered
  * @since 0.1.0
  */
 export type RegistrationStatus = typeof RegistrationStatus.Type
+
+/**
+ * Registered, or failed with no attempt left: nothing more will happen by itself.
+ *
+ * @category predicates
+ * @since 0.1.0
+ */
+export const isSettled = (status: RegistrationStatus): boolean =>
+  status._tag === "Registered" || (status._tag === "Failed" && !status.retrying)
