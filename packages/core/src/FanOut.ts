@@ -62,13 +62,14 @@ export interface FanOut<A> {
  * @example
  * ```ts
  * import { FanOut } from "@effect-nacos/core"
- * import { Effect, Stream } from "effect"
+ * import { Effect, Fiber, Stream } from "effect"
  *
  * const program = Effect.gen(function* () {
  *   const value = FanOut.make<number>(1)
- *   const seen = yield* FanOut.changes(value).pipe(Stream.take(2), Stream.runCollect, Effect.fork)
+ *   const seen = yield* FanOut.changes(value).pipe(Stream.take(2), Stream.runCollect, Effect.forkChild)
+ *   yield* Effect.yieldNow
  *   yield* value.publish(2)
- *   return yield* seen // [1, 2]
+ *   return yield* Fiber.join(seen) // [1, 2]
  * })
  * ```
  *
