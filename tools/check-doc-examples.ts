@@ -1,7 +1,7 @@
 /**
- * Typechecks every `@example` of the documented packages: each ```ts block in a TSDoc comment of
- * `packages/{core,config}/src/*.ts` becomes a module under `build/doc-examples/`, compiled with the repository's
- * strict settings against the packages' sources. An example that no longer compiles fails `npm run docs`.
+ * Typechecks every `@example` of the documented packages: each ```ts block in a TSDoc comment of every `.ts`
+ * under `packages/<name>/src` (subpath modules such as `ai/src/a2a` included, `internal` left out) becomes a module
+ * under `build/doc-examples/`, compiled with the repository's strict settings against the packages' sources. An example that no longer compiles fails `npm run docs`.
  *
  *   node tools/check-doc-examples.ts [package ...]     (default: the packages typedoc.json documents)
  */
@@ -41,11 +41,14 @@ mkdirSync(path.join(outDir, "src"), { recursive: true })
 let count = 0
 for (const pkg of packages) {
   const srcDir = path.join(root, pkg, "src")
-  for (const name of readdirSync(srcDir).filter((file) => file.endsWith(".ts") && !file.endsWith(".d.ts"))) {
+  const files = readdirSync(srcDir, { recursive: true, encoding: "utf8" }).filter(
+    (file) => file.endsWith(".ts") && !file.endsWith(".d.ts") && !file.split(path.sep).includes("internal")
+  )
+  for (const name of files) {
     const source = path.join(pkg, "src", name)
     for (const example of examplesOf(path.join(root, source))) {
       count++
-      const module = `${path.basename(pkg)}_${path.basename(name, ".ts")}_${example.line}.ts`
+      const module = `${path.basename(pkg)}_${name.replace(/\.ts$/, "").replaceAll(path.sep, "_")}_${example.line}.ts`
       // `export {}` keeps each example a module of its own, so their top-level names never clash
       writeFileSync(path.join(outDir, "src", module), `// ${source}:${example.line}\n${example.code}\nexport {}\n`)
     }
