@@ -9,72 +9,17 @@
  *   NACOS_SERVER_ADDR=127.0.0.1:8848 npm run example -- examples/a2a-agent.ts --serve # keeps serving (port
  *                                                         $PORT or 8080) until Ctrl-C; try examples/a2a-client.ts
  */
-import { randomUUID } from "node:crypto"
-import { type Message, Role } from "@a2a-js/sdk"
-import type { AgentExecutor } from "@a2a-js/sdk/server"
 import { AiService } from "@effect-nacos/ai"
 import { A2ARegistry, A2AServer, AgentClients, NacosAgentCardResolver } from "@effect-nacos/ai/a2a"
 import { Nacos } from "@effect-nacos/core"
 import { Cause, Effect, Exit, Fiber, Layer, Stream, SubscriptionRef } from "effect"
+import { answerText, echo, echoCard, userMessage } from "./support/echoAgent.ts"
 
 const serverAddr = process.env.NACOS_SERVER_ADDR?.trim() ?? ""
 const keepServing = process.argv.includes("--serve")
 const AGENT_NAME = "effect-nacos-echo"
 
-const text = (message: Message) =>
-  message.parts.map((part) => (part.content?.$case === "text" ? part.content.value : "")).join("")
-const textPart = (value: string) => ({
-  content: { $case: "text" as const, value },
-  metadata: undefined,
-  filename: "",
-  mediaType: "text/plain"
-})
-
-// the agent's logic: one Message back per message in
-const echo: AgentExecutor = {
-  execute: async (context, bus) => {
-    bus.publish({
-      kind: "message",
-      data: {
-        messageId: randomUUID(),
-        contextId: context.contextId,
-        taskId: "",
-        role: Role.ROLE_AGENT,
-        parts: [textPart(`echo: ${text(context.userMessage)}`)],
-        metadata: undefined,
-        extensions: [],
-        referenceTaskIds: []
-      }
-    })
-    bus.finished()
-  },
-  cancelTask: async () => {}
-}
-
-const card: A2AServer.ServedCard = {
-  name: AGENT_NAME,
-  description: "says back what it is told",
-  version: "1.0.0",
-  provider: { organization: "effect-nacos examples", url: "https://github.com/effect-nacos/effect-nacos" },
-  capabilities: { streaming: false, pushNotifications: false, extensions: [] },
-  securitySchemes: {},
-  securityRequirements: [],
-  defaultInputModes: ["text"],
-  defaultOutputModes: ["text"],
-  skills: [
-    {
-      id: "echo",
-      name: "echo",
-      description: "repeats the message",
-      tags: ["example"],
-      examples: ["hello"],
-      inputModes: ["text"],
-      outputModes: ["text"],
-      securityRequirements: []
-    }
-  ],
-  signatures: []
-}
+const card = echoCard(AGENT_NAME)
 
 // the AiService: on the server when NACOS_SERVER_ADDR is set, else in memory
 const Ai: Layer.Layer<AiService.AiService> =
@@ -90,7 +35,10 @@ const program = Effect.gen(function* () {
   const agent = yield* A2AServer.serve({
     card,
     executor: echo,
-    port: keepServing ? Number(process.env.PORT ?? 8080) : 0
+    // serving: on every interface, published at the machine's address; the demo stays on loopback
+    ...(keepServing
+      ? { port: Number(process.env.PORT ?? 8080) }
+      : { port: 0, listenHost: "127.0.0.1", advertisedHost: "127.0.0.1" })
   })
   yield* Effect.log(`serving ${AGENT_NAME} at ${agent.url}; registering in the background`)
   for (const status of yield* agent.registration.settled) yield* Effect.log(`registration: ${status._tag}`)
@@ -106,24 +54,8 @@ const program = Effect.gen(function* () {
   )
   yield* Effect.log(`found by name: ${found.supportedInterfaces.map((i) => i.url).join(", ")}`)
   const client = yield* AgentClients.make({ resolver }).client(AGENT_NAME)
-  const answer = yield* Effect.promise(() =>
-    client.sendMessage({
-      tenant: "",
-      message: {
-        messageId: randomUUID(),
-        contextId: "",
-        taskId: "",
-        role: Role.ROLE_USER,
-        parts: [textPart("hello from the registry")],
-        metadata: undefined,
-        extensions: [],
-        referenceTaskIds: []
-      },
-      configuration: undefined,
-      metadata: undefined
-    })
-  )
-  yield* Effect.log(`answer: ${"messageId" in answer ? text(answer) : `a task (${answer.id})`}`)
+  const answer = yield* Effect.promise(() => client.sendMessage(userMessage("hello from the registry")))
+  yield* Effect.log(`answer: ${answerText(answer)}`)
 
   if (keepServing) {
     const [registration] = agent.registration.registrations

@@ -9,44 +9,13 @@
  *   NACOS_SERVER_ADDR=127.0.0.1:8848 npm run example -- examples/a2a-client.ts --agent effect-nacos-echo
  *                                          # only the client: finds the agent of examples/a2a-agent.ts --serve
  */
-import { randomUUID } from "node:crypto"
-import { type Message, Role } from "@a2a-js/sdk"
-import type { AgentExecutor } from "@a2a-js/sdk/server"
 import { AiService } from "@effect-nacos/ai"
 import { A2AServer, AgentClients } from "@effect-nacos/ai/a2a"
+import { answerText, echo, echoCard, userMessage } from "./support/echoAgent.ts"
 
 const serverAddr = process.env.NACOS_SERVER_ADDR?.trim() ?? ""
 const agentFlag = process.argv.indexOf("--agent")
 const existingAgent = agentFlag === -1 ? undefined : process.argv[agentFlag + 1]
-
-const text = (message: Message) =>
-  message.parts.map((part) => (part.content?.$case === "text" ? part.content.value : "")).join("")
-const textPart = (value: string) => ({
-  content: { $case: "text" as const, value },
-  metadata: undefined,
-  filename: "",
-  mediaType: "text/plain"
-})
-
-const echo: AgentExecutor = {
-  execute: async (context, bus) => {
-    bus.publish({
-      kind: "message",
-      data: {
-        messageId: randomUUID(),
-        contextId: context.contextId,
-        taskId: "",
-        role: Role.ROLE_AGENT,
-        parts: [textPart(`echo: ${text(context.userMessage)}`)],
-        metadata: undefined,
-        extensions: [],
-        referenceTaskIds: []
-      }
-    })
-    bus.finished()
-  },
-  cancelTask: async () => {}
-}
 
 // in memory, the agent and the client share one registry (two AiService layers over one store stand for two
 // processes); on a server, each has its own connection
@@ -59,21 +28,12 @@ const main = async () => {
   const agent =
     existingAgent === undefined
       ? await A2AServer.serveAgent({
-          card: {
-            name: `effect-nacos-echo-${process.pid}`,
-            description: "says back what it is told",
-            version: "1.0.0",
-            provider: undefined,
-            capabilities: { streaming: false, pushNotifications: false, extensions: [] },
-            securitySchemes: {},
-            securityRequirements: [],
-            defaultInputModes: ["text"],
-            defaultOutputModes: ["text"],
-            skills: [],
-            signatures: []
-          },
+          card: echoCard(`effect-nacos-echo-${process.pid}`),
           executor: echo,
+          // the demo's agent stays on loopback
           port: 0,
+          listenHost: "127.0.0.1",
+          advertisedHost: "127.0.0.1",
           ...where
         })
       : undefined
@@ -91,22 +51,8 @@ const main = async () => {
     const card = await resolver.resolve(name)
     console.log(`resolved ${card.name} ${card.version}: ${card.supportedInterfaces.map((i) => i.url).join(", ")}`)
     const client = await clients.clientFor(name)
-    const answer = await client.sendMessage({
-      tenant: "",
-      message: {
-        messageId: randomUUID(),
-        contextId: "",
-        taskId: "",
-        role: Role.ROLE_USER,
-        parts: [textPart("hello, agent")],
-        metadata: undefined,
-        extensions: [],
-        referenceTaskIds: []
-      },
-      configuration: undefined,
-      metadata: undefined
-    })
-    console.log(`answer: ${"messageId" in answer ? text(answer) : `a task (${answer.id})`}`)
+    const answer = await client.sendMessage(userMessage("hello, agent"))
+    console.log(`answer: ${answerText(answer)}`)
   } finally {
     await close()
     // deregisters, then closes the agent's server
