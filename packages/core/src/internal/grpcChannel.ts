@@ -9,6 +9,7 @@ import type * as Scope from "effect/Scope"
 import { InvalidArgumentError, TransportError } from "../NacosError.ts"
 import type { GrpcOptions, TlsOptions } from "../NacosOptions.ts"
 import { deserializePayload, type Payload, serializePayload } from "./payload.ts"
+import * as TcpProbe from "./tcpProbe.ts"
 import { readTlsMaterial, tidyOpenSslText, tlsFailureStep } from "./tls.ts"
 
 const UNARY_PATH = "/Request/request"
@@ -107,6 +108,8 @@ export const open = (
 ): Effect.Effect<GrpcChannel, TransportError, Scope.Scope> =>
   Effect.gen(function* () {
     const credentials = yield* credentialsFor(options.tls)
+    // before any channel exists: a refused or reset connect must leave grpc-js nothing to reconnect (tcpProbe.ts)
+    yield* TcpProbe.reachable(target, options.grpc.serverCheckTimeoutMillis)
     const channelOptions: grpc.ChannelOptions = {
       "grpc.use_local_subchannel_pool": 1,
       "grpc.max_receive_message_length": options.grpc.maxReceiveMessageLength,
