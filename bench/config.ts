@@ -14,8 +14,8 @@
 import { randomUUID } from "node:crypto"
 import { ConfigService } from "@effect-nacos/config"
 import { Nacos } from "@effect-nacos/core"
-import { Context, Deferred, Effect, Fiber, Layer, Queue, References, Schedule, Stream } from "effect"
-import { gcAvailable, heapUsedAfterGc, latencySummary, now, round2 } from "./measure.ts"
+import { Context, Deferred, Effect, Fiber, Layer, Queue, Schedule, Stream } from "effect"
+import { latencySummary, now, round2, runBenchmark, untilEachFirstEvent } from "./measure.ts"
 
 const serverAddr = process.env.NACOS_SERVER_ADDR?.trim() ?? ""
 const run = `bench-${randomUUID().slice(0, 8)}`
@@ -88,42 +88,31 @@ const establishWatches = (watcher: ConfigService.Service, keys: number, style: W
       // the caller's own list of keys is not the client's cost: made before the first measurement
       const dataIds = Array.from({ length: keys }, (_, i) => `${run}-${style}-${i}`)
       const params = dataIds.map((dataId) => ({ dataId }))
-      const heapBefore = heapUsedAfterGc()
-      const started = yield* now
-      const seen = yield* Deferred.make<void>()
-      let firstEvents = 0
-      const counted = Effect.suspend(() =>
-        ++firstEvents === keys ? Deferred.succeed(seen, undefined) : Effect.void
-      ).pipe(Effect.asVoid)
-      if (style === "watchMany") {
-        yield* watcher.watchMany(params).pipe(
-          Stream.runForEach(() => counted),
-          Effect.forkScoped
-        )
-      } else {
-        yield* Effect.forEach(
-          params,
-          (key) =>
-            style === "listen"
-              ? watcher.listen(key, () => counted)
-              : watcher.watch(key).pipe(
-                  Stream.runForEach(() => counted),
-                  Effect.forkScoped
-                ),
-          { discard: true }
-        )
-      }
-      yield* Deferred.await(seen)
-      const millis = (yield* now) - started
-      const heapAfter = heapUsedAfterGc()
-      const heapBytes = heapAfter - heapBefore
+      const measured = yield* untilEachFirstEvent(keys, (counted) =>
+        style === "watchMany"
+          ? watcher.watchMany(params).pipe(
+              Stream.runForEach(() => counted),
+              Effect.forkScoped
+            )
+          : Effect.forEach(
+              params,
+              (key) =>
+                style === "listen"
+                  ? watcher.listen(key, () => counted)
+                  : watcher.watch(key).pipe(
+                      Stream.runForEach(() => counted),
+                      Effect.forkScoped
+                    ),
+              { discard: true }
+            )
+      )
       return {
         style,
         keys,
-        millis: round2(millis),
-        heapDeltaMiB: round2(heapBytes / (1024 * 1024)),
-        heapBytesPerKey: Math.round(heapBytes / keys),
-        heapMeasuredAfterGc: gcAvailable
+        millis: measured.millis,
+        heapDeltaMiB: measured.heapDeltaMiB,
+        heapBytesPerKey: measured.heapBytesEach,
+        heapMeasuredAfterGc: measured.heapMeasuredAfterGc
       }
     })
   )
@@ -156,20 +145,4 @@ const program = Effect.gen(function* () {
   }
 })
 
-program
-  .pipe(
-    Effect.scoped,
-    // the JSON is the output: keep connection logs out of it
-    Effect.provideService(References.MinimumLogLevel, "Warn"),
-    Effect.runPromise
-  )
-  .then(
-    (result) => {
-      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
-      process.exit(0)
-    },
-    (error: unknown) => {
-      process.stderr.write(`${String(error)}\n`)
-      process.exit(1)
-    }
-  )
+runBenchmark(program)

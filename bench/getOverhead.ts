@@ -18,9 +18,9 @@ import { AnySchema } from "@bufbuild/protobuf/wkt"
 import { ConfigService } from "@effect-nacos/config"
 import { Nacos } from "@effect-nacos/core"
 import * as grpc from "@grpc/grpc-js"
-import { Context, Effect, Layer, References, Schedule } from "effect"
+import { Context, Effect, Layer, Schedule } from "effect"
 import { type Payload, PayloadSchema } from "../packages/core/src/internal/generated/nacos_grpc_service_pb.ts"
-import { round2 } from "./measure.ts"
+import { round2, runBenchmark } from "./measure.ts"
 
 const serverAddr = process.env.NACOS_SERVER_ADDR?.trim() ?? ""
 if (serverAddr === "") {
@@ -182,13 +182,4 @@ const program = Effect.gen(function* () {
   }
 })
 
-program.pipe(Effect.scoped, Effect.provideService(References.MinimumLogLevel, "Warn"), Effect.runPromise).then(
-  (result) => {
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
-    process.exit(0)
-  },
-  (error: unknown) => {
-    process.stderr.write(`${String(error)}\n`)
-    process.exit(1)
-  }
-)
+runBenchmark(program)

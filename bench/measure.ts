@@ -2,7 +2,8 @@
  * What every benchmark measures with: a clock in milliseconds, percentiles, rounding, and heap figures taken after
  * a collection (when node runs with `--expose-gc`).
  */
-import { Clock, Effect } from "effect"
+import { Clock, Deferred, Effect, References } from "effect"
+import type * as Scope from "effect/Scope"
 
 /** Now, in milliseconds with sub-millisecond precision. */
 export const now = Effect.map(Clock.currentTimeNanos, (nanos) => Number(nanos) / 1e6)
@@ -37,3 +38,53 @@ export const heapUsedAfterGc = () => {
   gc()
   return process.memoryUsage().heapUsed
 }
+
+/**
+ * Time and heap (after a collection, with everything still live) until each of `count` subscriptions has had its
+ * first event: `subscribeAll` starts them, calling `counted` on every event.
+ */
+export const untilEachFirstEvent = <E, R>(
+  count: number,
+  subscribeAll: (counted: Effect.Effect<void>) => Effect.Effect<unknown, E, R>
+): Effect.Effect<
+  {
+    readonly millis: number
+    readonly heapDeltaMiB: number
+    readonly heapBytesEach: number
+    readonly heapMeasuredAfterGc: boolean
+  },
+  E,
+  R | Scope.Scope
+> =>
+  Effect.gen(function* () {
+    const heapBefore = heapUsedAfterGc()
+    const started = yield* now
+    const seen = yield* Deferred.make<void>()
+    let firstEvents = 0
+    const counted = Effect.suspend(() =>
+      ++firstEvents === count ? Deferred.succeed(seen, undefined) : Effect.void
+    ).pipe(Effect.asVoid)
+    yield* subscribeAll(counted)
+    yield* Deferred.await(seen)
+    const millis = (yield* now) - started
+    const heapBytes = heapUsedAfterGc() - heapBefore
+    return {
+      millis: round2(millis),
+      heapDeltaMiB: round2(heapBytes / (1024 * 1024)),
+      heapBytesEach: Math.round(heapBytes / count),
+      heapMeasuredAfterGc: gcAvailable
+    }
+  })
+
+/** Runs a benchmark program: its JSON result on stdout (the client's connection logs kept out of it), exit code. */
+export const runBenchmark = <A, E>(program: Effect.Effect<A, E, Scope.Scope>) =>
+  program.pipe(Effect.scoped, Effect.provideService(References.MinimumLogLevel, "Warn"), Effect.runPromise).then(
+    (result) => {
+      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
+      process.exit(0)
+    },
+    (error: unknown) => {
+      process.stderr.write(`${String(error)}\n`)
+      process.exit(1)
+    }
+  )

@@ -15,8 +15,8 @@
 import { randomUUID } from "node:crypto"
 import { Nacos } from "@effect-nacos/core"
 import { NamingService } from "@effect-nacos/naming"
-import { Context, Deferred, Effect, Fiber, Layer, Queue, References, Stream } from "effect"
-import { gcAvailable, heapUsedAfterGc, latencySummary, now, round2 } from "./measure.ts"
+import { Context, Deferred, Effect, Fiber, Layer, Queue, Stream } from "effect"
+import { latencySummary, now, round2, runBenchmark, untilEachFirstEvent } from "./measure.ts"
 
 const serverAddr = process.env.NACOS_SERVER_ADDR?.trim() ?? ""
 const run = `bench-${randomUUID().slice(0, 8)}`
@@ -102,35 +102,26 @@ const subscribeMany = (naming: NamingService.Service, services: number, style: "
     Effect.gen(function* () {
       // the caller's own list of names is not the client's cost: made before the first measurement
       const params = Array.from({ length: services }, (_, i) => ({ serviceName: `${run}-${style}-${i}` }))
-      const heapBefore = heapUsedAfterGc()
-      const started = yield* now
-      const seen = yield* Deferred.make<void>()
-      let firstEvents = 0
-      const counted = Effect.suspend(() =>
-        ++firstEvents === services ? Deferred.succeed(seen, undefined) : Effect.void
-      ).pipe(Effect.asVoid)
-      yield* Effect.forEach(
-        params,
-        (service) =>
-          style === "onChange"
-            ? naming.onChange(service, () => counted)
-            : naming.subscribe(service).pipe(
-                Stream.runForEach(() => counted),
-                Effect.forkScoped
-              ),
-        { discard: true }
+      const measured = yield* untilEachFirstEvent(services, (counted) =>
+        Effect.forEach(
+          params,
+          (service) =>
+            style === "onChange"
+              ? naming.onChange(service, () => counted)
+              : naming.subscribe(service).pipe(
+                  Stream.runForEach(() => counted),
+                  Effect.forkScoped
+                ),
+          { discard: true }
+        )
       )
-      yield* Deferred.await(seen)
-      const millis = (yield* now) - started
-      const heapAfter = heapUsedAfterGc()
-      const heapBytes = heapAfter - heapBefore
       return {
         style,
         services,
-        millis: round2(millis),
-        heapDeltaMiB: round2(heapBytes / (1024 * 1024)),
-        heapBytesPerSubscription: Math.round(heapBytes / services),
-        heapMeasuredAfterGc: gcAvailable
+        millis: measured.millis,
+        heapDeltaMiB: measured.heapDeltaMiB,
+        heapBytesPerSubscription: measured.heapBytesEach,
+        heapMeasuredAfterGc: measured.heapMeasuredAfterGc
       }
     })
   )
@@ -170,20 +161,4 @@ const program = Effect.gen(function* () {
   }
 })
 
-program
-  .pipe(
-    Effect.scoped,
-    // the JSON is the output: keep connection logs out of it
-    Effect.provideService(References.MinimumLogLevel, "Warn"),
-    Effect.runPromise
-  )
-  .then(
-    (result) => {
-      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
-      process.exit(0)
-    },
-    (error: unknown) => {
-      process.stderr.write(`${String(error)}\n`)
-      process.exit(1)
-    }
-  )
+runBenchmark(program)
