@@ -7,7 +7,8 @@
  *   npm run example -- examples/a2a-agent.ts                                          # in memory (no server)
  *   NACOS_SERVER_ADDR=127.0.0.1:8848 npm run example -- examples/a2a-agent.ts         # on Nacos 3.1+
  *   NACOS_SERVER_ADDR=127.0.0.1:8848 npm run example -- examples/a2a-agent.ts --serve # keeps serving (port
- *                                                         $PORT or 8080) until Ctrl-C; try examples/a2a-client.ts
+ *                          $PORT or 8080, published at $ADVERTISED_HOST or the machine's address) until Ctrl-C;
+ *                          try examples/a2a-client.ts
  */
 import { AiService } from "@effect-nacos/ai"
 import { A2ARegistry, A2AServer, AgentClients, NacosAgentCardResolver } from "@effect-nacos/ai/a2a"
@@ -35,9 +36,13 @@ const program = Effect.gen(function* () {
   const agent = yield* A2AServer.serve({
     card,
     executor: echo,
-    // serving: on every interface, published at the machine's address; the demo stays on loopback
+    // serving: on every interface, published at the machine's address (or $ADVERTISED_HOST); the demo stays on
+    // loopback
     ...(keepServing
-      ? { port: Number(process.env.PORT ?? 8080) }
+      ? {
+          port: Number(process.env.PORT ?? 8080),
+          ...(process.env.ADVERTISED_HOST ? { advertisedHost: process.env.ADVERTISED_HOST } : {})
+        }
       : { port: 0, listenHost: "127.0.0.1", advertisedHost: "127.0.0.1" })
   })
   yield* Effect.log(`serving ${AGENT_NAME} at ${agent.url}; registering in the background`)

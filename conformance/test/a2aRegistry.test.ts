@@ -305,7 +305,8 @@ const startExample = (file: string, args: ReadonlyArray<string> = []) =>
     Effect.sync(() => {
       const child = spawn(process.execPath, ["--conditions=@effect-nacos/source", file, ...args], {
         cwd: root,
-        env: { ...process.env, NACOS_SERVER_ADDR: server().serverAddr, PORT: "0" },
+        // the agent published at loopback: the test's traffic stays on this machine's loopback
+        env: { ...process.env, NACOS_SERVER_ADDR: server().serverAddr, PORT: "0", ADVERTISED_HOST: "127.0.0.1" },
         timeout: 60_000
       })
       let output = ""

@@ -95,15 +95,16 @@ for (const [label, server] of profiles()) {
           const other = yield* client(server)
           const ephemeralName = uniqueName("ephemeral")
           const persistentName = uniqueName("persistent")
-          yield* registering.naming.registerInstance({ serviceName: ephemeralName, ip: "10.21.0.1", port: 1 })
+          // loopback addresses: the server health-checks a persistent instance by connecting to it
+          yield* registering.naming.registerInstance({ serviceName: ephemeralName, ip: "127.21.0.1", port: 1 })
           yield* registering.naming.registerInstance({
             serviceName: persistentName,
-            ip: "10.21.0.2",
+            ip: "127.21.0.2",
             port: 2,
             ephemeral: false
           })
           const subscriber = yield* startSubscriber(other.naming, { serviceName: ephemeralName, emptyPush: "deliver" })
-          yield* subscriber.until(shows("10.21.0.1:1"))
+          yield* subscriber.until(shows("127.21.0.1:1"))
           yield* eventually(
             other.naming.listInstances({ serviceName: persistentName, subscribe: false }),
             (found) => found.length === 1
@@ -111,10 +112,10 @@ for (const [label, server] of profiles()) {
           yield* registering.close
           yield* subscriber.until(shows())
           const kept = yield* other.naming.listInstances({ serviceName: persistentName, subscribe: false })
-          expect(kept).toMatchObject([{ ip: "10.21.0.2", port: 2, ephemeral: false }])
+          expect(kept).toMatchObject([{ ip: "127.21.0.2", port: 2, ephemeral: false }])
           yield* other.naming.deregisterInstance({
             serviceName: persistentName,
-            ip: "10.21.0.2",
+            ip: "127.21.0.2",
             port: 2,
             ephemeral: false
           })

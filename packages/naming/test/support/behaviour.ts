@@ -210,22 +210,23 @@ export const describeNamingBehaviour = (label: string, options: BehaviourOptions
       Effect.gen(function* () {
         const persistentName = uniqueName("kind-persistent")
         const ephemeralName = uniqueName("kind-ephemeral")
-        yield* naming.registerInstance({ serviceName: persistentName, ip: "10.0.13.1", port: 1, ephemeral: false })
-        yield* naming.registerInstance({ serviceName: ephemeralName, ip: "10.0.13.2", port: 2 })
+        // loopback: the real server health-checks a persistent instance by connecting to it
+        yield* naming.registerInstance({ serviceName: persistentName, ip: "127.0.13.1", port: 1, ephemeral: false })
+        yield* naming.registerInstance({ serviceName: ephemeralName, ip: "127.0.13.2", port: 2 })
         const intoPersistent = yield* Effect.flip(
-          naming.registerInstance({ serviceName: persistentName, ip: "10.0.13.3", port: 3 })
+          naming.registerInstance({ serviceName: persistentName, ip: "127.0.13.3", port: 3 })
         )
         expect(intoPersistent).toMatchObject({ _tag: "InvalidArgumentError", field: "ephemeral" })
         const intoEphemeral = yield* Effect.flip(
-          naming.registerInstance({ serviceName: ephemeralName, ip: "10.0.13.4", port: 4, ephemeral: false })
+          naming.registerInstance({ serviceName: ephemeralName, ip: "127.0.13.4", port: 4, ephemeral: false })
         )
         expect(intoEphemeral).toMatchObject({ _tag: "InvalidArgumentError", field: "ephemeral" })
         const kept = yield* eventually(
           naming.listInstances({ serviceName: persistentName, subscribe: false }),
           (found) => found.length === 1
         )
-        expect(kept).toMatchObject([{ ip: "10.0.13.1", ephemeral: false }])
-        yield* naming.deregisterInstance({ serviceName: persistentName, ip: "10.0.13.1", port: 1, ephemeral: false })
+        expect(kept).toMatchObject([{ ip: "127.0.13.1", ephemeral: false }])
+        yield* naming.deregisterInstance({ serviceName: persistentName, ip: "127.0.13.1", port: 1, ephemeral: false })
         yield* eventually(
           naming.listInstances({ serviceName: persistentName, subscribe: false }),
           (found) => found.length === 0
