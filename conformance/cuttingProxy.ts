@@ -82,7 +82,8 @@ export const fullProxyFor = (server: ConformanceServer) =>
     for (let attempt = 0; attempt < 20; attempt++) {
       const http = yield* proxyTo(server.httpPort)
       const offset = 1 + (attempt % 50)
-      const grpc = yield* Effect.promise(() => new CuttingProxy(server.grpcPort).listen(http.port + offset)).pipe(
+      // a port in use (another socket's, even an outgoing connection's) is a failure to try the next offset on
+      const grpc = yield* Effect.tryPromise(() => new CuttingProxy(server.grpcPort).listen(http.port + offset)).pipe(
         Effect.option
       )
       if (grpc._tag === "Some") {
