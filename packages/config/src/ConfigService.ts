@@ -370,11 +370,11 @@ const makeService = (
         }))
 
   const annotate = NacosTelemetry.withModule("config")
-  /** A hot-path span (no stack capture) whose log lines carry `nacos.module`. */
-  const traced =
-    (name: string) =>
-    <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-      self.pipe(annotate, Effect.withSpan(name, undefined, NacosTelemetry.hotPath))
+  /** A hot-path span (see NacosTelemetry.hotSpan) whose log lines carry `nacos.module`. */
+  const traced = (name: string) => {
+    const span = NacosTelemetry.hotSpan(name)
+    return <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => self.pipe(annotate, span)
+  }
   /** What a watch's span names before validation: the caller's dataId and group as given. */
   const keyAttributes = (params: ConfigKeyParams) => ({
     "nacos.config.dataId": params.dataId,
@@ -386,7 +386,7 @@ const makeService = (
   const tracedKey = (dataId: string, group: string | undefined) => {
     const key = makeKey(namespace, dataId, group)
     return Effect.as(
-      Effect.annotateCurrentSpan({
+      NacosTelemetry.annotateHotSpan({
         "nacos.config.dataId": key.dataId,
         "nacos.config.group": key.group,
         [NacosTelemetry.NamespaceKey]: key.namespace
@@ -395,7 +395,7 @@ const makeService = (
     )
   }
 
-  // get, publish and remove are hot paths: spans without a stack capture (see NacosTelemetry.hotPath)
+  // get, publish and remove are hot paths: their spans are made only for a tracing backend (NacosTelemetry.hotSpan)
   const getInfo = Effect.fnUntraced(function* (params: GetConfigParams): Effect.fn.Return<ConfigInfo, GetConfigError> {
     const valid = yield* Validation.validate(GetConfigParams, params)
     const key = yield* tracedKey(valid.dataId, valid.group)

@@ -30,28 +30,44 @@ const serviceOf = <E, R>(layer: Layer.Layer<ConfigService.ConfigService, E, R>) 
 const activeConfigWatches = Metric.withAttributes(NacosMetrics.activeWatches, { "nacos.module": "config" })
 
 describe("ConfigService observability", () => {
-  it.effect("get runs in its span, which captured no stack at the call", () =>
-    Effect.gen(function* () {
-      const frames: Array<{ readonly name: string | undefined; readonly stack: string | undefined }> = []
-      const config = yield* serviceOf(
-        ConfigService.layerMemory({
-          configs: [{ dataId: "app.yaml", content: "a: 1" }],
-          filters: [
-            {
-              name: "records the stack frame it runs in",
-              afterGet: (context) =>
-                Effect.map(Effect.service(References.CurrentStackFrame), (frame) => {
-                  frames.push({ name: frame?.name, stack: frame?.stack() })
-                  return context
-                })
-            }
-          ]
-        })
-      )
+  /** A memory layer whose one filter records the stack frame `get` runs its filters in. */
+  const recordingFrames = () => {
+    const frames: Array<{ readonly name: string | undefined; readonly stack: string | undefined }> = []
+    const layer = ConfigService.layerMemory({
+      configs: [{ dataId: "app.yaml", content: "a: 1" }],
+      filters: [
+        {
+          name: "records the stack frame it runs in",
+          afterGet: (context) =>
+            Effect.map(Effect.service(References.CurrentStackFrame), (frame) => {
+              frames.push({ name: frame?.name, stack: frame?.stack() })
+              return context
+            })
+        }
+      ]
+    })
+    return { frames, layer }
+  }
+
+  it.effect("with a tracing backend, get runs in its span, which captured no stack at the call", () => {
+    const { spans, tracer } = recordingTracer()
+    const { frames, layer } = recordingFrames()
+    return Effect.gen(function* () {
+      const config = yield* serviceOf(layer)
       expect(yield* config.get({ dataId: "app.yaml" })).toBe("a: 1")
       expect(frames).toEqual([{ name: "ConfigService.getInfo", stack: undefined }])
+      expect(spans.map((span) => span.name)).toEqual(["ConfigService.getInfo"])
+    }).pipe(Effect.withTracer(tracer))
+  })
+
+  it.effect("without a tracing backend, get makes no span of its own (nobody could see it)", () => {
+    const { frames, layer } = recordingFrames()
+    return Effect.gen(function* () {
+      const config = yield* serviceOf(layer)
+      expect(yield* config.get({ dataId: "app.yaml" })).toBe("a: 1")
+      expect(frames).toEqual([{ name: undefined, stack: undefined }])
     })
-  )
+  })
 
   it.effect("get, publish and remove are spans naming the key and namespace", () => {
     const { spans, tracer } = recordingTracer()

@@ -210,23 +210,22 @@ const makeUsernamePassword = Effect.fnUntraced(function* (credentials: {
   })
 
   // runs before every request: a span without a stack capture
-  const identity = Effect.fnUntraced(
-    function* (_resource: AuthResource): Effect.fn.Return<Record<string, string>, LoginError> {
-      const current = yield* usableToken
-      if (Option.isSome(current)) return { accessToken: Redacted.value(current.value.accessToken) }
-      const inFlight = yield* Ref.get(inFlightRef)
-      if (Option.isNone(inFlight)) {
-        const lastFailure = yield* Ref.get(lastFailureRef)
-        const now = yield* Clock.currentTimeMillis
-        if (Option.isSome(lastFailure) && now - lastFailure.value.atMillis < LOGIN_RETRY_MILLIS) {
-          return yield* lastFailure.value.error
-        }
+  const identity = Effect.fnUntraced(function* (
+    _resource: AuthResource
+  ): Effect.fn.Return<Record<string, string>, LoginError> {
+    const current = yield* usableToken
+    if (Option.isSome(current)) return { accessToken: Redacted.value(current.value.accessToken) }
+    const inFlight = yield* Ref.get(inFlightRef)
+    if (Option.isNone(inFlight)) {
+      const lastFailure = yield* Ref.get(lastFailureRef)
+      const now = yield* Clock.currentTimeMillis
+      if (Option.isSome(lastFailure) && now - lastFailure.value.atMillis < LOGIN_RETRY_MILLIS) {
+        return yield* lastFailure.value.error
       }
-      const token = yield* loginShared
-      return { accessToken: Redacted.value(token.accessToken) }
-    },
-    Effect.withSpan("Auth.identity", undefined, NacosTelemetry.hotPath)
-  )
+    }
+    const token = yield* loginShared
+    return { accessToken: Redacted.value(token.accessToken) }
+  }, NacosTelemetry.hotSpan("Auth.identity"))
 
   const onForbidden = Effect.gen(function* () {
     const now = yield* Clock.currentTimeMillis
@@ -298,14 +297,11 @@ const makeAccessKey = (
   signatureRegionId: Option.Option<string>
 ): Auth["Service"] =>
   Auth.of({
-    identity: Effect.fnUntraced(
-      function* (resource: AuthResource) {
-        const credentials = yield* credentialsProvider()
-        const timestampMillis = yield* Clock.currentTimeMillis
-        return signHeaders(resource, { credentials, signatureRegionId }, timestampMillis)
-      },
-      Effect.withSpan("Auth.identity", undefined, NacosTelemetry.hotPath)
-    ),
+    identity: Effect.fnUntraced(function* (resource: AuthResource) {
+      const credentials = yield* credentialsProvider()
+      const timestampMillis = yield* Clock.currentTimeMillis
+      return signHeaders(resource, { credentials, signatureRegionId }, timestampMillis)
+    }, NacosTelemetry.hotSpan("Auth.identity")),
     // Signatures are computed per request: there is nothing to renew.
     onForbidden: Effect.void
   })

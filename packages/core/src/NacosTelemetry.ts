@@ -7,9 +7,10 @@
  * @since 0.1.0
  * @module
  */
+import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as References from "effect/References"
-import type * as Tracer from "effect/Tracer"
+import * as Tracer from "effect/Tracer"
 
 /**
  * The log annotation (and span attribute) naming the part of the client a line comes from.
@@ -75,3 +76,29 @@ export const withModule =
  * @since 0.1.0
  */
 export const hotPath: Tracer.TraceOptions = { captureStackTrace: false }
+
+/** With Effect's own `nativeTracer` no backend is installed: nobody can see a span, so hot paths make none. */
+const tracing = (fiber: { readonly getRef: <A>(reference: Context.Reference<A>) => A }) =>
+  fiber.getRef(Tracer.Tracer) !== Tracer.nativeTracer
+
+/**
+ * A hot-path span ({@link hotPath}: no stack capture), made only when a tracing backend is installed: without
+ * one, a span is an object, a context copy and an exit hook on every call that no one can observe.
+ *
+ * @category annotations
+ * @since 0.1.0
+ */
+export const hotSpan =
+  (name: string, options?: Tracer.SpanOptionsNoTrace) =>
+  <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    Effect.withFiber((fiber) => (tracing(fiber) ? self.pipe(Effect.withSpan(name, options, hotPath)) : self))
+
+/**
+ * Annotates the current {@link hotSpan}; nothing without a tracing backend (there is then no span of ours to
+ * annotate, and the caller's must not get our attributes).
+ *
+ * @category annotations
+ * @since 0.1.0
+ */
+export const annotateHotSpan = (attributes: Readonly<Record<string, unknown>>): Effect.Effect<void> =>
+  Effect.withFiber((fiber) => (tracing(fiber) ? Effect.annotateCurrentSpan(attributes) : Effect.void))

@@ -10,6 +10,7 @@ import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
+import * as Predicate from "effect/Predicate"
 import * as PubSub from "effect/PubSub"
 import * as Queue from "effect/Queue"
 import * as Result from "effect/Result"
@@ -66,6 +67,10 @@ const ConnectReset = Schema.Struct({
 
 /** Made once: every answer is checked against it. */
 const decodeResponseBase = Schema.decodeUnknownEffect(ResponseBase)
+
+/** A success answer, told apart in plain code: the hot path decodes only the response schema then. */
+const isSuccessAnswer = (answer: DecodedPayload) =>
+  answer.type !== "ErrorResponse" && Predicate.hasProperty(answer.json, "resultCode") && answer.json.resultCode === 200
 
 /** The session as the supervisor holds it: the public view plus the live channel. */
 interface LiveSession {
@@ -124,7 +129,11 @@ export const make = Effect.fnUntraced(function* (
   const pushHandlers = new Map<string, RegisteredPush>()
   // Refreshed by every answer and push; the health check only runs after this much idleness.
   let lastActiveMillis = 0
-  const markActive = Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => (lastActiveMillis = now)))
+  // the clock the lifecycle's health loop reads, taken once so that requests can stamp activity in plain code
+  const clock = yield* Clock.Clock
+  const markActive = Effect.sync(() => {
+    lastActiveMillis = clock.currentTimeMillisUnsafe()
+  })
 
   const labels: Record<string, string> = {
     ...spec.labels,
@@ -214,7 +223,7 @@ export const make = Effect.fnUntraced(function* (
     Effect.gen(function* () {
       yield* markActive
       const message = decodePayload(payload)
-      yield* Effect.annotateCurrentSpan("nacos.push.type", message.type)
+      yield* NacosTelemetry.annotateHotSpan({ "nacos.push.type": message.type })
       if (message.type === "SetupAckRequest") {
         // SetupAck is the one push that is never answered.
         const ack = Schema.decodeUnknownOption(SetupAck)(message.json)
@@ -278,11 +287,10 @@ export const make = Effect.fnUntraced(function* (
       }
     }).pipe(
       Effect.catchCause((cause) => Effect.logWarning("push dispatch failed", cause)),
-      Effect.withSpan(
-        "Connection.push",
-        { kind: "consumer", attributes: { [NacosTelemetry.ModuleKey]: spec.module } },
-        NacosTelemetry.hotPath
-      )
+      NacosTelemetry.hotSpan("Connection.push", {
+        kind: "consumer",
+        attributes: { [NacosTelemetry.ModuleKey]: spec.module }
+      })
     )
 
   /** One full handshake with `server`; everything it opens belongs to the current scope. */
@@ -532,24 +540,20 @@ export const make = Effect.fnUntraced(function* (
           )
     )
 
-  /** Per request type, made once: the metrics' attribute sets are the same for every request of a type. */
-  const trackers = new Map<string, ReturnType<typeof NacosMetrics.trackRequest>>()
-  const trackerFor = (requestType: string) => {
-    let tracker = trackers.get(requestType)
-    if (tracker === undefined) {
-      tracker = NacosMetrics.trackRequest(spec.module, requestType)
-      trackers.set(requestType, tracker)
+  /** Per request type, made once: the metrics and the span attributes are the same for every request of a type. */
+  const perType = new Map<
+    string,
+    {
+      readonly track: ReturnType<typeof NacosMetrics.trackRequest>
+      readonly span: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
     }
-    return tracker
-  }
-
-  const request: Connection["request"] = (requestType, body, responseSchema, requestOptions?: RequestOptions) =>
-    Effect.suspend(() => requestOnce(requestType, body, responseSchema, requestOptions)).pipe(
-      trackerFor(requestType),
-      annotate,
-      Effect.withSpan(
-        "Connection.request",
-        {
+  >()
+  const perTypeOf = (requestType: string) => {
+    let entry = perType.get(requestType)
+    if (entry === undefined) {
+      entry = {
+        track: NacosMetrics.trackRequest(spec.module, requestType),
+        span: NacosTelemetry.hotSpan("Connection.request", {
           kind: "client",
           attributes: {
             [NacosTelemetry.RequestTypeKey]: requestType,
@@ -557,10 +561,21 @@ export const make = Effect.fnUntraced(function* (
             [NacosTelemetry.NamespaceKey]: namespace,
             "rpc.system": "grpc"
           }
-        },
-        NacosTelemetry.hotPath
-      )
+        })
+      }
+      perType.set(requestType, entry)
+    }
+    return entry
+  }
+
+  const request: Connection["request"] = (requestType, body, responseSchema, requestOptions?: RequestOptions) => {
+    const { track, span } = perTypeOf(requestType)
+    return Effect.suspend(() => requestOnce(requestType, body, responseSchema, requestOptions)).pipe(
+      track,
+      annotate,
+      span
     )
+  }
 
   const requestRetrySchedule = Policy.requestRetry(grpcOptions.retryTimes)
 
@@ -575,45 +590,56 @@ export const make = Effect.fnUntraced(function* (
     const noAnswer = () => new TransportError({ message: `${requestType} got no answer within ${timeoutMillis} ms` })
     // a timeout while waiting for a session means "no connection", and says where the lifecycle tried
     let waitingForSession = false
+    const extraHeaders = requestOptions?.headers
+    // the hot path: one effect to sign, one call, and the answer checked in plain code (see `checkAnswer`)
     const attemptOn = (live: LiveSession, attemptMillis: number) =>
-      Effect.gen(function* () {
-        yield* Effect.annotateCurrentSpan(live.attributes)
-        const identity = yield* auth.identity(requestOptions?.resource ?? INTERNAL_RESOURCE)
-        const payload = encodePayload(requestType, body, { ...identity, ...requestOptions?.headers })
-        const answer = yield* unaryOnce(live.channel, payload, attemptMillis)
-        yield* markActive
-        return yield* checkAnswer(live, answer)
-      })
-    const checkAnswer = (live: LiveSession, answer: DecodedPayload) =>
-      Effect.gen(function* () {
+      Effect.flatMap(auth.identity(requestOptions?.resource ?? INTERNAL_RESOURCE), (identity) =>
+        live.channel
+          .unary(
+            encodePayload(requestType, body, extraHeaders === undefined ? identity : { ...identity, ...extraHeaders }),
+            attemptMillis
+          )
+          .pipe(
+            Effect.flatMap((payload) => {
+              lastActiveMillis = clock.currentTimeMillisUnsafe()
+              return checkAnswer(live, decodePayload(payload))
+            }),
+            Effect.tap(NacosTelemetry.annotateHotSpan(live.attributes))
+          )
+      )
+    const decodeAnswer = Schema.decodeUnknownEffect(responseSchema)
+    const checkAnswer = (live: LiveSession, answer: DecodedPayload) => {
+      // nearly every answer is a success: its one check is the response schema
+      if (isSuccessAnswer(answer)) {
+        return Effect.mapError(
+          decodeAnswer(answer.json),
+          (error) =>
+            new ServerError({ errorCode: -1, message: `unexpected ${answer.type}: ${error.message}`, requestType })
+        )
+      }
+      // a refusal (or something that is not a Nacos answer at all)
+      return Effect.gen(function* () {
         const base = yield* decodeResponseBase(answer.json).pipe(
           Effect.mapError(() => new TransportError({ message: `${requestType}: answer is not a Nacos response` }))
         )
-        if (answer.type === "ErrorResponse" || base.resultCode !== 200) {
-          const errorCode = base.errorCode ?? base.resultCode ?? -1
-          const message = base.message ?? `${requestType} failed`
-          if (errorCode === 301) {
-            // The transport under us was replaced and the server does not know it: redo the handshake.
-            yield* Queue.offer(reconnectRequests, {
-              reason: "connection unregistered (301)",
-              connectionId: live.session.connectionId,
-              preferred: Option.none()
-            })
-            return yield* new TransportError({ message: `${requestType}: connection unregistered on the server` })
-          }
-          if (errorCode === 403) {
-            yield* auth.onForbidden
-            return yield* new AuthError({ message: `${requestType}: ${message}`, errorCode })
-          }
-          return yield* new ServerError({ errorCode, message, requestType })
+        const errorCode = base.errorCode ?? base.resultCode ?? -1
+        const message = base.message ?? `${requestType} failed`
+        if (errorCode === 301) {
+          // The transport under us was replaced and the server does not know it: redo the handshake.
+          yield* Queue.offer(reconnectRequests, {
+            reason: "connection unregistered (301)",
+            connectionId: live.session.connectionId,
+            preferred: Option.none()
+          })
+          return yield* new TransportError({ message: `${requestType}: connection unregistered on the server` })
         }
-        return yield* Schema.decodeUnknownEffect(responseSchema)(answer.json).pipe(
-          Effect.mapError(
-            (error) =>
-              new ServerError({ errorCode: -1, message: `unexpected ${answer.type}: ${error.message}`, requestType })
-          )
-        )
+        if (errorCode === 403) {
+          yield* auth.onForbidden
+          return yield* new AuthError({ message: `${requestType}: ${message}`, errorCode })
+        }
+        return yield* new ServerError({ errorCode, message, requestType })
       })
+    }
     const attempt = Effect.gen(function* () {
       waitingForSession = true
       const live = yield* awaitLive
