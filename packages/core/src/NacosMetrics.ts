@@ -103,6 +103,8 @@ export const trackRequest = (module: string, requestType: string) => {
   // the attributed metrics are made once per request type and outcome, not on every request (a hot path)
   const attributes = { [ModuleKey]: module, [RequestTypeKey]: requestType }
   const duration = Metric.withAttributes(requestDuration, attributes)
+  // nearly every request succeeds: its counter is looked up once, not by a key built on every request
+  const succeeded = requestCounter(attributes, "success")
   return <A, E extends { readonly _tag: string }, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
     // the fiber's clock and registry are read directly: four effects less on every request
     Effect.withFiber((fiber) => {
@@ -111,7 +113,8 @@ export const trackRequest = (module: string, requestType: string) => {
       return Effect.onExit(self, (exit) =>
         Effect.sync(() => {
           const millis = Number(clock.currentTimeNanosUnsafe() - start) / 1_000_000
-          requestCounter(attributes, outcomeOf(exit)).updateUnsafe(1, fiber.context)
+          const counter = Exit.isSuccess(exit) ? succeeded : requestCounter(attributes, outcomeOf(exit))
+          counter.updateUnsafe(1, fiber.context)
           duration.updateUnsafe(millis, fiber.context)
         })
       )

@@ -42,7 +42,11 @@ export const decodePayload = (payload: Payload): DecodedPayload => {
   return { type: payload.metadata?.type ?? "", headers: payload.metadata?.headers ?? {}, json }
 }
 
-export const serializePayload = (payload: Payload): Buffer => Buffer.from(toBinary(PayloadSchema, payload))
+export const serializePayload = (payload: Payload): Buffer => {
+  const bytes = toBinary(PayloadSchema, payload)
+  // a view of the same memory, not a copy
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+}
 export const deserializePayload = (bytes: Buffer): Payload => fromBinary(PayloadSchema, bytes)
 
 let cachedIp: string | undefined
