@@ -32,6 +32,7 @@ import {
 } from "@effect-nacos/core"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import { identity } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Result from "effect/Result"
@@ -520,29 +521,37 @@ const makeService = (
     )
   }
 
+  const activeWatch = NacosMetrics.activeWatchUpdates("config")
+
   /**
    * What a watch of `keys` hands its consumer: each key's events, the first one of a key that was deleted
-   * meanwhile shown as Absent. Subscribed in `scope`, undone when it closes.
+   * meanwhile shown as Absent. Subscribed in `scope`, undone when it closes — by one finalizer, which also gives
+   * the keys back and closes the gauge (each finalizer more is a scope entry more per watch).
    */
   const subscribeKeys = (keys: ReadonlyArray<ConfigKey>, emit: FanOut.Sink<ConfigEvent>, scope: Scope.Scope) =>
-    Effect.gen(function* () {
-      const feeds = yield* backend.watchKeys(keys).pipe(Scope.provide(scope))
-      // one sink for every key, nothing kept per key: a key's first event comes from here, and is Absent for a
-      // key deleted before this watch (the first event of a new key is never Deleted)
-      for (const feed of feeds) {
-        const current = feed.current()
-        if (Option.isSome(current)) {
-          emit(current.value._tag === "Deleted" ? { ...current.value, _tag: "Absent" } : current.value)
+    Effect.uninterruptible(
+      Effect.flatMap(backend.watchKeys(keys), ({ feeds, release }) => {
+        // one sink for every key, nothing kept per key: a key's first event comes from here, and is Absent for a
+        // key deleted before this watch (the first event of a new key is never Deleted)
+        for (const feed of feeds) {
+          const current = feed.current()
+          if (Option.isSome(current)) {
+            emit(current.value._tag === "Deleted" ? { ...current.value, _tag: "Absent" } : current.value)
+          }
+          feed.subscribeUnsafe(emit, false)
         }
-        feed.subscribeUnsafe(emit, false)
-      }
-      yield* Scope.addFinalizer(
-        scope,
-        Effect.sync(() => {
-          for (const feed of feeds) feed.unsubscribeUnsafe(emit)
-        })
-      )
-    })
+        return Effect.andThen(
+          activeWatch.opened,
+          Scope.addFinalizer(
+            scope,
+            Effect.suspend(() => {
+              for (const feed of feeds) feed.unsubscribeUnsafe(emit)
+              return Effect.andThen(release, activeWatch.closed)
+            })
+          )
+        )
+      })
+    )
 
   /**
    * The events of `keys` as one Stream: each key's current value (or Absent) first, then its changes. Built on
@@ -550,19 +559,18 @@ const makeService = (
    * consumer and a few hundred bytes (10 000 watches are 10 000 streams).
    */
   const followKeys = (
-    validate: Effect.Effect<ReadonlyArray<ConfigKey>, InvalidArgumentError>,
-    /** The stream's span, open while it runs (none for listen: its own span covers it). */
-    span: { readonly name: string; readonly attributes: Record<string, unknown> } | undefined
+    /** Called when the stream starts: a built effect would be held (a chain of a few objects) for the watch's life. */
+    validate: () => Effect.Effect<ReadonlyArray<ConfigKey>, InvalidArgumentError>,
+    /** The stream's span, open while it runs, when a tracing backend is installed. */
+    span: { readonly name: string; readonly attributes: () => Record<string, unknown> }
   ): Stream.Stream<ConfigEvent, InvalidArgumentError> => {
     const followed = FanOut.stream<ConfigEvent, InvalidArgumentError, never>((emit, scope) =>
-      Effect.gen(function* () {
-        const keys = yield* validate
-        yield* NacosMetrics.trackActiveWatch("config").pipe(Scope.provide(scope))
-        if (span !== undefined) {
-          yield* Effect.makeSpanScoped(span.name, { attributes: span.attributes }).pipe(Scope.provide(scope))
-        }
-        yield* subscribeKeys(keys, emit, scope)
-      })
+      Effect.flatMap(validate(), (keys) =>
+        NacosTelemetry.hotSpanScoped(span.name, () => ({ attributes: span.attributes() })).pipe(
+          Scope.provide(scope),
+          Effect.andThen(subscribeKeys(keys, emit, scope))
+        )
+      )
     )
     // without filters, no stage more per watcher
     return filters.length === 0
@@ -580,28 +588,23 @@ const makeService = (
   const validKey = (params: ConfigKeyParams) =>
     Effect.map(Validation.validate(ConfigKeyParams, params), (valid) => makeKey(namespace, valid.dataId, valid.group))
 
-  const watchStream = (
-    params: ConfigKeyParams,
-    span: "ConfigService.watch" | undefined
-  ): Stream.Stream<ConfigEvent, InvalidArgumentError> =>
-    followKeys(
-      Effect.map(validKey(params), (key) => [key]),
-      span === undefined ? undefined : { name: span, attributes: keyAttributes(params) }
-    )
-
   const watch = (params: ConfigKeyParams): Stream.Stream<ConfigEvent, InvalidArgumentError> =>
-    watchStream(params, "ConfigService.watch")
+    followKeys(() => Effect.map(validKey(params), (key) => [key]), {
+      name: "ConfigService.watch",
+      attributes: () => keyAttributes(params)
+    })
 
   const watchMany = (keys: ReadonlyArray<ConfigKeyParams>): Stream.Stream<ConfigEvent, InvalidArgumentError> =>
     followKeys(
-      Effect.map(Effect.forEach(keys, validKey), (valid) => {
-        // a key given twice is watched once
-        const unique = new Map(valid.map((key) => [keyString(key), key]))
-        return [...unique.values()]
-      }),
+      () =>
+        Effect.map(Effect.forEach(keys, validKey), (valid) => {
+          // a key given twice is watched once
+          const unique = new Map(valid.map((key) => [keyString(key), key]))
+          return [...unique.values()]
+        }),
       {
         name: "ConfigService.watchMany",
-        attributes: { "nacos.config.keys": keys.length, [NacosTelemetry.NamespaceKey]: namespace }
+        attributes: () => ({ "nacos.config.keys": keys.length, [NacosTelemetry.NamespaceKey]: namespace })
       }
     )
 
@@ -611,8 +614,9 @@ const makeService = (
     Effect.gen(function* () {
       const key = yield* validKey(params)
       const scope = yield* Effect.scope
-      yield* NacosMetrics.trackActiveWatch("config")
-      const span = yield* Effect.makeSpanScoped("ConfigService.listen", { attributes: keyAttributes(params) })
+      const span = yield* NacosTelemetry.hotSpanScoped("ConfigService.listen", () => ({
+        attributes: keyAttributes(params)
+      }))
       const handle = (event: ConfigEvent) =>
         Effect.flatMap(filterEvent(event), (filteredEvent) =>
           Option.isNone(filteredEvent)
@@ -620,7 +624,7 @@ const makeService = (
             : handler(filteredEvent.value).pipe(
                 Effect.catchCause((cause) => Effect.logError(`config ${event.dataId}: listener failed`, cause))
               )
-        ).pipe(Effect.withParentSpan(span), annotate)
+        ).pipe(Option.isSome(span) ? Effect.withParentSpan(span.value) : identity, annotate)
       yield* FanOut.listen((emit: FanOut.Sink<ConfigEvent>) => subscribeKeys([key], emit, scope), handle)
     })
 

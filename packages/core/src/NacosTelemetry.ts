@@ -9,7 +9,9 @@
  */
 import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as References from "effect/References"
+import type * as Scope from "effect/Scope"
 import * as Tracer from "effect/Tracer"
 
 /**
@@ -102,3 +104,18 @@ export const hotSpan =
  */
 export const annotateHotSpan = (attributes: Readonly<Record<string, unknown>>): Effect.Effect<void> =>
   Effect.withFiber((fiber) => (tracing(fiber) ? Effect.annotateCurrentSpan(attributes) : Effect.void))
+
+/**
+ * A span open for as long as the scope lives, when a tracing backend is installed (see {@link hotSpan}); `None`
+ * without one. `options` is called only then.
+ *
+ * @category annotations
+ * @since 0.1.0
+ */
+export const hotSpanScoped = (
+  name: string,
+  options: () => Tracer.SpanOptionsNoTrace
+): Effect.Effect<Option.Option<Tracer.Span>, never, Scope.Scope> =>
+  Effect.withFiber((fiber) =>
+    tracing(fiber) ? Effect.map(Effect.makeSpanScoped(name, options()), Option.some) : Effect.succeedNone
+  )

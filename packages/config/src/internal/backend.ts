@@ -16,7 +16,6 @@ import type {
 import * as Data from "effect/Data"
 import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
-import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
 import type { ConfigEvent, PublishConfigParams } from "../ConfigModels.ts"
 import type { ConfigKey } from "./configKey.ts"
@@ -61,15 +60,21 @@ export interface ConfigOperations {
   readonly remove: (key: ConfigKey, tag: string | undefined) => Effect.Effect<void, RemoveError>
 }
 
+/** What {@link ConfigBackend.watchKeys} hands out: each key's shared state, and the one way to give them back. */
+export interface WatchedKeys {
+  readonly feeds: ReadonlyArray<FanOut.FanOut<ConfigEvent>>
+  readonly release: Effect.Effect<void>
+}
+
 export interface ConfigBackend extends ConfigOperations {
   readonly namespace: string
   /**
-   * The shared state of each watched key (in the order given), for as long as the scope lives: no value until
-   * the first is known, then the latest event (unfiltered). Any number of callers share one server-side listen.
+   * The shared state of each watched key (in the order given) until `release` runs: no value until the first is
+   * known, then the latest event (unfiltered). Any number of callers share one server-side listen. The caller runs
+   * `release` once, from the one finalizer that also undoes its own part of the watch: run this uninterruptibly
+   * with registering that finalizer.
    */
-  readonly watchKeys: (
-    keys: ReadonlyArray<ConfigKey>
-  ) => Effect.Effect<ReadonlyArray<FanOut.FanOut<ConfigEvent>>, never, Scope.Scope>
+  readonly watchKeys: (keys: ReadonlyArray<ConfigKey>) => Effect.Effect<WatchedKeys>
   /**
    * The keys a fuzzy-watch pattern matches: a `Snapshot` first, then `Added` / `Removed`. Any number of callers
    * of one pattern share one server-side watch.

@@ -32,10 +32,10 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as Schedule from "effect/Schedule"
-import * as Scope from "effect/Scope"
+import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type { ConfigEvent } from "../ConfigModels.ts"
-import { changedEvent, keyEvent, type QueryError, type RemoteConfig } from "./backend.ts"
+import { changedEvent, keyEvent, type QueryError, type RemoteConfig, type WatchedKeys } from "./backend.ts"
 import { type ConfigKey, keyString, makeKey, md5Of } from "./configKey.ts"
 import type { GrpcConfigOperations } from "./grpcOperations.ts"
 import type { Snapshots } from "./snapshots.ts"
@@ -57,10 +57,8 @@ export interface ListenRegistryOptions {
 }
 
 export interface ListenRegistry {
-  /** The shared state of each key (in the order given), for as long as the scope lives. */
-  readonly watchKeys: (
-    keys: ReadonlyArray<ConfigKey>
-  ) => Effect.Effect<ReadonlyArray<FanOut.FanOut<ConfigEvent>>, never, Scope.Scope>
+  /** The shared state of each key (in the order given) until `release` runs (see `ConfigBackend.watchKeys`). */
+  readonly watchKeys: (keys: ReadonlyArray<ConfigKey>) => Effect.Effect<WatchedKeys>
 }
 
 /** One watched key. Mutated only by the round fiber, the push handler and the RcMap hooks (never concurrently). */
@@ -441,28 +439,26 @@ export const make = Effect.fnUntraced(function* (
     return true
   }
 
-  /** All keys at once, one finalizer for all of them, one ring: what 10 000 keys in one watch cost is the entries. */
+  /**
+   * All keys at once, one ring, one release for all of them: what 10 000 keys in one watch cost is the entries.
+   * Arrays are made at their size (`map`): a pushed-to array reserves room for 17.
+   */
   const watchKeys: ListenRegistry["watchKeys"] = (keys) =>
-    Effect.uninterruptible(
-      Effect.flatMap(Effect.scope, (scope) => {
-        const entries: Array<WatchedKey> = []
-        let created = false
-        for (const key of keys) {
-          const acquired = acquire(key)
-          entries.push(acquired.entry)
-          created ||= acquired.created
-        }
-        const releaseAll = Effect.suspend(() => {
-          let dropped = false
-          for (const entry of entries) dropped = release(entry) || dropped
-          return dropped ? ring : Effect.void
-        })
-        return Scope.addFinalizer(scope, releaseAll).pipe(
-          Effect.andThen(created ? ring : Effect.void),
-          Effect.as(entries.map((entry) => entry.events))
-        )
+    Effect.suspend(() => {
+      let created = false
+      const entries = keys.map((key) => {
+        const acquired = acquire(key)
+        created ||= acquired.created
+        return acquired.entry
       })
-    )
+      const releaseAll = Effect.suspend(() => {
+        let dropped = false
+        for (const entry of entries) dropped = release(entry) || dropped
+        return dropped ? ring : Effect.void
+      })
+      const watchedKeys: WatchedKeys = { feeds: entries.map((entry) => entry.events), release: releaseAll }
+      return created ? Effect.as(ring, watchedKeys) : Effect.succeed(watchedKeys)
+    })
 
   return {
     watchKeys
