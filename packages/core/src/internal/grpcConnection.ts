@@ -78,8 +78,8 @@ interface LiveSession {
   readonly channel: GrpcChannel.GrpcChannel
   readonly stream: GrpcChannel.BiStream
   readonly ended: Deferred.Deferred<string>
-  /** The span attributes naming the server, made once per session (every request carries them). */
-  readonly attributes: Readonly<Record<string, string | number>>
+  /** Puts the server on the current request's span (when traced), made once per session. */
+  readonly annotateSpan: Effect.Effect<void>
 }
 
 /** Where requests find the session: waiting for one, the live one, or never again (failed or closed). */
@@ -338,7 +338,7 @@ export const make = Effect.fnUntraced(function* (
         channel,
         stream,
         ended,
-        attributes: serverAttributes(server)
+        annotateSpan: NacosTelemetry.annotateHotSpan(serverAttributes(server))
       } satisfies LiveSession
     })
 
@@ -587,9 +587,6 @@ export const make = Effect.fnUntraced(function* (
    */
   const requestOnce: Connection["request"] = (requestType, body, responseSchema, requestOptions?: RequestOptions) => {
     const timeoutMillis = requestOptions?.timeoutMillis ?? grpcOptions.timeoutMillis
-    const noAnswer = () => new TransportError({ message: `${requestType} got no answer within ${timeoutMillis} ms` })
-    // a timeout while waiting for a session means "no connection", and says where the lifecycle tried
-    let waitingForSession = false
     const extraHeaders = requestOptions?.headers
     // the hot path: one effect to sign, one call, and the answer checked in plain code (see `checkAnswer`)
     const attemptOn = (live: LiveSession, attemptMillis: number) =>
@@ -604,7 +601,7 @@ export const make = Effect.fnUntraced(function* (
               lastActiveMillis = clock.currentTimeMillisUnsafe()
               return checkAnswer(live, decodePayload(payload))
             }),
-            Effect.tap(NacosTelemetry.annotateHotSpan(live.attributes))
+            Effect.tap(live.annotateSpan)
           )
       )
     const decodeAnswer = Schema.decodeUnknownEffect(responseSchema)
@@ -640,14 +637,38 @@ export const make = Effect.fnUntraced(function* (
         return yield* new ServerError({ errorCode, message, requestType })
       })
     }
+    const live = liveNow
+    if (live === undefined) return retrying(requestType, timeoutMillis, requestOptions, attemptOn).fromStart
+    const startedMillis = Date.now()
+    return attemptOn(live, timeoutMillis).pipe(
+      Effect.catch((error) =>
+        retrying(requestType, timeoutMillis, requestOptions, attemptOn).after(error, Date.now() - startedMillis)
+      )
+    )
+  }
+
+  // once the lifecycle is over, another attempt cannot help
+  const retryable = (error: RequestError) => error._tag === "TransportError" && down === undefined
+
+  /**
+   * The machinery of a request that did not simply succeed on a live session, made only then: waiting for a
+   * session, retries on the request schedule, all under the request's timeout.
+   */
+  const retrying = <A>(
+    requestType: string,
+    timeoutMillis: number,
+    requestOptions: RequestOptions | undefined,
+    attemptOn: (live: LiveSession, attemptMillis: number) => Effect.Effect<A, RequestError>
+  ) => {
+    const noAnswer = () => new TransportError({ message: `${requestType} got no answer within ${timeoutMillis} ms` })
+    // a timeout while waiting for a session means "no connection", and says where the lifecycle tried
+    let waitingForSession = false
     const attempt = Effect.gen(function* () {
       waitingForSession = true
       const live = yield* awaitLive
       waitingForSession = false
       return yield* attemptOn(live, timeoutMillis)
     })
-    // once the lifecycle is over, another attempt cannot help
-    const retryable = (error: RequestError) => error._tag === "TransportError" && down === undefined
     const guarded = (effect: typeof attempt, millis: number) =>
       effect.pipe(
         Effect.timeoutOrElse({
@@ -665,20 +686,18 @@ export const make = Effect.fnUntraced(function* (
       })
       return again.pipe(Effect.retry({ schedule: requestRetrySchedule, while: retryable }))
     }
-    const live = liveNow
-    if (live === undefined) {
-      return guarded(requestOptions?.retry === false ? attempt : withRetries(Option.none()), timeoutMillis)
-    }
-    const startedMillis = Date.now()
-    return attemptOn(live, timeoutMillis).pipe(
-      Effect.catch((error) => {
-        const remainingMillis = timeoutMillis - (Date.now() - startedMillis)
+    return {
+      /** No session was up when the request started. */
+      fromStart: guarded(requestOptions?.retry === false ? attempt : withRetries(Option.none()), timeoutMillis),
+      /** The first attempt on a live session failed `elapsedMillis` after it started. */
+      after: (error: RequestError, elapsedMillis: number): Effect.Effect<A, RequestError> => {
+        const remainingMillis = timeoutMillis - elapsedMillis
         // the gRPC deadline (the request's timeout) ran out: what the timeout would have said
         if (remainingMillis <= 0 && error._tag === "TransportError") return Effect.fail(noAnswer())
         if (requestOptions?.retry === false || !retryable(error)) return Effect.fail(error)
         return guarded(withRetries(Option.some(error)), remainingMillis)
-      })
-    )
+      }
+    }
   }
 
   const handlePush: Connection["handlePush"] = (pushType, pushSchema, responseType, handler) =>
