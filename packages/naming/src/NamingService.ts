@@ -327,6 +327,32 @@ export interface Service {
    */
   readonly subscribe: (params: SubscribeParams) => Stream.Stream<ServiceEvent, InvalidArgumentError>
   /**
+   * `subscribe` for many services in one Stream: each service's current instances first, then every change of
+   * any of them, diffed per service; an event's `service.name` / `service.groupName` say which service it is. A
+   * service given twice is subscribed once (the first entry's `clusters` and `emptyPush` apply); any invalid entry
+   * fails the stream with `InvalidArgumentError` before anything is subscribed. One stream of 1000 services costs
+   * the services' entries (a few hundred bytes each), not 1000 streams. The server subscriptions are shared with
+   * every other subscriber of the same services, and end with the last of them.
+   *
+   * @example
+   * ```ts
+   * import { NamingService } from "@effect-nacos/naming"
+   * import { Effect, Stream } from "effect"
+   *
+   * const program = Effect.gen(function* () {
+   *   const naming = yield* NamingService.NamingService
+   *   const services = ["orders", "payments", "stock"].map((serviceName) => ({ serviceName, groupName: "shop" }))
+   *   yield* naming.subscribeMany(services).pipe(
+   *     Stream.runForEach((event) => Effect.log(`${event.service.name}: ${event.service.hosts.length} instances`)),
+   *     Effect.forkScoped // every service's subscription ends with the scope
+   *   )
+   * })
+   * ```
+   *
+   * @since 0.1.0
+   */
+  readonly subscribeMany: (params: ReadonlyArray<SubscribeParams>) => Stream.Stream<ServiceEvent, InvalidArgumentError>
+  /**
    * The callback form of `subscribe`, for code coming from the other SDKs: `handler` runs for every event (one at
    * a time) until the scope closes. A failing handler is logged and does not stop later events.
    *
@@ -429,6 +455,36 @@ const narrowed = (service: ServiceInfo, clusters: ReadonlyArray<string> | undefi
   clusters: [...new Set(clusters ?? [])].sort().join(","),
   hosts: service.hosts.filter(inClusters(clusters))
 })
+
+/** What one subscriber of one service asked for and last saw. */
+interface Following {
+  readonly clusters: ReadonlyArray<string> | undefined
+  readonly protect: boolean
+  last: ServiceInfo | undefined
+}
+
+/** The event a subscriber sees for the service's `latest` view, if any; `following.last` moves on with it. */
+const nextEvent = (following: Following, latest: ServiceInfo): ServiceEvent | undefined => {
+  const { clusters, last } = following
+  // every cluster, and a view of every cluster: the shared view itself (no copy per subscriber)
+  const service =
+    (clusters === undefined || clusters.length === 0) && latest.clusters === "" ? latest : narrowed(latest, clusters)
+  if (last !== undefined && service.hosts.length === 0 && last.hosts.length > 0 && following.protect) {
+    return { _tag: "EmptyPushIgnored", service: last }
+  }
+  const diff = diffInstances(last?.hosts ?? [], service.hosts)
+  const moved = diff.added.length + diff.removed.length + diff.modified.length > 0
+  following.last = service
+  return last === undefined || moved ? { _tag: "InstancesChanged", service, ...diff } : undefined
+}
+
+/** One subscriber's sink on its service's view (a function of its own: it holds nothing else). */
+const followerSink =
+  (following: Following, emit: FanOut.Sink<ServiceEvent>): FanOut.Sink<ServiceInfo> =>
+  (latest) => {
+    const event = nextEvent(following, latest)
+    if (event !== undefined) emit(event)
+  }
 
 /** The service over a backend; validation, registration sets, selectors and events are the same for every one. */
 const makeService = (
@@ -574,49 +630,92 @@ const makeService = (
     return picked
   }, traced("NamingService.selectOneHealthyInstance"))
 
+  const watchGauge = NacosMetrics.activeWatchUpdates("naming")
+
   /**
-   * Follows a subscribed service from `emit`: the events a subscriber sees (the diff, empty-push policy,
-   * clusters narrowed), worked out in the view's fan-out callback — no stream stages and no state per subscriber
-   * beyond the last view it saw. Subscribed in `scope`, undone when it closes.
+   * Follows `keys` (distinct services) with one `sink` on their shared views, in `scope`: one finalizer undoes
+   * it all. The sink is handed each view's current value at once, then every later one.
+   */
+  const followViews = (keys: ReadonlyArray<ServiceKey>, sink: FanOut.Sink<ServiceInfo>, scope: Scope.Scope) =>
+    Effect.uninterruptible(
+      Effect.gen(function* () {
+        yield* watchGauge.opened
+        const watched = yield* backend.watchServices(keys)
+        yield* Scope.addFinalizer(
+          scope,
+          Effect.suspend(() => {
+            for (const view of watched.views) view.unsubscribeUnsafe(sink)
+            return Effect.andThen(watched.release, watchGauge.closed)
+          })
+        )
+        for (const view of watched.views) view.subscribeUnsafe(sink)
+      })
+    )
+
+  const followingOf = (valid: SubscribeParams): Following => ({
+    clusters: valid.clusters,
+    protect: (valid.emptyPush ?? defaultEmptyPush) === "protect",
+    last: undefined
+  })
+
+  /**
+   * Follows one subscribed service from `emit`: the events a subscriber sees (the diff, empty-push policy,
+   * clusters narrowed), worked out in the view's fan-out callback — no stream stages, and nothing per subscriber
+   * but its options and the last view it saw.
    */
   const followService = (params: SubscribeParams, emit: FanOut.Sink<ServiceEvent>, scope: Scope.Scope) =>
-    Effect.gen(function* () {
-      const valid = yield* Validation.validate(SubscribeParams, params)
-      const key = makeKey(namespace, valid.serviceName, valid.groupName)
-      const policy = valid.emptyPush ?? defaultEmptyPush
-      yield* NacosMetrics.trackActiveWatch("naming").pipe(Scope.provide(scope))
-      const view = yield* backend.watchService(key).pipe(Scope.provide(scope))
-      let last: ServiceInfo | undefined
-      const sink = (latest: ServiceInfo) => {
-        const service = narrowed(latest, valid.clusters)
-        if (last !== undefined && service.hosts.length === 0 && last.hosts.length > 0 && policy === "protect") {
-          return emit({ _tag: "EmptyPushIgnored", service: last })
-        }
-        const diff = diffInstances(last?.hosts ?? [], service.hosts)
-        const moved = diff.added.length + diff.removed.length + diff.modified.length > 0
-        const first = last === undefined
-        last = service
-        if (first || moved) emit({ _tag: "InstancesChanged", service, ...diff })
-      }
-      yield* Scope.addFinalizer(scope, Effect.sync(view.subscribeUnsafe(sink)))
+    Effect.flatMap(Validation.validate(SubscribeParams, params), (valid) => {
+      const following = followingOf(valid)
+      return followViews([makeKey(namespace, valid.serviceName, valid.groupName)], followerSink(following, emit), scope)
     })
+
+  /** `followService` for many services, with one sink for all of them (a service given twice is followed once). */
+  const followServices = (
+    params: ReadonlyArray<SubscribeParams>,
+    emit: FanOut.Sink<ServiceEvent>,
+    scope: Scope.Scope
+  ) =>
+    Effect.flatMap(
+      // every service is checked before any is subscribed
+      Effect.forEach(params, (each) => Validation.validate(SubscribeParams, each)),
+      (valid) => {
+        const followings = new Map<string, Following>()
+        const keys: Array<ServiceKey> = []
+        for (const each of valid) {
+          const key = makeKey(namespace, each.serviceName, each.groupName)
+          const id = groupedName(key)
+          if (followings.has(id)) continue
+          followings.set(id, followingOf(each))
+          keys.push(key)
+        }
+        // a view is named for its service (the backends see to it), which says whose the value is
+        const sink: FanOut.Sink<ServiceInfo> = (latest) => {
+          const following = followings.get(`${latest.groupName}@@${latest.name}`)
+          if (following === undefined) return
+          const event = nextEvent(following, latest)
+          if (event !== undefined) emit(event)
+        }
+        return followViews(keys, sink, scope)
+      }
+    )
 
   const subscribe = (params: SubscribeParams): Stream.Stream<ServiceEvent, InvalidArgumentError> =>
     FanOut.stream((emit: FanOut.Sink<ServiceEvent>, scope) => followService(params, emit, scope))
 
-  // no stream and no fiber while waiting: a fiber runs only while events are handled
+  const subscribeMany = (params: ReadonlyArray<SubscribeParams>): Stream.Stream<ServiceEvent, InvalidArgumentError> =>
+    FanOut.stream((emit: FanOut.Sink<ServiceEvent>, scope) => followServices(params, emit, scope))
+
+  // no stream and no fiber while waiting: a fiber runs only while events are handled. The handler carries the
+  // module's log annotation itself: annotating here would give every listener its own copy of the context
   const onChange: Service["onChange"] = (params, handler) =>
-    Effect.gen(function* () {
-      const scope = yield* Effect.scope
-      yield* FanOut.listen(
-        (emit: FanOut.Sink<ServiceEvent>) => followService(params, emit, scope),
-        (event: ServiceEvent) =>
-          handler(event).pipe(
-            Effect.catchCause((cause) => Effect.logError(`naming ${params.serviceName}: listener failed`, cause)),
-            annotate
-          )
-      )
-    }).pipe(annotate)
+    FanOut.listen(
+      (emit: FanOut.Sink<ServiceEvent>, scope) => followService(params, emit, scope),
+      (event: ServiceEvent) =>
+        handler(event).pipe(
+          Effect.catchCause((cause) => Effect.logError(`naming ${params.serviceName}: listener failed`, cause)),
+          annotate
+        )
+    )
 
   return {
     registerInstance,
@@ -630,6 +729,7 @@ const makeService = (
     selectInstances,
     selectOneHealthyInstance,
     subscribe,
+    subscribeMany,
     onChange
   }
 }
@@ -675,7 +775,7 @@ const makeLive = Effect.fnUntraced(function* (
   const backend: NamingBackend = {
     namespace: nacosOptions.namespace,
     ...operations,
-    watchService: registry.watchService,
+    watchServices: registry.watchServices,
     subscribedView: registry.subscribedView
   }
   const fuzzyWatch = yield* NamingFuzzyWatch.make(connection, nacosOptions.namespace)

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Cache } from "@effect-nacos/core"
+import { StreamProbe } from "@effect-nacos/core/testing"
 import { NamingService } from "@effect-nacos/naming"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -15,6 +16,7 @@ import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import { describeNamingBehaviour, eventually, shows, startSubscriber, uniqueName } from "./support/behaviour.ts"
 import { FakeNamingServer } from "./support/FakeNamingServer.ts"
 import { fakeServer, type LiveOptions, liveLayer, liveOnFakeServer } from "./support/layers.ts"
@@ -115,6 +117,43 @@ describe("NamingService on the fake server", () => {
         (count) => count === 0
       )
       expect(subscribeFlags(fake)).toEqual([true, false])
+    })
+  )
+
+  it.live("subscribeMany subscribes each service once, and each is unsubscribed when the stream ends", () =>
+    Effect.gen(function* () {
+      const fake = yield* fakeServer()
+      const { naming } = yield* client(fake)
+      const [a, b] = [uniqueName("many-wire-a"), uniqueName("many-wire-b")]
+      const probe = yield* StreamProbe.start(
+        naming.subscribeMany([{ serviceName: a }, { serviceName: b }, { serviceName: a }]),
+        "subscribeMany"
+      )
+      const firsts = [yield* probe.next, yield* probe.next].map((event) => event.service.name).sort()
+      expect(firsts).toEqual([a, b].sort())
+      expect(subscribeFlags(fake)).toEqual([true, true])
+      expect([fake.subscribersOf(a), fake.subscribersOf(b)]).toEqual([1, 1])
+      yield* Fiber.interrupt(probe.fiber)
+      yield* eventually(
+        Effect.sync(() => fake.subscribersOf(a) + fake.subscribersOf(b)),
+        (count) => count === 0
+      )
+      expect(subscribeFlags(fake)).toEqual([true, true, false, false])
+    })
+  )
+
+  it.live("subscribeMany with an invalid service sends no subscription at all", () =>
+    Effect.gen(function* () {
+      const fake = yield* fakeServer()
+      const { naming } = yield* client(fake)
+      const error = yield* Effect.flip(
+        Stream.runHead(naming.subscribeMany([{ serviceName: uniqueName("many-valid") }, { serviceName: "" }]))
+      )
+      expect(error).toMatchObject({ _tag: "InvalidArgumentError", field: "serviceName" })
+      // a valid subscription made afterwards is the first the server sees
+      const probe = yield* startSubscriber(naming, { serviceName: uniqueName("after") })
+      yield* probe.next
+      expect(subscribeFlags(fake)).toEqual([true])
     })
   )
 

@@ -14,7 +14,6 @@ import type {
 } from "@effect-nacos/core"
 import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
-import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
 import type { ServiceInfo, ServiceList } from "../NamingModels.ts"
 import type { ServiceKey } from "./serviceKey.ts"
@@ -66,13 +65,21 @@ export interface NamingOperations {
   ) => Effect.Effect<ServiceList, OperationError>
 }
 
+/** Views of subscribed services, and the one effect that gives them back. */
+export interface WatchedServices {
+  readonly views: ReadonlyArray<FanOut.FanOut<ServiceInfo>>
+  readonly release: Effect.Effect<void>
+}
+
 export interface NamingBackend extends NamingOperations {
   readonly namespace: string
   /**
-   * The shared view of one subscribed service (every cluster), for as long as the scope lives: no value until
-   * the first answer, then the latest ServiceInfo. Any number of callers share one server-side subscription.
+   * The shared views of subscribed services (every cluster), one per key (the keys are distinct services): no
+   * value until the first answer, then the latest ServiceInfo. Any number of callers share one server-side
+   * subscription per service. The caller runs `release` once when done, from a finalizer it registers in the same
+   * uninterruptible region.
    */
-  readonly watchService: (key: ServiceKey) => Effect.Effect<FanOut.FanOut<ServiceInfo>, never, Scope.Scope>
+  readonly watchServices: (keys: ReadonlyArray<ServiceKey>) => Effect.Effect<WatchedServices>
   /** The current view of a service subscribed by this client, if any (no new subscription). */
   readonly subscribedView: (key: ServiceKey) => Effect.Effect<Option.Option<ServiceInfo>>
   /** Fires after every reconnect, when the backend has one (redo of registrations). */

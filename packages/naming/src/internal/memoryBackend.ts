@@ -99,15 +99,14 @@ export const make = Effect.fnUntraced(function* (
       })
     )
 
-  const view = (key: ServiceKey) =>
-    Effect.gen(function* () {
-      const id = groupedName(key)
-      const existing = views.get(id)
-      if (existing !== undefined) return existing
-      const created = FanOut.make(serviceInfo(key, yield* Clock.currentTimeMillis))
-      views.set(id, created)
-      return created
-    })
+  const view = (key: ServiceKey, now: number) => {
+    const id = groupedName(key)
+    const existing = views.get(id)
+    if (existing !== undefined) return existing
+    const created = FanOut.make(serviceInfo(key, now))
+    views.set(id, created)
+    return created
+  }
 
   return {
     namespace,
@@ -150,7 +149,12 @@ export const make = Effect.fnUntraced(function* (
           .sort()
         return { count: names.length, services: names.slice((pageNo - 1) * pageSize, pageNo * pageSize) }
       }),
-    watchService: view,
+    // a view stays with its service (the store is never emptied): nothing to give back
+    watchServices: (keys) =>
+      Effect.map(Clock.currentTimeMillis, (now) => ({
+        views: keys.map((key) => view(key, now)),
+        release: Effect.void
+      })),
     subscribedView: (key) =>
       Effect.suspend(() => {
         const existing = views.get(groupedName(key))

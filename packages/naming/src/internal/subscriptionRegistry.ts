@@ -21,6 +21,7 @@ import type * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type { ServiceInfo } from "../NamingModels.ts"
+import type { WatchedServices } from "./backend.ts"
 import { subscribeRequest } from "./grpcOperations.ts"
 import { fingerprint } from "./instanceDiff.ts"
 import { groupedName, makeKey, type ServiceKey } from "./serviceKey.ts"
@@ -36,21 +37,27 @@ export interface SubscriptionRegistryOptions {
 }
 
 export interface SubscriptionRegistry {
-  readonly watchService: (key: ServiceKey) => Effect.Effect<FanOut.FanOut<ServiceInfo>, never, Scope.Scope>
+  /**
+   * The shared views of `keys` (distinct services). The caller runs `release` when it is done, from a finalizer
+   * it registers in the same uninterruptible region: one finalizer per caller, whatever the number of keys.
+   */
+  readonly watchServices: (keys: ReadonlyArray<ServiceKey>) => Effect.Effect<WatchedServices>
   readonly subscribedView: (key: ServiceKey) => Effect.Effect<Option.Option<ServiceInfo>>
 }
 
+/** One subscribed service; its fields are plain values (no Option, no fiber once subscribed) to stay small. */
 interface Subscribed {
+  /** `group@@service`, the entries' key. */
+  readonly id: string
   readonly key: ServiceKey
   /** No value until the first view (server, failover file or snapshot), then the latest: core's shared fan-out. */
   readonly view: FanOut.FanOut<ServiceInfo>
   /** The server's last answer, shown again when a failover file goes away. */
-  server: Option.Option<ServiceInfo>
+  server: ServiceInfo | undefined
   fromFailover: boolean
-  fromServer: boolean
   /** The subscribers sharing the entry; at 0 it goes. */
   subscribers: number
-  /** The first subscribe (retried until it succeeds), stopped if the last subscriber leaves before. */
+  /** The first subscribe while it runs (retried until it succeeds), stopped if the last subscriber leaves before. */
   subscribing: Fiber.Fiber<void> | undefined
 }
 
@@ -61,6 +68,12 @@ const sameView = (left: ServiceInfo, right: ServiceInfo) => {
   return canonical(left) === canonical(right)
 }
 
+/** A view as subscribers see it: named for its entry's key (a file's or the server's spelling of it set aside). */
+const named = (key: ServiceKey, service: ServiceInfo): ServiceInfo =>
+  service.name === key.serviceName && service.groupName === key.groupName
+    ? service
+    : { ...service, name: key.serviceName, groupName: key.groupName }
+
 export const make = Effect.fnUntraced(function* (
   options: SubscriptionRegistryOptions
 ): Effect.fn.Return<SubscriptionRegistry, never, Scope.Scope> {
@@ -68,15 +81,17 @@ export const make = Effect.fnUntraced(function* (
   const entries = new Map<string, Subscribed>()
   let snapshotFailing = false
 
+  const live = (entry: Subscribed) => entries.get(entry.id) === entry
+
   const show = (entry: Subscribed, service: ServiceInfo) =>
-    Effect.gen(function* () {
+    Effect.suspend(() => {
       const current = entry.view.current()
-      if (Option.isSome(current) && sameView(current.value, service)) return
-      yield* entry.view.publish(service)
+      if (Option.isSome(current) && sameView(current.value, service)) return Effect.void
+      return entry.view.publish(named(entry.key, service))
     })
 
-  const writeSnapshot = (key: ServiceKey, service: ServiceInfo) =>
-    cache.writeServiceSnapshot(namespace, groupedName(key), toJavaJson(service)).pipe(
+  const writeSnapshot = (entry: Subscribed, service: ServiceInfo) =>
+    cache.writeServiceSnapshot(namespace, entry.id, toJavaJson(service)).pipe(
       Effect.matchEffect({
         onSuccess: () =>
           Effect.sync(() => {
@@ -92,20 +107,23 @@ export const make = Effect.fnUntraced(function* (
       })
     )
 
-  const readFailover = (key: ServiceKey) =>
-    Effect.map(cache.readServiceFailover(namespace, groupedName(key)), (json) =>
-      Option.flatMap(json, (text) => Option.fromNullishOr(fromJavaJson(text, key)))
+  const readFailover = (entry: Subscribed) =>
+    Effect.map(cache.readServiceFailover(namespace, entry.id), (json) =>
+      Option.flatMap(json, (text) => Option.fromNullishOr(fromJavaJson(text, entry.key)))
     )
 
   /** A server view: remembered, written through, shown unless a failover file overrides it. */
-  const applyServer = (entry: Subscribed, service: ServiceInfo) =>
+  const applyServer = (entry: Subscribed, answer: ServiceInfo) =>
     Effect.gen(function* () {
-      if (entries.get(groupedName(entry.key)) !== entry) return
+      if (!live(entry)) return
       const previous = entry.server
-      entry.server = Option.some(service)
-      entry.fromServer = true
-      if (Option.isNone(previous) || !sameView(previous.value, service)) yield* writeSnapshot(entry.key, service)
-      const failover = yield* readFailover(entry.key)
+      // the same view again (the push that follows every subscribe, a re-subscribe's answer): nothing to write or
+      // show, and the failover file has its own schedule — a push costs no file read
+      if (previous !== undefined && sameView(previous, answer)) return
+      const service = named(entry.key, answer)
+      entry.server = service
+      yield* writeSnapshot(entry, service)
+      const failover = yield* readFailover(entry)
       if (Option.isSome(failover)) {
         entry.fromFailover = true
         return yield* show(entry, failover.value)
@@ -131,14 +149,14 @@ export const make = Effect.fnUntraced(function* (
       [...entries.values()],
       (entry) =>
         Effect.gen(function* () {
-          const failover = yield* readFailover(entry.key)
+          const failover = yield* readFailover(entry)
           if (Option.isSome(failover)) {
             entry.fromFailover = true
             return yield* show(entry, failover.value)
           }
-          if (entry.fromFailover && Option.isSome(entry.server)) {
+          if (entry.fromFailover && entry.server !== undefined) {
             entry.fromFailover = false
-            yield* show(entry, entry.server.value)
+            yield* show(entry, entry.server)
           }
         }),
       { discard: true }
@@ -154,9 +172,7 @@ export const make = Effect.fnUntraced(function* (
       const service = toServiceInfo(wire, { serviceName: "", groupName: "" })
       const entry = entries.get(groupedName(makeKey(namespace, service.name, service.groupName)))
       // a host list of null means "nothing known" (Java ignores it); an empty list is a real empty push
-      if (entry !== undefined && wire.hosts !== null && wire.hosts !== undefined) {
-        yield* applyServer(entry, { ...service, name: entry.key.serviceName, groupName: entry.key.groupName })
-      }
+      if (entry !== undefined && wire.hosts !== null && wire.hosts !== undefined) yield* applyServer(entry, service)
       return {}
     })
   )
@@ -171,59 +187,69 @@ export const make = Effect.fnUntraced(function* (
   const registryScope = yield* Effect.scope
   // the service closing before its subscribers' scopes (a layer provided inside them): every subscription still
   // held is dropped now, while the connection is up, as its last subscriber would have
-  yield* Effect.addFinalizer(() => Effect.forEach([...entries.values()], drop, { concurrency: 16, discard: true }))
+  yield* Effect.addFinalizer(() => dropAll([...entries.values()]))
+
+  /** The first subscribe, in the registry's scope; the entry forgets the fiber when it ends (it is 1 KiB). */
+  const startSubscribe = (entry: Subscribed) =>
+    Effect.map(Effect.forkIn(subscribe(entry), registryScope), (fiber) => {
+      if (!live(entry)) return
+      entry.subscribing = fiber
+      fiber.addObserver(() => {
+        if (entry.subscribing === fiber) entry.subscribing = undefined
+      })
+    })
+
+  /** A new entry shows what local files hold until the server answers. */
+  const showLocal = (entry: Subscribed) =>
+    Effect.gen(function* () {
+      const failover = yield* readFailover(entry)
+      if (Option.isSome(failover)) {
+        entry.fromFailover = true
+        return yield* show(entry, failover.value)
+      }
+      if (!options.loadCacheAtStart) return
+      const snapshot = yield* cache.readServiceSnapshot(namespace, entry.id)
+      const cached = Option.flatMap(snapshot, (json) => Option.fromNullishOr(fromJavaJson(json, entry.key)))
+      if (Option.isSome(cached) && entry.server === undefined) yield* show(entry, cached.value)
+    })
 
   /** One subscriber more; the first one creates the entry, shows what local files hold and subscribes. */
-  const acquire = (id: string) =>
-    Effect.gen(function* () {
+  const acquire = (key: ServiceKey) =>
+    Effect.suspend(() => {
+      const id = groupedName(key)
       const existing = entries.get(id)
       if (existing !== undefined) {
         existing.subscribers++
-        return existing
+        return Effect.succeed(existing)
       }
-      const [groupName = "", serviceName = ""] = id.split("@@")
-      const key = makeKey(namespace, serviceName, groupName)
       const entry: Subscribed = {
+        id,
         key,
         view: FanOut.make<ServiceInfo>(),
-        server: Option.none(),
+        server: undefined,
         fromFailover: false,
-        fromServer: false,
         subscribers: 1,
         subscribing: undefined
       }
       entries.set(id, entry)
-      const failover = yield* readFailover(key)
-      if (Option.isSome(failover)) {
-        entry.fromFailover = true
-        yield* show(entry, failover.value)
-      } else if (options.loadCacheAtStart) {
-        const snapshot = yield* cache.readServiceSnapshot(namespace, id)
-        const cached = Option.flatMap(snapshot, (json) => Option.fromNullishOr(fromJavaJson(json, key)))
-        if (Option.isSome(cached) && !entry.fromServer) yield* show(entry, cached.value)
-      }
-      if (entries.get(id) === entry) entry.subscribing = yield* Effect.forkIn(subscribe(entry), registryScope)
-      return entry
+      return showLocal(entry).pipe(Effect.andThen(live(entry) ? startSubscribe(entry) : Effect.void), Effect.as(entry))
     })
 
-  /** One subscriber less; the last one stops the first subscribe if still running and unsubscribes. */
-  const release = (entry: Subscribed) =>
-    Effect.suspend(() => {
-      entry.subscribers--
-      if (entry.subscribers > 0) return Effect.void
-      return drop(entry)
-    })
+  /** One subscriber less; whether it was the last (the entry is then gone from `entries`, to be dropped). */
+  const release = (entry: Subscribed) => {
+    entry.subscribers--
+    if (entry.subscribers > 0 || !live(entry)) return false
+    entries.delete(entry.id)
+    return true
+  }
 
-  /** The entry goes: its first subscribe stops, the server is told (once; a dropped entry is not dropped again). */
-  const drop = (entry: Subscribed) =>
+  /** A removed entry goes: its first subscribe stops, the server is told. */
+  const unsubscribe = (entry: Subscribed) =>
     Effect.suspend(() => {
-      const id = groupedName(entry.key)
-      if (entries.get(id) !== entry) return Effect.void
-      entries.delete(id)
       const subscribing = entry.subscribing
       entry.subscribing = undefined
       // without a session the server has already forgotten the subscription with the connection
-      const unsubscribe = Effect.flatMap(connection.available, (available) =>
+      const tell = Effect.flatMap(connection.available, (available) =>
         available
           ? subscribeRequest(connection, entry.key, false).pipe(
               Effect.timeout("3 seconds"),
@@ -231,24 +257,31 @@ export const make = Effect.fnUntraced(function* (
             )
           : Effect.void
       )
-      return subscribing === undefined ? unsubscribe : Effect.andThen(Fiber.interrupt(subscribing), unsubscribe)
+      return subscribing === undefined ? tell : Effect.andThen(Fiber.interrupt(subscribing), tell)
+    })
+
+  const dropAll = (dropped: ReadonlyArray<Subscribed>) =>
+    Effect.suspend(() => {
+      for (const entry of dropped) entries.delete(entry.id)
+      return Effect.forEach(dropped, unsubscribe, { concurrency: 16, discard: true })
     })
 
   return {
-    // a count per service, not an RcMap: 1000 subscribed services must stay small
-    watchService: (key) =>
-      Effect.uninterruptible(
-        Effect.flatMap(acquire(groupedName(key)), (entry) =>
-          Effect.as(
-            Effect.addFinalizer(() => release(entry)),
-            entry.view
-          )
-        )
-      ),
+    // a count per service, not an RcMap, and one release for all the keys: 1000 subscribed services stay small
+    watchServices: (keys) =>
+      Effect.map(Effect.forEach(keys, acquire), (acquired) => ({
+        views: acquired.map((entry) => entry.view),
+        release: Effect.suspend(() => {
+          const dropped = acquired.filter(release)
+          return dropped.length === 0
+            ? Effect.void
+            : Effect.forEach(dropped, unsubscribe, { concurrency: 16, discard: true })
+        })
+      })),
     subscribedView: (key) =>
-      Effect.suspend(() => {
+      Effect.sync(() => {
         const entry = entries.get(groupedName(key))
-        return entry === undefined ? Effect.succeedNone : Effect.sync(() => entry.view.current())
+        return entry === undefined ? Option.none() : entry.view.current()
       })
   }
 })

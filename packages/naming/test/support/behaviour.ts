@@ -365,6 +365,66 @@ export const describeNamingBehaviour = (label: string, options: BehaviourOptions
         yield* second.until(shows("10.0.9.1:1", "10.0.9.2:2"))
       }))
 
+    test("subscribeMany: each service's instances first, then the changes of any of them, each event naming its service", (naming) =>
+      Effect.gen(function* () {
+        const a = uniqueName("many-a")
+        const b = uniqueName("many-b")
+        yield* naming.registerInstance({ serviceName: a, ip: "10.0.12.1", port: 1 })
+        yield* naming.registerInstance({ serviceName: b, ip: "10.0.12.2", port: 2, clusterName: "east" })
+        // a given twice is subscribed once (its first entry's options apply); b is followed in cluster west only
+        const probe = yield* StreamProbe.start(
+          naming.subscribeMany([
+            { serviceName: a },
+            { serviceName: b, clusters: ["west"] },
+            { serviceName: a, groupName: "DEFAULT_GROUP", clusters: ["east"] }
+          ]),
+          "subscribeMany"
+        )
+        const seen: Array<ServiceEvent> = []
+        const of = (serviceName: string) => seen.filter((event) => event.service.name === serviceName)
+        // on a real server a first view may still be empty (it indexes a registration asynchronously)
+        while (!of(a).some(shows("10.0.12.1:1")) || of(b).length === 0) seen.push(yield* probe.next)
+        expect(seen.every((event) => event.service.groupName === "DEFAULT_GROUP")).toBe(true)
+        // b's instance is in east: the west view is empty
+        expect(of(b)[0]).toMatchObject({ _tag: "InstancesChanged", service: { clusters: "west", hosts: [] } })
+        // one follower of a: no view of it is delivered twice
+        expect(of(a).every((event) => event.service.clusters === "")).toBe(true)
+        const views = of(a).map((event) => `${event._tag} ${addresses(event.service.hosts)}`)
+        expect(new Set(views).size).toBe(views.length)
+        yield* naming.registerInstance({ serviceName: b, ip: "10.0.12.3", port: 3, clusterName: "west" })
+        const west = (yield* probe.until((event) => event.service.name === b && shows("10.0.12.3:3")(event))).at(-1)
+        expect(west?._tag === "InstancesChanged" && addresses(west.added)).toEqual(["10.0.12.3:3"])
+        // a's last instance going: the protect policy keeps the view and says so, for a
+        yield* naming.deregisterInstance({ serviceName: a, ip: "10.0.12.1", port: 1 })
+        const protectedView = (yield* probe.until((event) => event._tag === "EmptyPushIgnored")).at(-1)
+        expect(protectedView?.service.name).toBe(a)
+        expect(addresses(protectedView?.service.hosts ?? [])).toEqual(["10.0.12.1:1"])
+      }))
+
+    test("subscribeMany: an invalid service fails the stream with InvalidArgumentError", (naming) =>
+      Effect.gen(function* () {
+        const error = yield* Effect.flip(
+          Stream.runHead(naming.subscribeMany([{ serviceName: uniqueName("many-ok") }, { serviceName: "a@@b" }]))
+        )
+        expect(error).toMatchObject({ _tag: "InvalidArgumentError", field: "serviceName" })
+      }))
+
+    test("subscribeMany and subscribe of one service share its view; closing one leaves the other", (naming) =>
+      Effect.gen(function* () {
+        const serviceName = uniqueName("many-shared")
+        const many = yield* StreamProbe.start(
+          naming.subscribeMany([{ serviceName }, { serviceName: uniqueName("many-other") }]),
+          "subscribeMany"
+        )
+        const single = yield* startSubscriber(naming, { serviceName })
+        yield* naming.registerInstance({ serviceName, ip: "10.0.13.1", port: 1 })
+        yield* many.until((event) => event.service.name === serviceName && shows("10.0.13.1:1")(event))
+        yield* single.until(shows("10.0.13.1:1"))
+        yield* Fiber.interrupt(many.fiber)
+        yield* naming.registerInstance({ serviceName, ip: "10.0.13.2", port: 2 })
+        yield* single.until(shows("10.0.13.1:1", "10.0.13.2:2"))
+      }))
+
     test("onChange calls the handler with every event until its scope closes", (naming) =>
       Effect.gen(function* () {
         const serviceName = uniqueName("on-change")
