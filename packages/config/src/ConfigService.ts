@@ -530,7 +530,7 @@ const makeService = (
    */
   const subscribeKeys = (keys: ReadonlyArray<ConfigKey>, emit: FanOut.Sink<ConfigEvent>, scope: Scope.Scope) =>
     Effect.uninterruptible(
-      Effect.flatMap(backend.watchKeys(keys), ({ feeds, release }) => {
+      Effect.flatMap(backend.watchKeys(keys), (feeds) => {
         // one sink for every key, nothing kept per key: a key's first event comes from here, and is Absent for a
         // key deleted before this watch (the first event of a new key is never Deleted)
         for (const feed of feeds) {
@@ -546,7 +546,7 @@ const makeService = (
             scope,
             Effect.suspend(() => {
               for (const feed of feeds) feed.unsubscribeUnsafe(emit)
-              return Effect.andThen(release, activeWatch.closed)
+              return Effect.andThen(backend.unwatchKeys(keys), activeWatch.closed)
             })
           )
         )
@@ -700,6 +700,7 @@ const makeLive = Effect.fnUntraced(function* (
     namespace: nacosOptions.namespace,
     ...operations,
     watchKeys: registry.watchKeys,
+    unwatchKeys: registry.unwatchKeys,
     watchConfigs: fuzzyWatcher.watch
   }
   return makeService(backend, cache, snapshots, options.filters)

@@ -60,21 +60,17 @@ export interface ConfigOperations {
   readonly remove: (key: ConfigKey, tag: string | undefined) => Effect.Effect<void, RemoveError>
 }
 
-/** What {@link ConfigBackend.watchKeys} hands out: each key's shared state, and the one way to give them back. */
-export interface WatchedKeys {
-  readonly feeds: ReadonlyArray<FanOut.FanOut<ConfigEvent>>
-  readonly release: Effect.Effect<void>
-}
-
 export interface ConfigBackend extends ConfigOperations {
   readonly namespace: string
   /**
-   * The shared state of each watched key (in the order given) until `release` runs: no value until the first is
-   * known, then the latest event (unfiltered). Any number of callers share one server-side listen. The caller runs
-   * `release` once, from the one finalizer that also undoes its own part of the watch: run this uninterruptibly
-   * with registering that finalizer.
+   * The shared state of each watched key (in the order given) until the same keys are given to `unwatchKeys`: no
+   * value until the first is known, then the latest event (unfiltered). Any number of callers share one
+   * server-side listen. A caller gives its keys back once, from the one finalizer that also undoes its own part of
+   * the watch (nothing per watch is kept for it): run this uninterruptibly with registering that finalizer.
    */
-  readonly watchKeys: (keys: ReadonlyArray<ConfigKey>) => Effect.Effect<WatchedKeys>
+  readonly watchKeys: (keys: ReadonlyArray<ConfigKey>) => Effect.Effect<ReadonlyArray<FanOut.FanOut<ConfigEvent>>>
+  /** One watcher less for each of `keys`, given to `watchKeys` before. */
+  readonly unwatchKeys: (keys: ReadonlyArray<ConfigKey>) => Effect.Effect<void>
   /**
    * The keys a fuzzy-watch pattern matches: a `Snapshot` first, then `Added` / `Removed`. Any number of callers
    * of one pattern share one server-side watch.

@@ -35,7 +35,7 @@ import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type { ConfigEvent } from "../ConfigModels.ts"
-import { changedEvent, keyEvent, type QueryError, type RemoteConfig, type WatchedKeys } from "./backend.ts"
+import { changedEvent, keyEvent, type QueryError, type RemoteConfig } from "./backend.ts"
 import { type ConfigKey, keyString, makeKey, md5Of } from "./configKey.ts"
 import type { GrpcConfigOperations } from "./grpcOperations.ts"
 import type { Snapshots } from "./snapshots.ts"
@@ -57,8 +57,9 @@ export interface ListenRegistryOptions {
 }
 
 export interface ListenRegistry {
-  /** The shared state of each key (in the order given) until `release` runs (see `ConfigBackend.watchKeys`). */
-  readonly watchKeys: (keys: ReadonlyArray<ConfigKey>) => Effect.Effect<WatchedKeys>
+  /** The shared state of each key (in the order given) until `unwatchKeys` (see `ConfigBackend.watchKeys`). */
+  readonly watchKeys: (keys: ReadonlyArray<ConfigKey>) => Effect.Effect<ReadonlyArray<FanOut.FanOut<ConfigEvent>>>
+  readonly unwatchKeys: (keys: ReadonlyArray<ConfigKey>) => Effect.Effect<void>
 }
 
 /** One watched key. Mutated only by the round fiber, the push handler and the RcMap hooks (never concurrently). */
@@ -440,27 +441,30 @@ export const make = Effect.fnUntraced(function* (
   }
 
   /**
-   * All keys at once, one ring, one release for all of them: what 10 000 keys in one watch cost is the entries.
-   * Arrays are made at their size (`map`): a pushed-to array reserves room for 17.
+   * All keys at once, one ring: what 10 000 keys in one watch cost is the entries. The array is made at its size
+   * (`map`): a pushed-to array reserves room for 17.
    */
   const watchKeys: ListenRegistry["watchKeys"] = (keys) =>
     Effect.suspend(() => {
       let created = false
-      const entries = keys.map((key) => {
+      const feeds = keys.map((key) => {
         const acquired = acquire(key)
         created ||= acquired.created
-        return acquired.entry
+        return acquired.entry.events
       })
-      const releaseAll = Effect.suspend(() => {
-        let dropped = false
-        for (const entry of entries) dropped = release(entry) || dropped
-        return dropped ? ring : Effect.void
-      })
-      const watchedKeys: WatchedKeys = { feeds: entries.map((entry) => entry.events), release: releaseAll }
-      return created ? Effect.as(ring, watchedKeys) : Effect.succeed(watchedKeys)
+      return created ? Effect.as(ring, feeds) : Effect.succeed(feeds)
     })
 
-  return {
-    watchKeys
-  }
+  /** A watcher holds its keys' entries, so each key's id still names the entry it was given. */
+  const unwatchKeys: ListenRegistry["unwatchKeys"] = (keys) =>
+    Effect.suspend(() => {
+      let dropped = false
+      for (const key of keys) {
+        const entry = watched.get(keyString(key))
+        if (entry !== undefined) dropped = release(entry) || dropped
+      }
+      return dropped ? ring : Effect.void
+    })
+
+  return { watchKeys, unwatchKeys }
 })

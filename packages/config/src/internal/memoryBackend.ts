@@ -96,10 +96,9 @@ export const make = Effect.fnUntraced(function* (
           yield* notify(id, keyEvent("Deleted", key))
         }
       }),
-    // a key's state stays for the layer's life: nothing to give back
     watchKeys: (keys) =>
-      Effect.sync(() => ({
-        feeds: keys.map((key) => {
+      Effect.sync(() =>
+        keys.map((key) => {
           const id = keyString(key)
           const existing = watchers.get(id)
           if (existing !== undefined) return existing
@@ -107,9 +106,10 @@ export const make = Effect.fnUntraced(function* (
           const feed = FanOut.make(current === undefined ? keyEvent("Absent", key) : changedEvent(key, current))
           watchers.set(id, feed)
           return feed
-        }),
-        release: Effect.void
-      })),
+        })
+      ),
+    // a key's state stays for the layer's life: nothing to give back
+    unwatchKeys: () => Effect.void,
     // as the server: the matched set first, then one event per key created or deleted (no limits in memory)
     watchConfigs: (pattern) =>
       Stream.unwrap(
