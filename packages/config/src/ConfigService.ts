@@ -553,25 +553,29 @@ const makeService = (
       })
     )
 
+  /** What starts a watch of validated keys in the stream's scope: its span (when traced), then the keys. */
+  const startWatch = (
+    keys: ReadonlyArray<ConfigKey>,
+    emit: FanOut.Sink<ConfigEvent>,
+    scope: Scope.Scope,
+    spanName: string,
+    attributes: () => Record<string, unknown>
+  ) =>
+    NacosTelemetry.hotSpanScoped(spanName, () => ({ attributes: attributes() })).pipe(
+      Scope.provide(scope),
+      Effect.andThen(subscribeKeys(keys, emit, scope))
+    )
+
   /**
-   * The events of `keys` as one Stream: each key's current value (or Absent) first, then its changes. Built on
-   * core's FanOut — no PubSub, queue or fiber per watcher, one finalizer for all the keys — so a watch costs its
-   * consumer and a few hundred bytes (10 000 watches are 10 000 streams).
+   * The events of the keys `start` subscribes as one Stream: each key's current value (or Absent) first, then its
+   * changes. Built on core's FanOut — no PubSub, queue or fiber per watcher, one finalizer for all the keys — so a
+   * watch costs its consumer and a few hundred bytes. A stream not yet run holds `start` and what it captures (the
+   * caller's params), nothing built ahead: 10 000 watches are 10 000 of them.
    */
   const followKeys = (
-    /** Called when the stream starts: a built effect would be held (a chain of a few objects) for the watch's life. */
-    validate: () => Effect.Effect<ReadonlyArray<ConfigKey>, InvalidArgumentError>,
-    /** The stream's span, open while it runs, when a tracing backend is installed. */
-    span: { readonly name: string; readonly attributes: () => Record<string, unknown> }
+    start: (emit: FanOut.Sink<ConfigEvent>, scope: Scope.Scope) => Effect.Effect<void, InvalidArgumentError>
   ): Stream.Stream<ConfigEvent, InvalidArgumentError> => {
-    const followed = FanOut.stream<ConfigEvent, InvalidArgumentError, never>((emit, scope) =>
-      Effect.flatMap(validate(), (keys) =>
-        NacosTelemetry.hotSpanScoped(span.name, () => ({ attributes: span.attributes() })).pipe(
-          Scope.provide(scope),
-          Effect.andThen(subscribeKeys(keys, emit, scope))
-        )
-      )
-    )
+    const followed = FanOut.stream(start)
     // without filters, no stage more per watcher
     return filters.length === 0
       ? followed
@@ -589,23 +593,27 @@ const makeService = (
     Effect.map(Validation.validate(ConfigKeyParams, params), (valid) => makeKey(namespace, valid.dataId, valid.group))
 
   const watch = (params: ConfigKeyParams): Stream.Stream<ConfigEvent, InvalidArgumentError> =>
-    followKeys(() => Effect.map(validKey(params), (key) => [key]), {
-      name: "ConfigService.watch",
-      attributes: () => keyAttributes(params)
+    followKeys((emit, scope) =>
+      Effect.flatMap(validKey(params), (key) =>
+        startWatch([key], emit, scope, "ConfigService.watch", () => keyAttributes(params))
+      )
+    )
+
+  /** Each key once, in the order first given. */
+  const validKeys = (keys: ReadonlyArray<ConfigKeyParams>) =>
+    Effect.map(Effect.forEach(keys, validKey), (valid) => {
+      const unique = new Map(valid.map((key) => [keyString(key), key]))
+      return [...unique.values()]
     })
 
   const watchMany = (keys: ReadonlyArray<ConfigKeyParams>): Stream.Stream<ConfigEvent, InvalidArgumentError> =>
-    followKeys(
-      () =>
-        Effect.map(Effect.forEach(keys, validKey), (valid) => {
-          // a key given twice is watched once
-          const unique = new Map(valid.map((key) => [keyString(key), key]))
-          return [...unique.values()]
-        }),
-      {
-        name: "ConfigService.watchMany",
-        attributes: () => ({ "nacos.config.keys": keys.length, [NacosTelemetry.NamespaceKey]: namespace })
-      }
+    followKeys((emit, scope) =>
+      Effect.flatMap(validKeys(keys), (valid) =>
+        startWatch(valid, emit, scope, "ConfigService.watchMany", () => ({
+          "nacos.config.keys": keys.length,
+          [NacosTelemetry.NamespaceKey]: namespace
+        }))
+      )
     )
 
   // no stream and no fiber while waiting: a fiber runs only while events are handled (10 000 listeners are
