@@ -456,35 +456,35 @@ const narrowed = (service: ServiceInfo, clusters: ReadonlyArray<string> | undefi
   hosts: service.hosts.filter(inClusters(clusters))
 })
 
-/** What one subscriber of one service asked for and last saw. */
-interface Following {
+/** What one subscriber of one service asked for. */
+interface FollowOptions {
   readonly clusters: ReadonlyArray<string> | undefined
   readonly protect: boolean
-  last: ServiceInfo | undefined
 }
 
-/** The event a subscriber sees for the service's `latest` view, if any; `following.last` moves on with it. */
-const nextEvent = (following: Following, latest: ServiceInfo): ServiceEvent | undefined => {
-  const { clusters, last } = following
-  // every cluster, and a view of every cluster: the shared view itself (no copy per subscriber)
-  const service =
-    (clusters === undefined || clusters.length === 0) && latest.clusters === "" ? latest : narrowed(latest, clusters)
-  if (last !== undefined && service.hosts.length === 0 && last.hosts.length > 0 && following.protect) {
-    return { _tag: "EmptyPushIgnored", service: last }
+/**
+ * One subscriber's sink on its service's view: the events it sees (the diff against the last view it saw, the
+ * empty-push policy, clusters narrowed). A function of its own, holding only its options, `emit` and that last
+ * view — for an unfiltered subscriber the shared view itself, not a copy.
+ */
+const followerSink = (options: FollowOptions, emit: FanOut.Sink<ServiceEvent>): FanOut.Sink<ServiceInfo> => {
+  // plain parameters and locals: the sink's state is one closure context (destructured parameters make two)
+  const clusters = options.clusters
+  const protect = options.protect
+  const everyCluster = clusters === undefined || clusters.length === 0
+  let last: ServiceInfo | undefined
+  return (latest) => {
+    const service = everyCluster && latest.clusters === "" ? latest : narrowed(latest, clusters)
+    if (last !== undefined && service.hosts.length === 0 && last.hosts.length > 0 && protect) {
+      return emit({ _tag: "EmptyPushIgnored", service: last })
+    }
+    const diff = diffInstances(last?.hosts ?? [], service.hosts)
+    const moved = diff.added.length + diff.removed.length + diff.modified.length > 0
+    const first = last === undefined
+    last = service
+    if (first || moved) emit({ _tag: "InstancesChanged", service, ...diff })
   }
-  const diff = diffInstances(last?.hosts ?? [], service.hosts)
-  const moved = diff.added.length + diff.removed.length + diff.modified.length > 0
-  following.last = service
-  return last === undefined || moved ? { _tag: "InstancesChanged", service, ...diff } : undefined
 }
-
-/** One subscriber's sink on its service's view (a function of its own: it holds nothing else). */
-const followerSink =
-  (following: Following, emit: FanOut.Sink<ServiceEvent>): FanOut.Sink<ServiceInfo> =>
-  (latest) => {
-    const event = nextEvent(following, latest)
-    if (event !== undefined) emit(event)
-  }
 
 /** The service over a backend; validation, registration sets, selectors and events are the same for every one. */
 const makeService = (
@@ -633,29 +633,43 @@ const makeService = (
   const watchGauge = NacosMetrics.activeWatchUpdates("naming")
 
   /**
-   * Follows `keys` (distinct services) with one `sink` on their shared views, in `scope`: one finalizer undoes
-   * it all. The sink is handed each view's current value at once, then every later one.
+   * Follows `keys` (distinct services) on their shared views, `sinks[i]` following `keys[i]`, in `scope`: one
+   * finalizer undoes it all. A sink is handed its view's current value at once, then every later one.
    */
-  const followViews = (keys: ReadonlyArray<ServiceKey>, sink: FanOut.Sink<ServiceInfo>, scope: Scope.Scope) =>
+  const followViews = (
+    keys: ReadonlyArray<ServiceKey>,
+    sinks: ReadonlyArray<FanOut.Sink<ServiceInfo>>,
+    scope: Scope.Scope
+  ) =>
     Effect.uninterruptible(
       Effect.gen(function* () {
         yield* watchGauge.opened
-        const watched = yield* backend.watchServices(keys)
-        yield* Scope.addFinalizer(
-          scope,
-          Effect.suspend(() => {
-            for (const view of watched.views) view.unsubscribeUnsafe(sink)
-            return Effect.andThen(watched.release, watchGauge.closed)
-          })
-        )
-        for (const view of watched.views) view.subscribeUnsafe(sink)
+        const { views, release } = yield* backend.watchServices(keys)
+        yield* Scope.addFinalizer(scope, unfollow(views, sinks, release))
+        views.forEach((view, index) => {
+          const sink = sinks[index]
+          if (sink !== undefined) view.subscribeUnsafe(sink)
+        })
       })
     )
 
-  const followingOf = (valid: SubscribeParams): Following => ({
+  /** The one finalizer of `followViews` (made outside it: it keeps only what it names). */
+  const unfollow = (
+    views: ReadonlyArray<FanOut.FanOut<ServiceInfo>>,
+    sinks: ReadonlyArray<FanOut.Sink<ServiceInfo>>,
+    release: Effect.Effect<void>
+  ) =>
+    Effect.suspend(() => {
+      views.forEach((view, index) => {
+        const sink = sinks[index]
+        if (sink !== undefined) view.unsubscribeUnsafe(sink)
+      })
+      return Effect.andThen(release, watchGauge.closed)
+    })
+
+  const followOptions = (valid: SubscribeParams): FollowOptions => ({
     clusters: valid.clusters,
-    protect: (valid.emptyPush ?? defaultEmptyPush) === "protect",
-    last: undefined
+    protect: (valid.emptyPush ?? defaultEmptyPush) === "protect"
   })
 
   /**
@@ -664,12 +678,18 @@ const makeService = (
    * but its options and the last view it saw.
    */
   const followService = (params: SubscribeParams, emit: FanOut.Sink<ServiceEvent>, scope: Scope.Scope) =>
-    Effect.flatMap(Validation.validate(SubscribeParams, params), (valid) => {
-      const following = followingOf(valid)
-      return followViews([makeKey(namespace, valid.serviceName, valid.groupName)], followerSink(following, emit), scope)
-    })
+    Effect.flatMap(Validation.validate(SubscribeParams, params), (valid) =>
+      followViews(
+        [makeKey(namespace, valid.serviceName, valid.groupName)],
+        [followerSink(followOptions(valid), emit)],
+        scope
+      )
+    )
 
-  /** `followService` for many services, with one sink for all of them (a service given twice is followed once). */
+  /**
+   * `followService` for many services into one `emit` (a service given twice is followed once, with its first
+   * entry's options). A service costs its sink; no name is kept to tell the services apart.
+   */
   const followServices = (
     params: ReadonlyArray<SubscribeParams>,
     emit: FanOut.Sink<ServiceEvent>,
@@ -679,23 +699,18 @@ const makeService = (
       // every service is checked before any is subscribed
       Effect.forEach(params, (each) => Validation.validate(SubscribeParams, each)),
       (valid) => {
-        const followings = new Map<string, Following>()
+        const seen = new Set<string>()
         const keys: Array<ServiceKey> = []
+        const sinks: Array<FanOut.Sink<ServiceInfo>> = []
         for (const each of valid) {
           const key = makeKey(namespace, each.serviceName, each.groupName)
           const id = groupedName(key)
-          if (followings.has(id)) continue
-          followings.set(id, followingOf(each))
+          if (seen.has(id)) continue
+          seen.add(id)
           keys.push(key)
+          sinks.push(followerSink(followOptions(each), emit))
         }
-        // a view is named for its service (the backends see to it), which says whose the value is
-        const sink: FanOut.Sink<ServiceInfo> = (latest) => {
-          const following = followings.get(`${latest.groupName}@@${latest.name}`)
-          if (following === undefined) return
-          const event = nextEvent(following, latest)
-          if (event !== undefined) emit(event)
-        }
-        return followViews(keys, sink, scope)
+        return followViews(keys, sinks, scope)
       }
     )
 

@@ -13,7 +13,10 @@ export const makeKey = (namespace: string, serviceName: string, groupName: strin
   groupName: groupName === undefined || groupName === "" ? DEFAULT_GROUP : groupName
 })
 
-/** `group@@service` (Java `NamingUtils.getGroupedName`). */
-export const groupedName = (key: ServiceKey): string => `${key.groupName}@@${key.serviceName}`
+/**
+ * `group@@service` (Java `NamingUtils.getGroupedName`). Joined, not concatenated: a flat string from the start,
+ * where a concatenation kept as a Map key is two strings once hashed (the pair, and its flattened copy).
+ */
+export const groupedName = (key: ServiceKey): string => [key.groupName, key.serviceName].join("@@")
 
 export const describeKey = (key: ServiceKey): string => `service ${key.serviceName} (group ${key.groupName})`

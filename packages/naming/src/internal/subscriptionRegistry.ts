@@ -68,11 +68,15 @@ const sameView = (left: ServiceInfo, right: ServiceInfo) => {
   return canonical(left) === canonical(right)
 }
 
-/** A view as subscribers see it: named for its entry's key (a file's or the server's spelling of it set aside). */
-const named = (key: ServiceKey, service: ServiceInfo): ServiceInfo =>
-  service.name === key.serviceName && service.groupName === key.groupName
-    ? service
-    : { ...service, name: key.serviceName, groupName: key.groupName }
+/**
+ * A view as subscribers see it: named with its entry's own strings, whatever a file or the server spelled (the
+ * decoded copies of the names are then not kept for as long as the view lives).
+ */
+const named = (key: ServiceKey, service: ServiceInfo): ServiceInfo => ({
+  ...service,
+  name: key.serviceName,
+  groupName: key.groupName
+})
 
 export const make = Effect.fnUntraced(function* (
   options: SubscriptionRegistryOptions
@@ -83,15 +87,16 @@ export const make = Effect.fnUntraced(function* (
 
   const live = (entry: Subscribed) => entries.get(entry.id) === entry
 
+  /** Publishes `service` (already {@link named}) unless subscribers would see no difference. */
   const show = (entry: Subscribed, service: ServiceInfo) =>
     Effect.suspend(() => {
       const current = entry.view.current()
       if (Option.isSome(current) && sameView(current.value, service)) return Effect.void
-      return entry.view.publish(named(entry.key, service))
+      return entry.view.publish(service)
     })
 
-  const writeSnapshot = (entry: Subscribed, service: ServiceInfo) =>
-    cache.writeServiceSnapshot(namespace, entry.id, toJavaJson(service)).pipe(
+  const writeSnapshot = (id: string, service: ServiceInfo) =>
+    cache.writeServiceSnapshot(namespace, id, toJavaJson(service)).pipe(
       Effect.matchEffect({
         onSuccess: () =>
           Effect.sync(() => {
@@ -107,10 +112,44 @@ export const make = Effect.fnUntraced(function* (
       })
     )
 
-  const readFailover = (entry: Subscribed) =>
-    Effect.map(cache.readServiceFailover(namespace, entry.id), (json) =>
-      Option.flatMap(json, (text) => Option.fromNullishOr(fromJavaJson(text, entry.key)))
+  // Snapshot writes (a mkdir, a write and a rename each) are kept off the way of subscribers and pushes: the
+  // latest view per service waits here, and one fiber writes them while there are any
+  const unwritten = new Map<string, ServiceInfo>()
+  let writing = false
+  const writeUnwritten: Effect.Effect<void> = Effect.suspend(() => {
+    const next = unwritten.entries().next()
+    if (next.done === true) {
+      writing = false
+      return Effect.void
+    }
+    const [id, service] = next.value
+    unwritten.delete(id)
+    return Effect.andThen(writeSnapshot(id, service), writeUnwritten)
+  })
+  const registryScope = yield* Effect.scope
+  // what is still waiting when the service closes is written then
+  yield* Effect.addFinalizer(() =>
+    Effect.suspend(() => {
+      writing = true
+      return writeUnwritten
+    })
+  )
+  const queueSnapshot = (entry: Subscribed, service: ServiceInfo) =>
+    Effect.suspend(() => {
+      unwritten.set(entry.id, service)
+      if (writing) return Effect.void
+      writing = true
+      return Effect.asVoid(Effect.forkIn(writeUnwritten, registryScope))
+    })
+
+  /** A local file's view, named for the entry. */
+  const fromFile = (entry: Subscribed, json: Option.Option<string>) =>
+    Option.flatMap(json, (text) =>
+      Option.map(Option.fromNullishOr(fromJavaJson(text, entry.key)), (service) => named(entry.key, service))
     )
+
+  const readFailover = (entry: Subscribed) =>
+    Effect.map(cache.readServiceFailover(namespace, entry.id), (json) => fromFile(entry, json))
 
   /** A server view: remembered, written through, shown unless a failover file overrides it. */
   const applyServer = (entry: Subscribed, answer: ServiceInfo) =>
@@ -122,7 +161,7 @@ export const make = Effect.fnUntraced(function* (
       if (previous !== undefined && sameView(previous, answer)) return
       const service = named(entry.key, answer)
       entry.server = service
-      yield* writeSnapshot(entry, service)
+      yield* queueSnapshot(entry, service)
       const failover = yield* readFailover(entry)
       if (Option.isSome(failover)) {
         entry.fromFailover = true
@@ -184,7 +223,6 @@ export const make = Effect.fnUntraced(function* (
     Effect.forkScoped
   )
 
-  const registryScope = yield* Effect.scope
   // the service closing before its subscribers' scopes (a layer provided inside them): every subscription still
   // held is dropped now, while the connection is up, as its last subscriber would have
   yield* Effect.addFinalizer(() => dropAll([...entries.values()]))
@@ -208,8 +246,7 @@ export const make = Effect.fnUntraced(function* (
         return yield* show(entry, failover.value)
       }
       if (!options.loadCacheAtStart) return
-      const snapshot = yield* cache.readServiceSnapshot(namespace, entry.id)
-      const cached = Option.flatMap(snapshot, (json) => Option.fromNullishOr(fromJavaJson(json, entry.key)))
+      const cached = fromFile(entry, yield* cache.readServiceSnapshot(namespace, entry.id))
       if (Option.isSome(cached) && entry.server === undefined) yield* show(entry, cached.value)
     })
 
@@ -269,6 +306,7 @@ export const make = Effect.fnUntraced(function* (
   return {
     // a count per service, not an RcMap, and one release for all the keys: 1000 subscribed services stay small
     watchServices: (keys) =>
+      // a new entry reads the local files first: a few at a time, not one after the other
       Effect.map(Effect.forEach(keys, acquire), (acquired) => ({
         views: acquired.map((entry) => entry.view),
         release: Effect.suspend(() => {
