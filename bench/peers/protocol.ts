@@ -28,15 +28,19 @@ export const WatchCommand = Schema.Struct({ op: Schema.Literal("watch"), ...Key 
 
 /**
  * Watches `count` configs `${prefix}${i}`; the reply comes when every watch is registered (events as for watch).
- * `oneStream`: all keys in one subscription where the client has one (effect-nacos' `watchMany`), else one watch
- * per key, the way the Java and Python clients' listeners work.
+ * `style`: `perKey` (default) one watch per key — a Stream each for effect-nacos, a listener each for the Java and
+ * Python clients; `listeners` one callback listener per key where the client also has that form (effect-nacos'
+ * `listen`); `oneStream` all keys in one subscription where the client has one (effect-nacos' `watchMany`).
  */
+export const WatchStyle = Schema.Literals(["perKey", "listeners", "oneStream"])
+export type WatchStyle = typeof WatchStyle.Type
+
 export const WatchManyCommand = Schema.Struct({
   op: Schema.Literal("watchMany"),
   prefix: Schema.String,
   group: Schema.String,
   count: Schema.Int,
-  oneStream: Schema.optional(Schema.Boolean)
+  style: Schema.optional(WatchStyle)
 })
 
 /** The driver's heap in use after a full collection where the runtime can do one (Python: null). */

@@ -3,6 +3,7 @@
  */
 import type { ClientInfo, ClientName } from "./clients.ts"
 import { median, mib, round2 } from "./measure.ts"
+import type { WatchStyle } from "./protocol.ts"
 import { type GetSample, summariseLatency, type WatchesSample, type WatchLatencySample } from "./scenarios.ts"
 
 export interface GetSummary {
@@ -40,6 +41,8 @@ export interface ClientSummary {
   } | null
   /** One watch (one Stream, one listener) per key. */
   readonly watches: WatchesSummary | null
+  /** A `listen` callback per key (effect-nacos only: the Java and Python listeners are `watches`). */
+  readonly watchesWithListeners: WatchesSummary | null
   /** Every key in one `watchMany` Stream (effect-nacos only). */
   readonly watchesInOneStream: WatchesSummary | null
 }
@@ -68,8 +71,8 @@ export const summarise = (
     }
   }
   const myLatencies = latencies.filter((sample) => sample.client === client.name)
-  const watchesOf = (oneStream: boolean) =>
-    summariseWatches(watches.filter((sample) => sample.client === client.name && sample.oneStream === oneStream))
+  const watchesOf = (style: WatchStyle) =>
+    summariseWatches(watches.filter((sample) => sample.client === client.name && sample.style === style))
   return {
     client: client.name,
     label: client.label,
@@ -84,8 +87,9 @@ export const summarise = (
             ...summariseLatency(myLatencies.flatMap((sample) => sample.latenciesMillis)),
             lost: myLatencies.reduce((sum, sample) => sum + sample.lost, 0)
           },
-    watches: watchesOf(false),
-    watchesInOneStream: watchesOf(true)
+    watches: watchesOf("perKey"),
+    watchesWithListeners: watchesOf("listeners"),
+    watchesInOneStream: watchesOf("oneStream")
   }
 }
 
@@ -165,6 +169,18 @@ export const markdownTable = (summaries: ReadonlyArray<ClientSummary>, levels: R
     },
     { label: "… RSS MiB more", pick: (s) => s.watches?.rssDeltaMiB, digits: 1 },
     {
+      label: "the same keys, a `listen` callback each: live in s",
+      pick: (s) => (s.watchesWithListeners === null ? null : s.watchesWithListeners.liveMillis / 1000),
+      digits: 2
+    },
+    { label: "… heap after GC, MiB more", pick: (s) => s.watchesWithListeners?.heapDeltaMiB, digits: 1 },
+    {
+      label: "… heap per listener, KiB",
+      pick: (s) =>
+        s.watchesWithListeners?.heapBytesPerWatch == null ? null : s.watchesWithListeners.heapBytesPerWatch / 1024,
+      digits: 2
+    },
+    {
       label: "the same keys in one watchMany Stream: live in s",
       pick: (s) => (s.watchesInOneStream === null ? null : s.watchesInOneStream.liveMillis / 1000),
       digits: 2
@@ -209,6 +225,8 @@ export const ratios = (summaries: ReadonlyArray<ClientSummary>, levels: Readonly
     const heapA = ours.watches?.heapBytesPerWatch
     const heapB = peer.watches?.heapBytesPerWatch
     figures.heapPerWatch = heapA != null && heapB != null && heapB > 0 ? round2(heapA / heapB) : null
+    const heapListener = ours.watchesWithListeners?.heapBytesPerWatch
+    figures.heapPerListener = heapListener != null && heapB != null && heapB > 0 ? round2(heapListener / heapB) : null
     const heapOneStream = ours.watchesInOneStream?.heapBytesPerWatch
     figures.heapPerKeyInOneStream =
       heapOneStream != null && heapB != null && heapB > 0 ? round2(heapOneStream / heapB) : null

@@ -3,7 +3,7 @@
  * against one Nacos server, interleaved, median of rounds. Prints JSON (also written to build/bench-peers.json) and
  * a Markdown table. Not a test.
  *
- *   npm run bench:peers [-- --clients effect,bare,java,python] [--rounds 3] [--quick] [--scenarios get,watch,watches,watchMany]
+ *   npm run bench:peers [-- --clients effect,bare,java,python] [--rounds 3] [--quick] [--scenarios get,watch,watches,listen,watchMany]
  *                          [--watches 10000] [--java-limit-time 1000000]
  *
  * It starts the conformance server (profile auth-off) unless NACOS_SERVER_ADDR is set (auth off assumed), installs
@@ -33,7 +33,7 @@ import {
   watchLatencyRound
 } from "./scenarios.ts"
 
-const SCENARIOS = ["get", "watch", "watches", "watchMany"] as const
+const SCENARIOS = ["get", "watch", "watches", "listen", "watchMany"] as const
 type Scenario = (typeof SCENARIOS)[number]
 const isScenario = (name: string): name is Scenario => SCENARIOS.some((scenario) => scenario === name)
 
@@ -155,13 +155,16 @@ const main = async () => {
       }
       if (options.scenarios.has("watches")) {
         for (const client of watchers(order)) {
-          watches.push(await watchesRound(context, round, client, options.watches, false))
+          watches.push(await watchesRound(context, round, client, options.watches, "perKey"))
         }
       }
       const ours = clients.find((client) => client.name === "effect")
+      if (options.scenarios.has("listen") && ours !== undefined) {
+        watches.push(await watchesRound(context, round, ours, options.watches, "listeners"))
+      }
       if (options.scenarios.has("watchMany") && ours !== undefined && !watchManyMissing) {
         try {
-          watches.push(await watchesRound(context, round, ours, options.watches, true))
+          watches.push(await watchesRound(context, round, ours, options.watches, "oneStream"))
         } catch (error) {
           // a build of effect-nacos without ConfigService.watchMany: said in the notes, the rest of the run goes on
           watchManyMissing = error instanceof Error ? error.message : String(error)

@@ -8,6 +8,7 @@ import type { ClientInfo, ClientName } from "./clients.ts"
 import { DriverProcess } from "./driverProcess.ts"
 import { latencyMillis, percentilesMillis, round2 } from "./measure.ts"
 import { cpuMillis, memory } from "./processStats.ts"
+import type { WatchStyle } from "./protocol.ts"
 
 /** Where drivers run, and which server they use; every started driver is tracked so none outlives the run. */
 export interface RoundContext {
@@ -229,8 +230,8 @@ export const summariseLatency = (latencies: ReadonlyArray<number>) => ({
 export interface WatchesSample {
   readonly round: number
   readonly client: ClientName
-  /** All keys in one subscription (effect-nacos' watchMany) rather than one watch per key. */
-  readonly oneStream: boolean
+  /** One watch per key, a callback listener per key (effect-nacos' listen), or all keys in one watchMany. */
+  readonly style: WatchStyle
   readonly count: number
   /** From the command to every watch call having returned (the driver's own figure). */
   readonly registerMillis: number
@@ -250,18 +251,18 @@ export const watchesRound = async (
   round: number,
   client: ClientInfo,
   count: number,
-  oneStream: boolean
+  style: WatchStyle
 ): Promise<WatchesSample> => {
   const publisher = await startDriver(context, client, "probe-publisher")
   const watcher = await startDriver(context, client, "watches")
-  const prefix = `peers-${context.runId}-w${oneStream ? "1" : "n"}-${client.name}-r${round}-`
+  const prefix = `peers-${context.runId}-w${style}-${client.name}-r${round}-`
   const probes = [0, Math.floor(count / 2), count - 1].map((i) => `${prefix}${i}`)
   try {
     const heapBefore = (await watcher.send({ op: "memory" })).heapBytes ?? null
     const rssBefore = memory(watcher.pid).rssBytes
     const seen = probes.map((dataId) => nextEvent(watcher, dataId, "probe"))
     const begin = performance.now()
-    const registered = await watcher.send({ op: "watchMany", prefix, group: context.group, count, oneStream })
+    const registered = await watcher.send({ op: "watchMany", prefix, group: context.group, count, style })
     for (const dataId of probes) await publisher.send({ op: "publish", dataId, group: context.group, content: "probe" })
     const liveAt = Math.max(...(await within(Promise.all(seen), 180_000, `${client.label} ${count} watches`)))
     const heapAfter = (await watcher.send({ op: "memory" })).heapBytes ?? null
@@ -270,7 +271,7 @@ export const watchesRound = async (
     return {
       round,
       client: client.name,
-      oneStream,
+      style,
       count,
       registerMillis: round2(registered.millis ?? Number.NaN),
       liveMillis: round2(liveAt - begin),

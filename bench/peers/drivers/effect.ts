@@ -96,6 +96,30 @@ const connect = async (): Promise<DriverClient> => {
           yield* Effect.forEach(registrations, Deferred.await, { discard: true })
         })
       ),
+    watchManyWithListeners: (dataIds, group, onChange) =>
+      runtime.runPromise(
+        Effect.gen(function* () {
+          const registrations = yield* Effect.forEach(dataIds, (dataId) =>
+            Effect.gen(function* () {
+              const registered = yield* Deferred.make<void>()
+              yield* config
+                .listen({ dataId, group }, (event) =>
+                  Effect.suspend(() => {
+                    if (Deferred.isDoneUnsafe(registered)) {
+                      if (event._tag === "Changed") onChange(dataId, event.content)
+                      else if (event._tag === "Deleted") onChange(dataId, null)
+                      return Effect.void
+                    }
+                    return Deferred.succeed(registered, undefined)
+                  })
+                )
+                .pipe(Scope.provide(watches))
+              return registered
+            })
+          )
+          yield* Effect.forEach(registrations, Deferred.await, { discard: true })
+        })
+      ),
     watchManyInOneStream: (dataIds, group, onChange) =>
       runtime.runPromise(
         Effect.gen(function* () {

@@ -30,6 +30,12 @@ export interface DriverClient {
     group: string,
     onChange: (dataId: string, content: string | null) => void
   ) => Promise<void>
+  /** A callback listener per key, where the client has that form besides `watchMany`'s. */
+  readonly watchManyWithListeners?: (
+    dataIds: ReadonlyArray<string>,
+    group: string,
+    onChange: (dataId: string, content: string | null) => void
+  ) => Promise<void>
   /** All keys in one subscription (a client without one leaves it out). */
   readonly watchManyInOneStream?: (
     dataIds: ReadonlyArray<string>,
@@ -110,7 +116,12 @@ const handle = async (client: DriverClient, command: Command): Promise<Record<st
       await client.watch(command.dataId, command.group, onChange)
       return { ok: true }
     case "watchMany": {
-      const watchMany = command.oneStream === true ? client.watchManyInOneStream : client.watchMany
+      const watchMany =
+        command.style === "oneStream"
+          ? client.watchManyInOneStream
+          : command.style === "listeners"
+            ? client.watchManyWithListeners
+            : client.watchMany
       if (watchMany === undefined) return unsupported
       const dataIds = Array.from({ length: command.count }, (_, i) => `${command.prefix}${i}`)
       const begin = performance.now()
