@@ -39,7 +39,7 @@ import * as Random from "effect/Random"
 import type * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import type { NamingBackend, OutgoingInstance } from "./internal/backend.ts"
+import type { NamingBackend, OutgoingInstance, ServiceHold } from "./internal/backend.ts"
 import * as NamingFuzzyWatch from "./internal/fuzzyWatch.ts"
 import * as GrpcOperations from "./internal/grpcOperations.ts"
 import { diffInstances } from "./internal/instanceDiff.ts"
@@ -644,27 +644,41 @@ const makeService = (
     Effect.uninterruptible(
       Effect.gen(function* () {
         yield* watchGauge.opened
-        const { views, release } = yield* backend.watchServices(keys)
-        yield* Scope.addFinalizer(scope, unfollow(views, sinks, release))
-        views.forEach((view, index) => {
+        const holds = yield* backend.holdServices(keys)
+        yield* Scope.addFinalizer(scope, unfollow(holds, sinks))
+        holds.forEach((hold, index) => {
           const sink = sinks[index]
-          if (sink !== undefined) view.subscribeUnsafe(sink)
+          if (sink !== undefined) hold.view.subscribeUnsafe(sink)
         })
       })
     )
 
   /** The one finalizer of `followViews` (made outside it: it keeps only what it names). */
-  const unfollow = (
-    views: ReadonlyArray<FanOut.FanOut<ServiceInfo>>,
-    sinks: ReadonlyArray<FanOut.Sink<ServiceInfo>>,
-    release: Effect.Effect<void>
-  ) =>
+  const unfollow = (holds: ReadonlyArray<ServiceHold>, sinks: ReadonlyArray<FanOut.Sink<ServiceInfo>>) =>
     Effect.suspend(() => {
-      views.forEach((view, index) => {
+      holds.forEach((hold, index) => {
         const sink = sinks[index]
-        if (sink !== undefined) view.unsubscribeUnsafe(sink)
+        if (sink !== undefined) hold.view.unsubscribeUnsafe(sink)
       })
-      return Effect.andThen(release, watchGauge.closed)
+      return Effect.andThen(backend.releaseServices(holds), watchGauge.closed)
+    })
+
+  /** `followViews` of one service: no arrays kept for a subscriber of one (the usual case). */
+  const followView = (key: ServiceKey, sink: FanOut.Sink<ServiceInfo>, scope: Scope.Scope) =>
+    Effect.uninterruptible(
+      Effect.gen(function* () {
+        yield* watchGauge.opened
+        const [hold] = yield* backend.holdServices([key])
+        if (hold === undefined) return
+        yield* Scope.addFinalizer(scope, unfollowOne(hold, sink))
+        hold.view.subscribeUnsafe(sink)
+      })
+    )
+
+  const unfollowOne = (hold: ServiceHold, sink: FanOut.Sink<ServiceInfo>) =>
+    Effect.suspend(() => {
+      hold.view.unsubscribeUnsafe(sink)
+      return Effect.andThen(backend.releaseServices([hold]), watchGauge.closed)
     })
 
   const followOptions = (valid: SubscribeParams): FollowOptions => ({
@@ -679,9 +693,9 @@ const makeService = (
    */
   const followService = (params: SubscribeParams, emit: FanOut.Sink<ServiceEvent>, scope: Scope.Scope) =>
     Effect.flatMap(Validation.validate(SubscribeParams, params), (valid) =>
-      followViews(
-        [makeKey(namespace, valid.serviceName, valid.groupName)],
-        [followerSink(followOptions(valid), emit)],
+      followView(
+        makeKey(namespace, valid.serviceName, valid.groupName),
+        followerSink(followOptions(valid), emit),
         scope
       )
     )
@@ -790,7 +804,8 @@ const makeLive = Effect.fnUntraced(function* (
   const backend: NamingBackend = {
     namespace: nacosOptions.namespace,
     ...operations,
-    watchServices: registry.watchServices,
+    holdServices: registry.holdServices,
+    releaseServices: registry.releaseServices,
     subscribedView: registry.subscribedView
   }
   const fuzzyWatch = yield* NamingFuzzyWatch.make(connection, nacosOptions.namespace)

@@ -65,21 +65,23 @@ export interface NamingOperations {
   ) => Effect.Effect<ServiceList, OperationError>
 }
 
-/** Views of subscribed services, and the one effect that gives them back. */
-export interface WatchedServices {
-  readonly views: ReadonlyArray<FanOut.FanOut<ServiceInfo>>
-  readonly release: Effect.Effect<void>
+/** A hold on one subscribed service: its shared view, no value until the first answer, then the latest. */
+export interface ServiceHold {
+  /** `group@@service`. */
+  readonly id: string
+  readonly view: FanOut.FanOut<ServiceInfo>
 }
 
 export interface NamingBackend extends NamingOperations {
   readonly namespace: string
   /**
-   * The shared views of subscribed services (every cluster), one per key (the keys are distinct services): no
-   * value until the first answer, then the latest ServiceInfo. Any number of callers share one server-side
-   * subscription per service. The caller runs `release` once when done, from a finalizer it registers in the same
-   * uninterruptible region.
+   * Holds subscribed services (every cluster), one hold per key (the keys are distinct services). Any number of
+   * callers share one server-side subscription per service. The caller gives the holds back once, with
+   * `releaseServices`, from a finalizer it registers in the same uninterruptible region.
    */
-  readonly watchServices: (keys: ReadonlyArray<ServiceKey>) => Effect.Effect<WatchedServices>
+  readonly holdServices: (keys: ReadonlyArray<ServiceKey>) => Effect.Effect<ReadonlyArray<ServiceHold>>
+  /** Gives holds back: the last holder of a service leaving ends its server-side subscription. */
+  readonly releaseServices: (holds: ReadonlyArray<ServiceHold>) => Effect.Effect<void>
   /** The current view of a service subscribed by this client, if any (no new subscription). */
   readonly subscribedView: (key: ServiceKey) => Effect.Effect<Option.Option<ServiceInfo>>
   /** Fires after every reconnect, when the backend has one (redo of registrations). */

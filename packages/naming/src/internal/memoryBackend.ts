@@ -9,7 +9,7 @@ import { FanOut, InvalidArgumentError } from "@effect-nacos/core"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import type { Instance, ServiceInfo } from "../NamingModels.ts"
-import type { NamingBackend, OutgoingInstance } from "./backend.ts"
+import type { NamingBackend, OutgoingInstance, ServiceHold } from "./backend.ts"
 import { instanceKey } from "./registrations.ts"
 import { groupedName, type ServiceKey } from "./serviceKey.ts"
 
@@ -25,7 +25,7 @@ export const make = Effect.fnUntraced(function* (
   servicePresence: (key: ServiceKey, hasInstances: boolean) => Effect.Effect<void> = () => Effect.void
 ): Effect.fn.Return<NamingBackend> {
   const services = new Map<string, StoredService>()
-  const views = new Map<string, FanOut.FanOut<ServiceInfo>>()
+  const views = new Map<string, ServiceHold>()
 
   const stored = (key: ServiceKey) => {
     const id = groupedName(key)
@@ -70,9 +70,9 @@ export const make = Effect.fnUntraced(function* (
       const service = services.get(groupedName(key))
       const hasInstances = service !== undefined && (service.ephemeral.length > 0 || service.persistent.size > 0)
       yield* servicePresence({ ...key, namespace: key.namespace || namespace }, hasInstances)
-      const view = views.get(groupedName(key))
-      if (view === undefined) return
-      yield* view.publish(serviceInfo(key, yield* Clock.currentTimeMillis))
+      const held = views.get(groupedName(key))
+      if (held === undefined) return
+      yield* held.view.publish(serviceInfo(key, yield* Clock.currentTimeMillis))
     })
 
   /** As the server: a service holding persistent instances refuses ephemeral ones, and the reverse (N5). */
@@ -99,11 +99,11 @@ export const make = Effect.fnUntraced(function* (
       })
     )
 
-  const view = (key: ServiceKey, now: number) => {
+  const hold = (key: ServiceKey, now: number) => {
     const id = groupedName(key)
     const existing = views.get(id)
     if (existing !== undefined) return existing
-    const created = FanOut.make(serviceInfo(key, now))
+    const created: ServiceHold = { id, view: FanOut.make(serviceInfo(key, now)) }
     views.set(id, created)
     return created
   }
@@ -149,16 +149,13 @@ export const make = Effect.fnUntraced(function* (
           .sort()
         return { count: names.length, services: names.slice((pageNo - 1) * pageSize, pageNo * pageSize) }
       }),
+    holdServices: (keys) => Effect.map(Clock.currentTimeMillis, (now) => keys.map((key) => hold(key, now))),
     // a view stays with its service (the store is never emptied): nothing to give back
-    watchServices: (keys) =>
-      Effect.map(Clock.currentTimeMillis, (now) => ({
-        views: keys.map((key) => view(key, now)),
-        release: Effect.void
-      })),
+    releaseServices: () => Effect.void,
     subscribedView: (key) =>
       Effect.suspend(() => {
         const existing = views.get(groupedName(key))
-        return existing === undefined ? Effect.succeedNone : Effect.sync(() => existing.current())
+        return existing === undefined ? Effect.succeedNone : Effect.sync(() => existing.view.current())
       })
   } satisfies NamingBackend
 })

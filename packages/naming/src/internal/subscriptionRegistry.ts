@@ -21,7 +21,7 @@ import type * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type { ServiceInfo } from "../NamingModels.ts"
-import type { WatchedServices } from "./backend.ts"
+import type { ServiceHold } from "./backend.ts"
 import { subscribeRequest } from "./grpcOperations.ts"
 import { fingerprint } from "./instanceDiff.ts"
 import { groupedName, makeKey, type ServiceKey } from "./serviceKey.ts"
@@ -37,21 +37,15 @@ export interface SubscriptionRegistryOptions {
 }
 
 export interface SubscriptionRegistry {
-  /**
-   * The shared views of `keys` (distinct services). The caller runs `release` when it is done, from a finalizer
-   * it registers in the same uninterruptible region: one finalizer per caller, whatever the number of keys.
-   */
-  readonly watchServices: (keys: ReadonlyArray<ServiceKey>) => Effect.Effect<WatchedServices>
+  /** See `NamingBackend.holdServices`: the holds are the entries themselves, one counted subscriber more each. */
+  readonly holdServices: (keys: ReadonlyArray<ServiceKey>) => Effect.Effect<ReadonlyArray<ServiceHold>>
+  readonly releaseServices: (holds: ReadonlyArray<ServiceHold>) => Effect.Effect<void>
   readonly subscribedView: (key: ServiceKey) => Effect.Effect<Option.Option<ServiceInfo>>
 }
 
 /** One subscribed service; its fields are plain values (no Option, no fiber once subscribed) to stay small. */
-interface Subscribed {
-  /** `group@@service`, the entries' key. */
-  readonly id: string
+interface Subscribed extends ServiceHold {
   readonly key: ServiceKey
-  /** No value until the first view (server, failover file or snapshot), then the latest: core's shared fan-out. */
-  readonly view: FanOut.FanOut<ServiceInfo>
   /** The server's last answer, shown again when a failover file goes away. */
   server: ServiceInfo | undefined
   fromFailover: boolean
@@ -304,18 +298,20 @@ export const make = Effect.fnUntraced(function* (
     })
 
   return {
-    // a count per service, not an RcMap, and one release for all the keys: 1000 subscribed services stay small
-    watchServices: (keys) =>
-      // a new entry reads the local files first: a few at a time, not one after the other
-      Effect.map(Effect.forEach(keys, acquire), (acquired) => ({
-        views: acquired.map((entry) => entry.view),
-        release: Effect.suspend(() => {
-          const dropped = acquired.filter(release)
-          return dropped.length === 0
-            ? Effect.void
-            : Effect.forEach(dropped, unsubscribe, { concurrency: 16, discard: true })
-        })
-      })),
+    // a count per service, not an RcMap, and the holds are the entries: a subscriber keeps nothing of its own here
+    holdServices: (keys) => Effect.forEach(keys, acquire),
+    releaseServices: (holds) =>
+      Effect.suspend(() => {
+        const dropped: Array<Subscribed> = []
+        for (const hold of holds) {
+          // a hold on an entry already dropped (the service closed first) has nothing left to give back
+          const entry = entries.get(hold.id)
+          if (entry === hold && release(entry)) dropped.push(entry)
+        }
+        return dropped.length === 0
+          ? Effect.void
+          : Effect.forEach(dropped, unsubscribe, { concurrency: 16, discard: true })
+      }),
     subscribedView: (key) =>
       Effect.sync(() => {
         const entry = entries.get(groupedName(key))
