@@ -5,8 +5,8 @@
  *
  * - register → another client's subscribe latency (p50 / p99, 100 samples);
  * - time to register 1000 instances of one service, one by one vs one batch;
- * - time and heap to subscribe 1000 services (each one's first event), as a `subscribe` stream or an `onChange`
- *   per service, or as one `subscribeMany` stream;
+ * - time and heap to subscribe 1000 services (each one's first event, and settled), as a `subscribe` stream or
+ *   an `onChange` per service, or as one `subscribeMany` stream;
  * - `selectOneHealthyInstance` ops/s on a 1000-instance service (answered from a live subscription).
  *
  * Without NACOS_SERVER_ADDR it runs on the in-memory layer (and says so in the output): useful only to see the
@@ -16,7 +16,7 @@ import { randomUUID } from "node:crypto"
 import { Nacos } from "@effect-nacos/core"
 import { type NamingModels, NamingService } from "@effect-nacos/naming"
 import { Context, Deferred, Effect, Fiber, Layer, Queue, Stream } from "effect"
-import { latencySummary, now, round2, runBenchmark, untilEachFirstEvent } from "./measure.ts"
+import { heapUsedAfterGc, latencySummary, now, round2, runBenchmark, untilEachFirstEvent } from "./measure.ts"
 
 const serverAddr = process.env.NACOS_SERVER_ADDR?.trim() ?? ""
 const run = `bench-${randomUUID().slice(0, 8)}`
@@ -122,30 +122,38 @@ const subscribeAll = (
  * Time and heap to have `services` services subscribed and each one's first event seen, as a `subscribe` stream
  * per service (each consumed by its own fiber), an `onChange` per service, or one `subscribeMany` stream of them
  * all. The heap is measured with the subscriptions live (the streams keep running: a stream that ended would have
- * unsubscribed), consumers included. A warm-up round of the same style first: the figure is what a subscription
- * keeps, not the code the first ones compile.
+ * unsubscribed), consumers included: at the last first event (what the client holds then, the server's pushes
+ * that follow every subscribe still queued), and settled (2 s later, those pushes handled: what the subscriptions
+ * keep). A warm-up round of the same style and size first: the figures are what subscriptions cost, not the code
+ * the first ones compile.
  */
 const subscribeServices = (naming: NamingService.Service, services: number, style: SubscribeStyle) =>
   Effect.gen(function* () {
     const names = (label: string, count: number) =>
       Array.from({ length: count }, (_, i) => ({ serviceName: `${run}-${style}-${label}-${i}` }))
     yield* Effect.scoped(
-      untilEachFirstEvent(100, (counted) => subscribeAll(naming, names("warm", 100), style, counted))
+      untilEachFirstEvent(services, (counted) => subscribeAll(naming, names("warm", services), style, counted))
     )
+    // the warm-up's last pushes, unsubscribes and snapshot writes done before the baseline is taken
+    yield* Effect.sleep("2 seconds")
     // the caller's own list of names is not the client's cost: made before the first measurement
     const params = names("measured", services)
     return yield* Effect.scoped(
-      Effect.map(
-        untilEachFirstEvent(services, (counted) => subscribeAll(naming, params, style, counted)),
-        (measured) => ({
+      Effect.gen(function* () {
+        const heapBefore = heapUsedAfterGc()
+        const measured = yield* untilEachFirstEvent(services, (counted) => subscribeAll(naming, params, style, counted))
+        yield* Effect.sleep("2 seconds")
+        const settledBytes = heapUsedAfterGc() - heapBefore
+        return {
           style,
           services,
           millis: measured.millis,
           heapDeltaMiB: measured.heapDeltaMiB,
           heapBytesPerSubscription: measured.heapBytesEach,
+          settledHeapBytesPerSubscription: Math.round(settledBytes / services),
           heapMeasuredAfterGc: measured.heapMeasuredAfterGc
-        })
-      )
+        }
+      })
     )
   })
 

@@ -221,15 +221,21 @@ export const make = Effect.fnUntraced(function* (
   // held is dropped now, while the connection is up, as its last subscriber would have
   yield* Effect.addFinalizer(() => dropAll([...entries.values()]))
 
-  /** The first subscribe, in the registry's scope; the entry forgets the fiber when it ends (it is 1 KiB). */
+  /**
+   * The first subscribe, in the registry's scope, unless the entry went meanwhile (the service closing); the entry
+   * forgets the fiber when it ends (a finished fiber is still 1 KiB).
+   */
   const startSubscribe = (entry: Subscribed) =>
-    Effect.map(Effect.forkIn(subscribe(entry), registryScope), (fiber) => {
-      if (!live(entry)) return
-      entry.subscribing = fiber
-      fiber.addObserver(() => {
-        if (entry.subscribing === fiber) entry.subscribing = undefined
-      })
-    })
+    Effect.suspend(() =>
+      live(entry)
+        ? Effect.map(Effect.forkIn(subscribe(entry), registryScope), (fiber) => {
+            entry.subscribing = fiber
+            fiber.addObserver(() => {
+              if (entry.subscribing === fiber) entry.subscribing = undefined
+            })
+          })
+        : Effect.void
+    )
 
   /** A new entry shows what local files hold until the server answers. */
   const showLocal = (entry: Subscribed) =>
@@ -263,7 +269,7 @@ export const make = Effect.fnUntraced(function* (
         subscribing: undefined
       }
       entries.set(id, entry)
-      return showLocal(entry).pipe(Effect.andThen(live(entry) ? startSubscribe(entry) : Effect.void), Effect.as(entry))
+      return showLocal(entry).pipe(Effect.andThen(startSubscribe(entry)), Effect.as(entry))
     })
 
   /** One subscriber less; whether it was the last (the entry is then gone from `entries`, to be dropped). */
