@@ -41,9 +41,8 @@ import type * as Path from "effect/Path"
 import type * as PlatformError from "effect/PlatformError"
 import * as Ref from "effect/Ref"
 import type * as Schedule from "effect/Schedule"
-import type * as Scope from "effect/Scope"
+import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import * as SubscriptionRef from "effect/SubscriptionRef"
 import {
   type AgentCardDetail,
   type AgentEndpoint,
@@ -61,6 +60,7 @@ import * as HttpOperations from "./internal/httpOperations.ts"
 import * as MemoryBackend from "./internal/memoryBackend.ts"
 import * as PromptTransport from "./internal/promptTransport.ts"
 import * as SkillArchive from "./internal/skillArchive.ts"
+import * as WatchRegistry from "./internal/watchRegistry.ts"
 import {
   GetMcpServerParams,
   type McpServerDetail,
@@ -490,74 +490,26 @@ interface Schedules {
   readonly mcpServerPoll: Schedule.Schedule<unknown>
 }
 
-/** The pauses before each re-read after an endpoint push (ms): at once, then at 0.6 s, 1.5 s and 3 s. */
-const PUSH_REREADS = [0, 600, 900, 1500]
-
-/**
- * Where the pushes saying "read again now" come from for one value read: `key` names the source (a watch whose
- * value moves to another source, e.g. a version-less watch to a new latest version, switches to it).
- */
-interface PushSource {
-  readonly key: string
-  readonly changes: Stream.Stream<unknown>
-}
-
 /** The push sources of the watched things: the endpoints' naming services (live), the registry itself (memory). */
 interface WatchPushes {
-  readonly agentCard: (name: string, detail: AgentCardDetail) => PushSource
-  readonly mcpServer: (name: string, detail: McpServerDetail) => PushSource
+  readonly agentCard: (name: string, detail: AgentCardDetail) => WatchRegistry.PushSource
+  readonly mcpServer: (name: string, detail: McpServerDetail) => WatchRegistry.PushSource
 }
 
-const NO_PUSHES: PushSource = { key: "", changes: Stream.empty }
-
 /**
- * A value read first, then read again on `schedule` and after every push of its current source, emitted whenever
- * it differs (failed reads are logged).
+ * The shared watches of a service: one entry per watched agent (and version) or MCP server (and version), whatever
+ * the number of Streams watching it. Made before anything they use is opened, so they close after it.
  */
-const rereadWatch = <A, E extends { readonly _tag: string; readonly message: string }>(
-  label: string,
-  read: Effect.Effect<A, E>,
-  schedule: Schedule.Schedule<unknown>,
-  pushesOf: (value: A) => PushSource
-): Stream.Stream<A, E> =>
-  Stream.unwrap(
-    Effect.gen(function* () {
-      const first = yield* read
-      const last = yield* Ref.make(JSON.stringify(first))
-      const source = yield* SubscriptionRef.make(pushesOf(first))
-      const step = Effect.gen(function* () {
-        const answer = yield* Effect.result(read)
-        if (answer._tag === "Failure") {
-          if (isFinal(answer.failure)) return yield* Effect.fail(answer.failure)
-          yield* Effect.logWarning(`${label}: read failed (${answer.failure.message}); trying again later`)
-          return []
-        }
-        const key = JSON.stringify(answer.success)
-        if (key === (yield* Ref.getAndSet(last, key))) return []
-        const next = pushesOf(answer.success)
-        if (next.key !== (yield* SubscriptionRef.get(source)).key) yield* SubscriptionRef.set(source, next)
-        return [answer.success]
-      })
-      return Stream.make(first).pipe(
-        Stream.concat(
-          Stream.merge(
-            Stream.fromSchedule(schedule),
-            // a push: read now, and again 0.6 s, 1.5 s and 3 s later (on 3.1.0 the card query can lag the naming
-            // change by more than 0.6 s); unchanged reads emit nothing. A new source replaces the old one.
-            SubscriptionRef.changes(source).pipe(
-              Stream.switchMap((current) => current.changes),
-              Stream.flatMap(() =>
-                Stream.fromIterable(PUSH_REREADS).pipe(Stream.mapEffect((pause) => Effect.sleep(pause)))
-              )
-            )
-          ).pipe(
-            Stream.mapEffect(() => step),
-            Stream.flatMap((values) => Stream.fromIterable(values))
-          )
-        )
-      )
-    })
-  )
+interface Watches {
+  readonly agentCards: WatchRegistry.WatchRegistry<AgentCardDetail, GetError>
+  readonly mcpServers: WatchRegistry.WatchRegistry<McpServerDetail, GetError>
+}
+
+const makeWatches = (): Effect.Effect<Watches, never, Scope.Scope> =>
+  Effect.all({
+    agentCards: WatchRegistry.make<AgentCardDetail, GetError>({ isFinal }),
+    mcpServers: WatchRegistry.make<McpServerDetail, GetError>({ isFinal })
+  })
 
 /** A poll that failed: kept quiet unless it will never work. */
 const isFinal = (error: { readonly _tag: string }) =>
@@ -667,7 +619,13 @@ const makeOwnership = Effect.fnUntraced(function* (label: string) {
 })
 
 /** The service over a backend; validation, the version rules, watches and extraction are the same for all. */
-const makeService = (backend: AiBackend, schedules: Schedules, ownership: Ownership, pushes: WatchPushes): Service => {
+const makeService = (
+  backend: AiBackend,
+  schedules: Schedules,
+  ownership: Ownership,
+  watches: Watches,
+  pushes: WatchPushes
+): Service => {
   const getMcpServer = Effect.fn("AiService.getMcpServer")(function* (
     params: GetMcpServerParams
   ): Effect.fn.Return<McpServerDetail, GetError> {
@@ -885,19 +843,23 @@ const makeService = (backend: AiBackend, schedules: Schedules, ownership: Owners
     yield* backend.deregisterMcpServerEndpoint(valid)
   })
 
-  // the endpoints of the version read come by push (a watch without version: of the latest, moving with it)
+  // the endpoints of the version read come by push (a watch without version: of the latest, moving with it). A
+  // watch is a follower of its key's shared entry: what is built here runs once per watched key, not per watch
   const watchAgentCard = (params: WatchAgentCardParams): Stream.Stream<AgentCardDetail, GetError> =>
-    rereadWatch(
-      `agent card ${params.name}`,
-      getAgentCard({ name: params.name, ...(params.version === undefined ? {} : { version: params.version }) }),
-      schedules.agentCardPoll,
-      (detail) => pushes.agentCard(params.name, detail)
-    )
+    watches.agentCards.follow(`${params.name}\u0000${params.version ?? ""}`, () => ({
+      label: `agent card ${params.name}`,
+      read: getAgentCard({ name: params.name, ...(params.version === undefined ? {} : { version: params.version }) }),
+      schedule: schedules.agentCardPoll,
+      pushesOf: (detail) => pushes.agentCard(params.name, detail)
+    }))
 
   const watchMcpServer = (params: GetMcpServerParams): Stream.Stream<McpServerDetail, GetError> =>
-    rereadWatch(`MCP server ${params.name}`, getMcpServer(params), schedules.mcpServerPoll, (detail) =>
-      pushes.mcpServer(params.name, detail)
-    )
+    watches.mcpServers.follow(`${params.name}\u0000${params.version ?? ""}`, () => ({
+      label: `MCP server ${params.name}`,
+      read: getMcpServer(params),
+      schedule: schedules.mcpServerPoll,
+      pushesOf: (detail) => pushes.mcpServer(params.name, detail)
+    }))
 
   return {
     getMcpServer,
@@ -939,6 +901,10 @@ const makeLive = Effect.fnUntraced(function* (
     abilities: { mcp: true, agent: true }
   })
   const namespace = nacosOptions.namespace
+  // the endpoints' NamingService is built (on the first watch) in a scope opened before the watches: the watches'
+  // push subscriptions are closed before it
+  const namingScope = yield* Scope.fork(yield* Effect.scope)
+  const watches = yield* makeWatches()
   // opened after the connection, so its finalizer (deregister every owned endpoint) runs before the connection closes
   const { ownership, redo } = yield* makeOwnership("AiService")
   yield* connection.reconnected.pipe(
@@ -960,21 +926,23 @@ const makeLive = Effect.fnUntraced(function* (
   }
   // the endpoints' naming subscriptions: a NamingService of the layer's own (its own connection, labelled
   // module=naming), built on the first watch and closed with the layer
-  const layerScope = yield* Effect.scope
   const naming = yield* Effect.cached(
-    Effect.map(Layer.buildWithScope(NamingService.layer, layerScope), (context) =>
+    Effect.map(Layer.buildWithScope(NamingService.layer, namingScope), (context) =>
       Context.get(context, NamingService.NamingService)
     ).pipe(Effect.provideContext(yield* Effect.context<NamingService.LiveDependencies>()))
   )
-  const endpointChanges = (service: { readonly groupName: string; readonly serviceName: string }): PushSource => ({
+  // one naming listener per watched key (not per watch), and no stream: a push is a callback
+  const endpointChanges = (service: {
+    readonly groupName: string
+    readonly serviceName: string
+  }): WatchRegistry.PushSource => ({
     key: `${service.groupName}@@${service.serviceName}`,
-    changes: Stream.unwrap(Effect.map(naming, (names) => names.subscribe(service))).pipe(
-      Stream.catch((error) =>
-        Stream.fromEffect(
+    listen: (onPush) =>
+      Effect.flatMap(naming, (names) => names.onChange(service, () => Effect.sync(onPush))).pipe(
+        Effect.catch((error) =>
           Effect.logWarning(`AiService: no endpoint pushes for ${service.serviceName}: ${error.message}`)
-        ).pipe(Stream.drain)
+        )
       )
-    )
   })
   // an agent version's endpoints: `agent-endpoints` / `{encodedName}::{version}`; an MCP server's: its serviceRef
   const pushes: WatchPushes = {
@@ -982,11 +950,11 @@ const makeLive = Effect.fnUntraced(function* (
     mcpServer: (_, detail) => {
       const ref = detail.remoteServerConfig?.serviceRef
       return ref?.serviceName == null
-        ? NO_PUSHES
+        ? WatchRegistry.NO_PUSHES
         : endpointChanges({ groupName: ref.groupName ?? "", serviceName: ref.serviceName })
     }
   }
-  return makeService(backend, schedulesOf(options), ownership, pushes)
+  return makeService(backend, schedulesOf(options), ownership, watches, pushes)
 })
 
 /**
@@ -1106,12 +1074,13 @@ export const layerMemory = (options: MemoryOptions = {}): Layer.Layer<AiService>
         ),
         (memory) => memory.release
       )
+      const watches = yield* makeWatches()
       const { ownership } = yield* makeOwnership("AiService (memory)")
       // memory hears every change of the registry at once: a watch reads again on each
       const pushes: WatchPushes = {
-        agentCard: (name) => ({ key: "registry", changes: backend.agentChanges(name) }),
-        mcpServer: (name) => ({ key: "registry", changes: backend.mcpChanges(name) })
+        agentCard: (name) => ({ key: "registry", listen: (onPush) => backend.onAgentChange(name, onPush) }),
+        mcpServer: (name) => ({ key: "registry", listen: (onPush) => backend.onMcpChange(name, onPush) })
       }
-      return makeService(backend, schedulesOf(options), ownership, pushes)
+      return makeService(backend, schedulesOf(options), ownership, watches, pushes)
     })
   )

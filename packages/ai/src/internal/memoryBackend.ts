@@ -11,8 +11,7 @@
 import { createHash } from "node:crypto"
 import { ConflictError, NotFoundError } from "@effect-nacos/core"
 import * as Effect from "effect/Effect"
-import * as Queue from "effect/Queue"
-import * as Stream from "effect/Stream"
+import type * as Scope from "effect/Scope"
 import {
   type AgentCardDetail,
   type AgentEndpoint,
@@ -165,9 +164,9 @@ const select = <A>(entry: Versioned<A> | undefined, version: string | undefined,
 export interface MemoryBackend extends AiBackend {
   readonly release: Effect.Effect<void>
   /** Every change of the agent's cards or endpoints, as it happens. */
-  readonly agentChanges: (name: string) => Stream.Stream<void>
+  readonly onAgentChange: (name: string, onChange: () => void) => Effect.Effect<void, never, Scope.Scope>
   /** Every change of the MCP server's versions or endpoints, as it happens. */
-  readonly mcpChanges: (name: string) => Stream.Stream<void>
+  readonly onMcpChange: (name: string, onChange: () => void) => Effect.Effect<void, never, Scope.Scope>
 }
 
 export const make = (namespace: string, store: MemoryStore): MemoryBackend => {
@@ -354,15 +353,15 @@ export const make = (namespace: string, store: MemoryStore): MemoryBackend => {
     )
 
   // like a naming subscription, one signal as soon as it listens: what changed before that is read then
-  const changesOf = (wanted: string): Stream.Stream<void> =>
-    Stream.callback<void>((queue) =>
+  const changesOf = (wanted: string, onChange: () => void): Effect.Effect<void, never, Scope.Scope> =>
+    Effect.asVoid(
       Effect.acquireRelease(
         Effect.sync(() => {
           const listener = (key: string) => {
-            if (key === wanted) Queue.offerUnsafe(queue, undefined)
+            if (key === wanted) onChange()
           }
           state.listeners.add(listener)
-          Queue.offerUnsafe(queue, undefined)
+          onChange()
           return listener
         }),
         (listener) => Effect.sync(() => state.listeners.delete(listener))
@@ -390,8 +389,8 @@ export const make = (namespace: string, store: MemoryStore): MemoryBackend => {
         }
       }
     }),
-    agentChanges: (name) => changesOf(agentChange(name)),
-    mcpChanges: (name) => changesOf(mcpChange(name)),
+    onAgentChange: (name, onChange) => changesOf(agentChange(name), onChange),
+    onMcpChange: (name, onChange) => changesOf(mcpChange(name), onChange),
     queryMcpServer,
     releaseMcpServer,
     queryAgentCard,
