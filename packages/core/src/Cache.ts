@@ -244,6 +244,8 @@ export const makeDisk = Effect.fnUntraced(function* (
         )
     })
 
+  /** Directories this layer made (or found) while writing: the snapshot trees, a few per namespace and group. */
+  const madeDirectories = new Set<string>()
   const writeText = (
     file: Option.Option<string>,
     what: string,
@@ -253,11 +255,24 @@ export const makeDisk = Effect.fnUntraced(function* (
       onNone: () => Effect.fail(unsafeName(what)),
       onSome: (name) => {
         const directory = path.dirname(name)
-        const temporary = path.join(directory, `.${path.basename(name)}.${randomUUID()}.tmp`)
-        return fs.makeDirectory(directory, { recursive: true }).pipe(
-          Effect.andThen(fs.writeFileString(temporary, content, { flag: "wx" })),
-          Effect.andThen(fs.rename(temporary, name)),
-          Effect.onError(() => Effect.ignore(fs.remove(temporary, { force: true }))),
+        const makeDirectory = fs.makeDirectory(directory, { recursive: true })
+        const written = Effect.suspend(() => {
+          const temporary = path.join(directory, `.${path.basename(name)}.${randomUUID()}.tmp`)
+          return fs.writeFileString(temporary, content, { flag: "wx" }).pipe(
+            Effect.andThen(fs.rename(temporary, name)),
+            Effect.onError(() => Effect.ignore(fs.remove(temporary, { force: true })))
+          )
+        })
+        // a directory made once is not made again on every write (a mkdir each time was a visible share of a
+        // subscribe storm); should it have gone since, the failed write makes it and writes once more
+        const known = madeDirectories.has(directory)
+        return (
+          known
+            ? Effect.catch(written, () => Effect.andThen(makeDirectory, written))
+            : Effect.andThen(makeDirectory, written)
+        ).pipe(
+          Effect.tap(() => Effect.sync(() => madeDirectories.add(directory))),
+          Effect.tapError(() => Effect.sync(() => madeDirectories.delete(directory))),
           Effect.mapError(
             (error) =>
               new CacheWriteError({ message: `nacos cache: cannot write ${name}: ${error.message}`, cause: error })

@@ -129,6 +129,25 @@ describe("Cache on disk", () => {
     )
   )
 
+  it.effect("a snapshot directory removed behind the cache's back is made again by the next write", () =>
+    withDiskCache(({ dir, cache, fs, path }) =>
+      Effect.gen(function* () {
+        const contentFile = path.join(dir, "config", ENV_DIR, "snapshot-tenant", "public", "DEFAULT_GROUP", "app.yaml")
+        yield* cache.writeConfigSnapshot(key, { content: "a: 1" })
+        yield* fs.remove(dir, { recursive: true })
+        yield* cache.writeConfigSnapshot(key, { content: "a: 2" })
+        assert.strictEqual(yield* fs.readFileString(contentFile), "a: 2")
+        yield* cache.writeServiceSnapshot("public", "DEFAULT_GROUP@@orders", "{}")
+        yield* fs.remove(dir, { recursive: true })
+        yield* cache.writeServiceSnapshot("public", "DEFAULT_GROUP@@orders", '{"hosts":[]}')
+        assert.deepStrictEqual(
+          yield* cache.readServiceSnapshot("public", "DEFAULT_GROUP@@orders"),
+          Option.some('{"hosts":[]}')
+        )
+      })
+    )
+  )
+
   it.effect("a blank namespace uses the Java non-tenant directories", () =>
     withDiskCache(({ dir, cache, fs, path }) =>
       Effect.gen(function* () {
