@@ -848,7 +848,10 @@ const makeService = (
   const watchAgentCard = (params: WatchAgentCardParams): Stream.Stream<AgentCardDetail, GetError> =>
     watches.agentCards.follow(`${params.name}\u0000${params.version ?? ""}`, () => ({
       label: `agent card ${params.name}`,
-      read: getAgentCard({ name: params.name, ...(params.version === undefined ? {} : { version: params.version }) }),
+      // made at each read: an Effect.fn call captures a stack, which the entry would keep for its whole life
+      read: Effect.suspend(() =>
+        getAgentCard({ name: params.name, ...(params.version === undefined ? {} : { version: params.version }) })
+      ),
       schedule: schedules.agentCardPoll,
       pushesOf: (detail) => pushes.agentCard(params.name, detail)
     }))
@@ -856,7 +859,7 @@ const makeService = (
   const watchMcpServer = (params: GetMcpServerParams): Stream.Stream<McpServerDetail, GetError> =>
     watches.mcpServers.follow(`${params.name}\u0000${params.version ?? ""}`, () => ({
       label: `MCP server ${params.name}`,
-      read: getMcpServer(params),
+      read: Effect.suspend(() => getMcpServer(params)),
       schedule: schedules.mcpServerPoll,
       pushesOf: (detail) => pushes.mcpServer(params.name, detail)
     }))

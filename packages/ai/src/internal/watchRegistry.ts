@@ -205,16 +205,20 @@ class Entry<A, E extends { readonly _tag: string; readonly message: string }> {
     const rereads = first
       ? this.reread
       : Effect.forEach(PUSH_REREADS, (pause) => Effect.andThen(Effect.sleep(pause), this.reread), { discard: true })
-    const fiber = Effect.runForkWith(this.context)(
+    // a fiber may finish before `runForkWith` returns: it is kept only while it runs
+    let done = false
+    let fiber: Fiber.Fiber<void> | undefined
+    fiber = Effect.runForkWith(this.context)(
       Effect.andThen(previous === undefined ? Effect.void : Fiber.interrupt(previous), rereads).pipe(
         Effect.ensuring(
           Effect.sync(() => {
-            if (this.burst === fiber) this.burst = undefined
+            done = true
+            if (fiber !== undefined && this.burst === fiber) this.burst = undefined
           })
         )
       )
     )
-    this.burst = fiber
+    if (!done) this.burst = fiber
   }
 
   /** A failure that ends the watch: every watcher's stream fails with it, and the next watch starts anew. */
