@@ -497,16 +497,16 @@ const makeService = (
   const defaultEmptyPush = options.emptyPush ?? "protect"
 
   const annotate = NacosTelemetry.withModule("naming")
-  /** A hot-path span (no stack capture) whose log lines carry `nacos.module`. */
-  const traced =
-    (name: string) =>
-    <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-      self.pipe(annotate, Effect.withSpan(name, undefined, NacosTelemetry.hotPath))
+  /** A hot-path span (see NacosTelemetry.hotSpan) whose log lines carry `nacos.module`. */
+  const traced = (name: string) => {
+    const span = NacosTelemetry.hotSpan(name)
+    return <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => self.pipe(annotate, span)
+  }
 
   const tracedKey = (serviceName: string, groupName: string | undefined) => {
     const key = makeKey(namespace, serviceName, groupName)
     return Effect.as(
-      Effect.annotateCurrentSpan({ "nacos.naming.service": key.serviceName, "nacos.naming.group": key.groupName }),
+      NacosTelemetry.annotateHotSpan({ "nacos.naming.service": key.serviceName, "nacos.naming.group": key.groupName }),
       key
     )
   }
