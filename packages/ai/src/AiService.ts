@@ -396,7 +396,9 @@ export interface Service {
    * `{encodedName}::{version}`), and reads the card again on each push (~0.6 s after the change on 3.1.0). Content
    * and which version is latest are read again on a Schedule (default every 10 s, {@link AiPolicy.agentCardPoll});
    * a watch without `version` follows the endpoints of the version that was latest when it started. A read that
-   * fails is logged and tried again at the next one; `NotSupportedError` ends the stream.
+   * fails is logged and tried again at the next one; `NotSupportedError` ends the stream. Watches of one agent
+   * (and version) share one read, poll and push subscription: a watch started while others run begins with the
+   * card they hold.
    *
    * @example
    * ```ts
@@ -415,7 +417,8 @@ export interface Service {
   readonly watchAgentCard: (params: WatchAgentCardParams) => Stream.Stream<AgentCardDetail, GetError>
   /**
    * The MCP server's detail first, then every change, deduplicated: pushed when the instances of its `serviceRef`
-   * change (as `watchAgentCard`), else re-read every 10 s ({@link AiPolicy.mcpServerPoll}).
+   * change (as `watchAgentCard`), else re-read every 10 s ({@link AiPolicy.mcpServerPoll}). Watches of one server
+   * (and version) share one read, poll and push subscription, as `watchAgentCard`'s do.
    *
    * @example
    * ```ts
