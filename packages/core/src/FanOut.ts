@@ -16,6 +16,7 @@ import * as Channel from "effect/Channel"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
+import * as Result from "effect/Result"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 
@@ -153,12 +154,53 @@ class Followed<A> implements FanOut<A> {
  */
 export const stream = <A, E, R>(
   start: (emit: Sink<A>, scope: Scope.Scope) => Effect.Effect<void, E, R>
-): Stream.Stream<A, E, R> =>
+): Stream.Stream<A, E, R> => follow<A, never, E, R>(start, false)
+
+/**
+ * {@link stream} for a source that can also fail: `start` subscribes a sink of `Result`s; a failure ends the
+ * stream with it, after the values delivered before it (later deliveries are ignored).
+ *
+ * ```ts
+ * import { FanOut } from "@effect-nacos/core"
+ * import { Effect, Result, Scope, Stream } from "effect"
+ *
+ * const value = FanOut.make<Result.Result<number, string>>(Result.succeed(1))
+ * const numbers = FanOut.streamResults<number, string, never, never>((emit, scope) =>
+ *   Scope.addFinalizer(scope, Effect.sync(value.subscribeUnsafe(emit)))
+ * )
+ * const firstOne = numbers.pipe(Stream.runHead) // Some(1)
+ * ```
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const streamResults = <A, E, E2, R>(
+  start: (emit: Sink<Result.Result<A, E>>, scope: Scope.Scope) => Effect.Effect<void, E2, R>
+): Stream.Stream<A, E | E2, R> =>
+  follow<A, E, E2, R>(
+    (emit, scope, fail) =>
+      start((result) => (Result.isFailure(result) ? fail(result.failure) : emit(result.success)), scope),
+    true
+  )
+
+const ignoreFailure = () => {}
+
+/**
+ * The consumer side of {@link stream} and {@link streamResults}: one pending array, the failure delivered (if
+ * any), and the waiting pull's wake-up. `fail` is made only for a source that can fail (a closure less per
+ * stream otherwise).
+ */
+const follow = <A, E, E2, R>(
+  start: (emit: Sink<A>, scope: Scope.Scope, fail: (error: E) => void) => Effect.Effect<void, E2, R>,
+  failures: boolean
+): Stream.Stream<A, E | E2, R> =>
   Stream.fromChannel(
     Channel.fromTransform((_upstream, scope) => {
       let pending: Array<A> = []
-      let wake: ((batch: Effect.Effect<Arr.NonEmptyReadonlyArray<A>>) => void) | undefined
+      let failure: Effect.Effect<never, E> | undefined
+      let wake: ((batch: Effect.Effect<Arr.NonEmptyReadonlyArray<A>, E>) => void) | undefined
       const emit: Sink<A> = (value) => {
+        if (failure !== undefined) return
         if (wake === undefined) {
           pending.push(value)
           return
@@ -167,21 +209,35 @@ export const stream = <A, E, R>(
         wake = undefined
         resume(Effect.succeed([value]))
       }
+      const fail = failures
+        ? (error: E) => {
+            if (failure !== undefined) return
+            failure = Effect.fail(error)
+            // a waiting pull means nothing is pending: the failure is next
+            const resume = wake
+            wake = undefined
+            resume?.(failure)
+          }
+        : ignoreFailure
       // one resumable effect for the stream's whole life; a waiting pull that is interrupted forgets its wake-up
       const forget = Effect.sync(() => {
         wake = undefined
       })
-      const pull = Effect.callback<Arr.NonEmptyReadonlyArray<A>>((resume) => {
+      const pull = Effect.callback<Arr.NonEmptyReadonlyArray<A>, E>((resume) => {
         const batch = pending
         if (Arr.isArrayNonEmpty(batch)) {
           pending = []
           resume(Effect.succeed(batch))
           return
         }
+        if (failure !== undefined) {
+          resume(failure)
+          return
+        }
         wake = resume
         return forget
       })
-      return Effect.as(start(emit, scope), pull)
+      return Effect.as(start(emit, scope, fail), pull)
     })
   )
 

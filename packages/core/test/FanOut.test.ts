@@ -5,6 +5,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
+import * as Result from "effect/Result"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 
@@ -81,6 +82,43 @@ describe("FanOut", () => {
       expect(a.followers() + b.followers()).toBe(0)
       const failed = yield* Effect.flip(Stream.runDrain(FanOut.stream<never, string, never>(() => Effect.fail("no"))))
       expect(failed).toBe("no")
+    })
+  )
+
+  it.effect("streamResults: a failure ends the stream after the values before it, waiting or not", () =>
+    Effect.gen(function* () {
+      const value = FanOut.make<Result.Result<number, string>>(Result.succeed(1))
+      const results = FanOut.streamResults<number, string, never, never>((emit, scope) =>
+        Scope.addFinalizer(scope, Effect.sync(value.subscribeUnsafe(emit)))
+      )
+      // delivered while the consumer waits for its next value
+      const waiting = yield* results.pipe(Stream.runCollect, Effect.exit, Effect.forkChild)
+      yield* Effect.yieldNow
+      yield* value.publish(Result.succeed(2))
+      yield* Effect.yieldNow
+      yield* value.publish(Result.fail("gone"))
+      yield* value.publish(Result.succeed(3))
+      expect(yield* Fiber.join(waiting)).toEqual(Exit.fail("gone"))
+      // delivered before the consumer asks: the values first, then the failure
+      const late = FanOut.make<Result.Result<number, string>>()
+      const burst = FanOut.streamResults<number, string, never, never>((emit, scope) =>
+        Effect.andThen(
+          Scope.addFinalizer(scope, Effect.sync(late.subscribeUnsafe(emit))),
+          Effect.sync(() => {
+            late.publishUnsafe(Result.succeed(1))
+            late.publishUnsafe(Result.succeed(2))
+            late.publishUnsafe(Result.fail("gone"))
+          })
+        )
+      )
+      const seen: Array<number> = []
+      const exit = yield* burst.pipe(
+        Stream.runForEach((n) => Effect.sync(() => seen.push(n))),
+        Effect.exit
+      )
+      expect(seen).toEqual([1, 2])
+      expect(exit).toEqual(Exit.fail("gone"))
+      expect(late.followers()).toBe(0)
     })
   )
 

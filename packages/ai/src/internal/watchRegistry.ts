@@ -8,8 +8,6 @@
  * per watched value, one suspended poll fiber, the push subscription and the value itself.
  */
 import { FanOut } from "@effect-nacos/core"
-import * as Arr from "effect/Array"
-import * as Channel from "effect/Channel"
 import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -18,7 +16,7 @@ import * as Result from "effect/Result"
 import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import * as Semaphore from "effect/Semaphore"
-import * as Stream from "effect/Stream"
+import type * as Stream from "effect/Stream"
 
 /**
  * Where the pushes saying "read again now" come from for one value read: `key` names the source (a watch whose
@@ -72,25 +70,30 @@ export const make = <A, E extends { readonly _tag: string; readonly message: str
       })
     )
     const follow = (key: string, source: () => Source<A, E>): Stream.Stream<A, E> =>
-      followStream<A, E>((sink) => {
-        let entry = entries.get(key)
-        if (entry === undefined) {
-          const created = new Entry<A, E>(source(), context, options.isFinal, () => {
-            if (entries.get(key) === created) entries.delete(key)
-          })
-          entries.set(key, created)
-          entry = created
-          created.start()
-        }
-        const followed = entry
-        followed.values.subscribeUnsafe(sink)
-        return Effect.suspend(() => {
-          followed.values.unsubscribeUnsafe(sink)
-          if (followed.values.followers() > 0) return Effect.void
-          followed.forget()
-          return followed.close
+      FanOut.streamResults<A, E, never, never>((sink, scope) =>
+        Effect.suspend(() => Scope.addFinalizer(scope, attach(key, source, sink)))
+      )
+
+    /** Follows the key's entry (made on first use) with `sink`; returns what undoes it, the last one closing it. */
+    const attach = (key: string, source: () => Source<A, E>, sink: FanOut.Sink<Result.Result<A, E>>) => {
+      let entry = entries.get(key)
+      if (entry === undefined) {
+        const created = new Entry<A, E>(source(), context, options.isFinal, () => {
+          if (entries.get(key) === created) entries.delete(key)
         })
+        entries.set(key, created)
+        entry = created
+        created.start()
+      }
+      const followed = entry
+      followed.values.subscribeUnsafe(sink)
+      return Effect.suspend(() => {
+        followed.values.unsubscribeUnsafe(sink)
+        if (followed.values.followers() > 0) return Effect.void
+        followed.forget()
+        return followed.close
       })
+    }
     return { follow, size: () => entries.size }
   })
 
@@ -244,53 +247,3 @@ class Entry<A, E extends { readonly _tag: string; readonly message: string }> {
     })
   }
 }
-
-/**
- * A Stream of the values `attach` delivers to its sink until the returned finalizer runs (when the stream ends
- * or is interrupted): a failure delivered fails the stream after the values before it. Like core's
- * `FanOut.stream` (one pending array, no queue or fiber), with a failure the sink can deliver.
- */
-const followStream = <A, E>(
-  attach: (sink: FanOut.Sink<Result.Result<A, E>>) => Effect.Effect<void>
-): Stream.Stream<A, E> =>
-  Stream.fromChannel(
-    Channel.fromTransform((_upstream, scope) => {
-      let pending: Array<A> = []
-      let failure: Effect.Effect<never, E> | undefined
-      let wake: ((batch: Effect.Effect<Arr.NonEmptyReadonlyArray<A>, E>) => void) | undefined
-      /** The values waiting, else the failure delivered, else nothing yet. */
-      const ready = (): Effect.Effect<Arr.NonEmptyReadonlyArray<A>, E> | undefined => {
-        const batch = pending
-        if (!Arr.isArrayNonEmpty(batch)) return failure
-        pending = []
-        return Effect.succeed(batch)
-      }
-      const sink: FanOut.Sink<Result.Result<A, E>> = (result) => {
-        if (failure !== undefined) return
-        if (Result.isFailure(result)) failure = Effect.fail(result.failure)
-        else pending.push(result.success)
-        const resume = wake
-        const next = resume === undefined ? undefined : ready()
-        if (resume === undefined || next === undefined) return
-        wake = undefined
-        resume(next)
-      }
-      // one resumable effect for the stream's whole life; a waiting pull that is interrupted forgets its wake-up
-      const forget = Effect.sync(() => {
-        wake = undefined
-      })
-      const pull = Effect.callback<Arr.NonEmptyReadonlyArray<A>, E>((resume) => {
-        const next = ready()
-        if (next !== undefined) {
-          resume(next)
-          return
-        }
-        wake = resume
-        return forget
-      })
-      return Effect.as(
-        Effect.suspend(() => Scope.addFinalizer(scope, attach(sink))),
-        pull
-      )
-    })
-  )
