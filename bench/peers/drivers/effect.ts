@@ -5,7 +5,7 @@
  *   node --conditions=@effect-nacos/source --expose-gc bench/peers/drivers/effect.ts <serverAddr> <workDir>
  */
 import * as path from "node:path"
-import { ConfigService } from "@effect-nacos/config"
+import { type ConfigEvent, ConfigService } from "@effect-nacos/config"
 import { Nacos } from "@effect-nacos/core"
 import { Deferred, Effect, Exit, Layer, ManagedRuntime, Scope, Stream } from "effect"
 import { type DriverClient, driverArgs, serve } from "./lineDriver.ts"
@@ -23,26 +23,29 @@ const connect = async (): Promise<DriverClient> => {
   // the watches live here until close
   const watches = Scope.makeUnsafe()
 
-  /** Forks a watch of `dataId`; resolves `registered` on its first event, reports every later Changed/Deleted. */
+  /** A key's first event resolves `registered`; every later Changed/Deleted is reported. */
+  const handleEvent =
+    (dataId: string, registered: Deferred.Deferred<void>, onChange: (dataId: string, content: string | null) => void) =>
+    (event: ConfigEvent) =>
+      Effect.suspend(() => {
+        if (Deferred.isDoneUnsafe(registered)) {
+          if (event._tag === "Changed") onChange(dataId, event.content)
+          else if (event._tag === "Deleted") onChange(dataId, null)
+          return Effect.void
+        }
+        return Deferred.succeed(registered, undefined)
+      })
+
+  /** Forks a watch (a Stream) of `dataId`. */
   const forkWatch = (
     dataId: string,
     group: string,
     registered: Deferred.Deferred<void>,
     onChange: (dataId: string, content: string | null) => void
   ) =>
-    config.watch({ dataId, group }).pipe(
-      Stream.runForEach((event) =>
-        Effect.suspend(() => {
-          if (Deferred.isDoneUnsafe(registered)) {
-            if (event._tag === "Changed") onChange(dataId, event.content)
-            else if (event._tag === "Deleted") onChange(dataId, null)
-            return Effect.void
-          }
-          return Deferred.succeed(registered, undefined)
-        })
-      ),
-      Effect.forkIn(watches)
-    )
+    config
+      .watch({ dataId, group })
+      .pipe(Stream.runForEach(handleEvent(dataId, registered, onChange)), Effect.forkIn(watches))
 
   return {
     getBatch: ({ dataId, group, inFlight, requests }) =>
@@ -103,16 +106,7 @@ const connect = async (): Promise<DriverClient> => {
             Effect.gen(function* () {
               const registered = yield* Deferred.make<void>()
               yield* config
-                .listen({ dataId, group }, (event) =>
-                  Effect.suspend(() => {
-                    if (Deferred.isDoneUnsafe(registered)) {
-                      if (event._tag === "Changed") onChange(dataId, event.content)
-                      else if (event._tag === "Deleted") onChange(dataId, null)
-                      return Effect.void
-                    }
-                    return Deferred.succeed(registered, undefined)
-                  })
-                )
+                .listen({ dataId, group }, handleEvent(dataId, registered, onChange))
                 .pipe(Scope.provide(watches))
               return registered
             })
