@@ -591,18 +591,24 @@ export const make = Effect.fnUntraced(function* (
     // the hot path: one effect to sign, one call, and the answer checked in plain code (see `checkAnswer`)
     const attemptOn = (live: LiveSession, attemptMillis: number) =>
       Effect.flatMap(auth.identity(requestOptions?.resource ?? INTERNAL_RESOURCE), (identity) =>
-        live.channel
-          .unary(
-            encodePayload(requestType, body, extraHeaders === undefined ? identity : { ...identity, ...extraHeaders }),
-            attemptMillis
-          )
-          .pipe(
-            Effect.flatMap((payload) => {
-              lastActiveMillis = clock.currentTimeMillisUnsafe()
-              return checkAnswer(live, decodePayload(payload))
-            }),
-            Effect.tap(live.annotateSpan)
-          )
+        Effect.andThen(
+          live.annotateSpan,
+          live.channel
+            .unary(
+              encodePayload(
+                requestType,
+                body,
+                extraHeaders === undefined ? identity : { ...identity, ...extraHeaders }
+              ),
+              attemptMillis
+            )
+            .pipe(
+              Effect.flatMap((payload) => {
+                lastActiveMillis = clock.currentTimeMillisUnsafe()
+                return checkAnswer(live, decodePayload(payload))
+              })
+            )
+        )
       )
     const decodeAnswer = Schema.decodeUnknownEffect(responseSchema)
     const checkAnswer = (live: LiveSession, answer: DecodedPayload) => {
