@@ -43,6 +43,19 @@ export const WatchManyCommand = Schema.Struct({
   style: Schema.optional(WatchStyle)
 })
 
+/**
+ * Watches `count` configs in `style` and drops them again before the measured watches, so that the code they
+ * run is loaded and compiled first: in Node the heap holds compiled code too, which would count per watch. Only
+ * the effect-nacos driver is sent it (a JVM keeps compiled code off its heap; Python compiles nothing).
+ */
+export const WarmUpCommand = Schema.Struct({
+  op: Schema.Literal("warmUp"),
+  prefix: Schema.String,
+  group: Schema.String,
+  count: Schema.Int,
+  style: WatchStyle
+})
+
 /** The driver's heap in use after a full collection where the runtime can do one (Python: null). */
 export const MemoryCommand = Schema.Struct({ op: Schema.Literal("memory") })
 
@@ -55,6 +68,7 @@ export const Command = Schema.Union([
   RemoveCommand,
   WatchCommand,
   WatchManyCommand,
+  WarmUpCommand,
   MemoryCommand,
   CloseCommand
 ])

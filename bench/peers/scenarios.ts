@@ -242,6 +242,8 @@ export interface WatchesSample {
   readonly rssDeltaBytes: number
 }
 
+const WARM_UP_WATCHES = 500
+
 /**
  * A fresh watcher process watches `count` absent configs; once it says they are registered, a publisher changes
  * three of them, and the watches count as live when all three changes have reached the watcher.
@@ -258,6 +260,16 @@ export const watchesRound = async (
   const prefix = `peers-${context.runId}-w${style}-${client.name}-r${round}-`
   const probes = [0, Math.floor(count / 2), count - 1].map((i) => `${prefix}${i}`)
   try {
+    // Node's heap holds compiled code: the code the watches run is compiled before the baseline (WarmUpCommand)
+    if (client.name === "effect") {
+      await watcher.send({
+        op: "warmUp",
+        prefix: `${prefix}warm-`,
+        group: context.group,
+        count: WARM_UP_WATCHES,
+        style
+      })
+    }
     const heapBefore = (await watcher.send({ op: "memory" })).heapBytes ?? null
     const rssBefore = memory(watcher.pid).rssBytes
     const seen = probes.map((dataId) => nextEvent(watcher, dataId, "probe"))

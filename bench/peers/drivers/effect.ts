@@ -8,6 +8,7 @@ import * as path from "node:path"
 import { type ConfigEvent, ConfigService } from "@effect-nacos/config"
 import { Nacos } from "@effect-nacos/core"
 import { Deferred, Effect, Exit, Layer, ManagedRuntime, Scope, Stream } from "effect"
+import type { WatchStyle } from "../protocol.ts"
 import { type DriverClient, driverArgs, serve } from "./lineDriver.ts"
 
 const connect = async (): Promise<DriverClient> => {
@@ -23,29 +24,61 @@ const connect = async (): Promise<DriverClient> => {
   // the watches live here until close
   const watches = Scope.makeUnsafe()
 
-  /** A key's first event resolves `registered`; every later Changed/Deleted is reported. */
-  const handleEvent =
-    (dataId: string, registered: Deferred.Deferred<void>, onChange: (dataId: string, content: string | null) => void) =>
-    (event: ConfigEvent) =>
-      Effect.suspend(() => {
-        if (Deferred.isDoneUnsafe(registered)) {
-          if (event._tag === "Changed") onChange(dataId, event.content)
-          else if (event._tag === "Deleted") onChange(dataId, null)
-          return Effect.void
-        }
-        return Deferred.succeed(registered, undefined)
-      })
+  type OnChange = (dataId: string, content: string | null) => void
+  const report = (onChange: OnChange, dataId: string, event: ConfigEvent) => {
+    if (event._tag === "Changed") onChange(dataId, event.content)
+    else if (event._tag === "Deleted") onChange(dataId, null)
+  }
 
-  /** Forks a watch (a Stream) of `dataId`. */
-  const forkWatch = (
-    dataId: string,
+  /**
+   * Watches `dataIds` in `style` in `scope`; done once every key has had its first event, every later
+   * Changed/Deleted is reported. Per key the driver keeps what a Java listener keeps — one handler naming its key
+   * (and whether its first event came) — and one counter for all: what is measured is the client.
+   */
+  const watchAll = (
+    dataIds: ReadonlyArray<string>,
     group: string,
-    registered: Deferred.Deferred<void>,
-    onChange: (dataId: string, content: string | null) => void
+    style: WatchStyle,
+    scope: Scope.Scope,
+    onChange: OnChange
   ) =>
-    config
-      .watch({ dataId, group })
-      .pipe(Stream.runForEach(handleEvent(dataId, registered, onChange)), Effect.forkIn(watches))
+    Effect.gen(function* () {
+      const registered = yield* Deferred.make<void>()
+      let waiting = dataIds.length
+      const firstSeen = () => (--waiting === 0 ? Deferred.succeed(registered, undefined) : Effect.void)
+      if (style === "oneStream") {
+        const seen = new Set<string>()
+        yield* config.watchMany(dataIds.map((dataId) => ({ dataId, group }))).pipe(
+          Stream.runForEach((event) =>
+            Effect.suspend(() => {
+              if (seen.has(event.dataId)) {
+                report(onChange, event.dataId, event)
+                return Effect.void
+              }
+              seen.add(event.dataId)
+              return firstSeen()
+            })
+          ),
+          Effect.forkIn(scope)
+        )
+      } else {
+        for (const dataId of dataIds) {
+          let first = true
+          const handler = (event: ConfigEvent) =>
+            Effect.suspend(() => {
+              if (!first) {
+                report(onChange, dataId, event)
+                return Effect.void
+              }
+              first = false
+              return firstSeen()
+            })
+          if (style === "listeners") yield* config.listen({ dataId, group }, handler).pipe(Scope.provide(scope))
+          else yield* config.watch({ dataId, group }).pipe(Stream.runForEach(handler), Effect.forkIn(scope))
+        }
+      }
+      yield* Deferred.await(registered)
+    })
 
   return {
     getBatch: ({ dataId, group, inFlight, requests }) =>
@@ -80,60 +113,18 @@ const connect = async (): Promise<DriverClient> => {
       ),
     publish: (dataId, group, content) => runtime.runPromise(config.publish({ dataId, group, content })),
     remove: (dataId, group) => runtime.runPromise(config.remove({ dataId, group })),
-    watch: (dataId, group, onChange) =>
-      runtime.runPromise(
-        Effect.gen(function* () {
-          const registered = yield* Deferred.make<void>()
-          yield* forkWatch(dataId, group, registered, onChange)
-          yield* Deferred.await(registered)
-        })
-      ),
-    watchMany: (dataIds, group, onChange) =>
-      runtime.runPromise(
-        Effect.gen(function* () {
-          const registrations = yield* Effect.forEach(dataIds, (dataId) =>
-            Effect.flatMap(Deferred.make<void>(), (registered) =>
-              Effect.as(forkWatch(dataId, group, registered, onChange), registered)
-            )
-          )
-          yield* Effect.forEach(registrations, Deferred.await, { discard: true })
-        })
-      ),
+    watch: (dataId, group, onChange) => runtime.runPromise(watchAll([dataId], group, "perKey", watches, onChange)),
+    watchMany: (dataIds, group, onChange) => runtime.runPromise(watchAll(dataIds, group, "perKey", watches, onChange)),
     watchManyWithListeners: (dataIds, group, onChange) =>
-      runtime.runPromise(
-        Effect.gen(function* () {
-          const registrations = yield* Effect.forEach(dataIds, (dataId) =>
-            Effect.gen(function* () {
-              const registered = yield* Deferred.make<void>()
-              yield* config
-                .listen({ dataId, group }, handleEvent(dataId, registered, onChange))
-                .pipe(Scope.provide(watches))
-              return registered
-            })
-          )
-          yield* Effect.forEach(registrations, Deferred.await, { discard: true })
-        })
-      ),
+      runtime.runPromise(watchAll(dataIds, group, "listeners", watches, onChange)),
     watchManyInOneStream: (dataIds, group, onChange) =>
+      runtime.runPromise(watchAll(dataIds, group, "oneStream", watches, onChange)),
+    warmUp: (dataIds, group, style) =>
       runtime.runPromise(
         Effect.gen(function* () {
-          // registered once every key has had its first event
-          const waiting = new Set(dataIds)
-          const registered = yield* Deferred.make<void>()
-          yield* config.watchMany(dataIds.map((dataId) => ({ dataId, group }))).pipe(
-            Stream.runForEach((event) =>
-              Effect.suspend(() => {
-                if (waiting.delete(event.dataId)) {
-                  return waiting.size === 0 ? Deferred.succeed(registered, undefined) : Effect.void
-                }
-                if (event._tag === "Changed") onChange(event.dataId, event.content)
-                else if (event._tag === "Deleted") onChange(event.dataId, null)
-                return Effect.void
-              })
-            ),
-            Effect.forkIn(watches)
-          )
-          yield* Deferred.await(registered)
+          const scope = Scope.makeUnsafe()
+          yield* watchAll(dataIds, group, style, scope, () => {})
+          yield* Scope.close(scope, Exit.void)
         })
       ),
     close: async () => {

@@ -4,7 +4,7 @@
  */
 import * as net from "node:net"
 import * as readline from "node:readline"
-import { type Command, decodeCommand, type GetCommand } from "../protocol.ts"
+import { type Command, decodeCommand, type GetCommand, type WatchStyle } from "../protocol.ts"
 
 /** What one `get` batch measured. */
 export interface GetBatch {
@@ -42,6 +42,8 @@ export interface DriverClient {
     group: string,
     onChange: (dataId: string, content: string | null) => void
   ) => Promise<void>
+  /** Watches `dataIds` in `style` and drops them again (see `WarmUpCommand`). */
+  readonly warmUp?: (dataIds: ReadonlyArray<string>, group: string, style: WatchStyle) => Promise<void>
   readonly close: () => Promise<void>
 }
 
@@ -127,6 +129,12 @@ const handle = async (client: DriverClient, command: Command): Promise<Record<st
       const begin = performance.now()
       await watchMany(dataIds, command.group, onChange)
       return { ok: true, millis: performance.now() - begin }
+    }
+    case "warmUp": {
+      if (client.warmUp === undefined) return unsupported
+      const dataIds = Array.from({ length: command.count }, (_, i) => `${command.prefix}${i}`)
+      await client.warmUp(dataIds, command.group, command.style)
+      return { ok: true }
     }
     case "memory": {
       // twice: the first collection may leave finalisable objects for the second
