@@ -606,15 +606,30 @@ const makeService = (
       return [...unique.values()]
     })
 
-  const watchMany = (keys: ReadonlyArray<ConfigKeyParams>): Stream.Stream<ConfigEvent, InvalidArgumentError> =>
-    followKeys((emit, scope) =>
-      Effect.flatMap(validKeys(keys), (valid) =>
-        startWatch(valid, emit, scope, "ConfigService.watchMany", () => ({
-          "nacos.config.keys": keys.length,
+  const watchMany = (keys: ReadonlyArray<ConfigKeyParams>): Stream.Stream<ConfigEvent, InvalidArgumentError> => {
+    // validated on the first run, then the keys are kept, not the caller's params (a stream of 10 000 keys is
+    // kept as long as it runs)
+    let params = keys
+    let valid: ReadonlyArray<ConfigKey> | undefined
+    const count = keys.length
+    const keysOnce = Effect.suspend(() =>
+      valid !== undefined
+        ? Effect.succeed(valid)
+        : Effect.map(validKeys(params), (checked) => {
+            valid = checked
+            params = []
+            return checked
+          })
+    )
+    return followKeys((emit, scope) =>
+      Effect.flatMap(keysOnce, (checked) =>
+        startWatch(checked, emit, scope, "ConfigService.watchMany", () => ({
+          "nacos.config.keys": count,
           [NacosTelemetry.NamespaceKey]: namespace
         }))
       )
     )
+  }
 
   // no stream and no fiber while waiting: a fiber runs only while events are handled (10 000 listeners are
   // 10 000 small records, not 10 000 suspended fibers)

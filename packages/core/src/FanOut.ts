@@ -83,8 +83,33 @@ export const make = <A>(...initial: [] | [A]): FanOut<A> =>
 /** No value yet (a value may itself be `undefined`). */
 const nothing: unique symbol = Symbol("FanOut/nothing")
 
-/** A class, not closures: its methods live once on the prototype, and an instance is a few fields. */
-class Followed<A> implements FanOut<A> {
+/**
+ * What {@link make} makes, as a class to extend: a registry whose entry is its own fan-out keeps one object per
+ * watched value instead of two (10 000 watched keys are 10 000 entries). Its methods live once on the prototype,
+ * and an instance is two fields more than the subclass's own.
+ *
+ * @example
+ * ```ts
+ * import { FanOut } from "@effect-nacos/core"
+ * import { Option } from "effect"
+ *
+ * class Watched extends FanOut.Followed<string> {
+ *   readonly name: string
+ *   watchers = 1
+ *   constructor(name: string) {
+ *     super(Option.none())
+ *     this.name = name
+ *   }
+ * }
+ * const entry = new Watched("app.yaml")
+ * entry.publishUnsafe("v1")
+ * entry.current() // Some("v1")
+ * ```
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export class Followed<A> implements FanOut<A> {
   // one follower (the usual case) is kept as itself, more in an array; either is replaced, never changed in
   // place, so a follower leaving during a publish does not make another one miss it
   private sinks: Sink<A> | ReadonlyArray<Sink<A>> | undefined = undefined

@@ -22,6 +22,30 @@ describe("FanOut", () => {
     })
   )
 
+  it.effect("a subclass of Followed is a fan-out with its own fields: followed, published, current", () =>
+    Effect.gen(function* () {
+      class Watched extends FanOut.Followed<string> {
+        readonly name: string
+        watchers = 1
+        constructor(name: string) {
+          super(Option.none())
+          this.name = name
+        }
+      }
+      const entry = new Watched("app.yaml")
+      expect(Option.isNone(entry.current())).toBe(true)
+      const seen = yield* FanOut.changes(entry).pipe(Stream.take(2), Stream.runCollect, Effect.forkChild)
+      yield* Effect.yieldNow
+      expect(entry.followers()).toBe(1)
+      entry.publishUnsafe("v1")
+      yield* entry.publish("v2")
+      expect(yield* Fiber.join(seen)).toEqual(["v1", "v2"])
+      expect(entry.current()).toEqual(Option.some("v2"))
+      expect(entry.followers()).toBe(0)
+      expect([entry.name, entry.watchers]).toEqual(["app.yaml", 1])
+    })
+  )
+
   it.effect("a value with none yet emits nothing until the first publish", () =>
     Effect.gen(function* () {
       const value = FanOut.make<number>()

@@ -36,7 +36,8 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type { ConfigEvent } from "../ConfigModels.ts"
 import { changedEvent, keyEvent, type QueryError, type RemoteConfig } from "./backend.ts"
-import { type ConfigKey, keyString, makeKey, md5Of } from "./configKey.ts"
+import { type ConfigKey, makeKey, md5Of } from "./configKey.ts"
+import { ConfigKeyMap } from "./configKeyMap.ts"
 import type { GrpcConfigOperations } from "./grpcOperations.ts"
 import type { Snapshots } from "./snapshots.ts"
 import { ConfigChangeNotifyRequest } from "./wire.ts"
@@ -62,25 +63,31 @@ export interface ListenRegistry {
   readonly unwatchKeys: (keys: ReadonlyArray<ConfigKey>) => Effect.Effect<void>
 }
 
-/** One watched key. Mutated only by the round fiber, the push handler and the RcMap hooks (never concurrently). */
-interface WatchedKey {
-  readonly id: string
+/**
+ * One watched key, and the fan-out of its events (no value until the first event, current value or Absent, then
+ * the latest): one object per key. Mutated only by the round fiber, the push handler and watch/unwatch (never
+ * concurrently).
+ */
+class WatchedKey extends FanOut.Followed<ConfigEvent> {
   readonly key: ConfigKey
-  /** No value until the first event (current value or Absent), then the latest. */
-  readonly events: FanOut.FanOut<ConfigEvent>
   /** The watchers sharing the entry; at 0 it goes. */
-  watchers: number
-  /** md5 of the content last emitted (from the server, the failover file or the snapshot); "" while absent. */
-  md5: string
-  /** Whether a first event (current value or Absent) was emitted. */
-  known: boolean
+  watchers = 1
+  /**
+   * md5 of the content last emitted (from the server, the failover file or the snapshot); "" while absent;
+   * undefined until a first event (current value or Absent) was emitted.
+   */
+  md5: string | undefined = undefined
   /** Whether the snapshot was already tried for a first value (once per key is enough). */
-  localTried: boolean
+  localTried = false
   /** Whether the last event came from the failover file (the server's value is not known to be shown). */
-  fromFailover: boolean
+  fromFailover = false
   /** Bumped by every reason to re-listen; the key is clean once a round listened at this version. */
-  dirtyVersion: number
-  cleanVersion: number
+  dirtyVersion = 1
+  cleanVersion = 0
+  constructor(key: ConfigKey) {
+    super(Option.none())
+    this.key = key
+  }
 }
 
 interface DueKey {
@@ -110,9 +117,9 @@ export const make = Effect.fnUntraced(function* (
   options: ListenRegistryOptions
 ): Effect.fn.Return<ListenRegistry, never, Scope.Scope> {
   const { namespace, connection, operations, cache } = options
-  const watched = new Map<string, WatchedKey>()
+  const watched = new ConfigKeyMap<WatchedKey>()
   /** Keys nobody watches any more, to un-listen in the next round. */
-  const unlistenPending = new Map<string, ConfigKey>()
+  const unlistenPending = new ConfigKeyMap<ConfigKey>()
   /** Keys whose listen or re-read failed: left out of rounds until the retry schedule releases them. */
   const heldBack = new Set<WatchedKey>()
   let fullSyncDue = false
@@ -120,14 +127,14 @@ export const make = Effect.fnUntraced(function* (
   const bell = yield* Queue.sliding<void>(1)
   const ring = Effect.asVoid(Queue.offer(bell, undefined))
 
-  const isCurrent = (entry: WatchedKey) => watched.get(entry.id) === entry
+  const isCurrent = (entry: WatchedKey) => watched.get(entry.key) === entry
   const markDirty = (entry: WatchedKey) => {
     entry.dirtyVersion++
   }
   const markClean = (due: DueKey) => {
     if (isCurrent(due.entry) && due.entry.cleanVersion < due.version) due.entry.cleanVersion = due.version
   }
-  const emit = (entry: WatchedKey, event: ConfigEvent) => entry.events.publish(event)
+  const emit = (entry: WatchedKey, event: ConfigEvent) => entry.publish(event)
 
   const holdBack = (keys: ReadonlyArray<DueKey>, error: ListenError | QueryError, failures: RoundFailures) =>
     Effect.sync(() => {
@@ -142,18 +149,16 @@ export const make = Effect.fnUntraced(function* (
       if (!isCurrent(entry)) return
       if (Option.isSome(answer)) {
         const config = answer.value
-        const moved = !entry.known || entry.md5 !== config.md5
+        const moved = entry.md5 !== config.md5
         entry.md5 = config.md5
-        entry.known = true
         entry.fromFailover = false
         yield* options.snapshots.write(entry.key, config)
         if (moved) yield* emit(entry, changedEvent(entry.key, config))
         return
       }
-      const first = !entry.known
-      const wasPresent = entry.known && entry.md5 !== ""
+      const first = entry.md5 === undefined
+      const wasPresent = entry.md5 !== undefined && entry.md5 !== ""
       entry.md5 = ""
-      entry.known = true
       entry.fromFailover = false
       yield* options.snapshots.remove(entry.key)
       if (first) yield* emit(entry, keyEvent("Absent", entry.key))
@@ -173,9 +178,8 @@ export const make = Effect.fnUntraced(function* (
       if (!isCurrent(entry)) return true
       const md5 = md5Of(failover.value.content)
       entry.fromFailover = true
-      if (!entry.known || entry.md5 !== md5) {
+      if (entry.md5 !== md5) {
         entry.md5 = md5
-        entry.known = true
         yield* emit(entry, localEvent(entry.key, failover.value, md5))
       }
       markClean(due)
@@ -188,11 +192,15 @@ export const make = Effect.fnUntraced(function* (
     changed: ReadonlyArray<{ readonly dataId: string; readonly group: string }>,
     failures: RoundFailures
   ) => {
-    const changedIds = new Set(changed.map((config) => keyString(makeKey(namespace, config.dataId, config.group))))
+    const changedEntries = new Set<WatchedKey>()
+    for (const config of changed) {
+      const entry = watched.get(makeKey(namespace, config.dataId, config.group))
+      if (entry !== undefined) changedEntries.add(entry)
+    }
     return Effect.forEach(
       chunk,
       (due) => {
-        if (changedIds.has(due.entry.id)) {
+        if (changedEntries.has(due.entry)) {
           return operations.query(due.entry.key, undefined).pipe(
             Effect.flatMap((answer) => applyQueried(due.entry, answer)),
             Effect.andThen(Effect.sync(() => markClean(due))),
@@ -204,8 +212,8 @@ export const make = Effect.fnUntraced(function* (
         return Effect.suspend(() => {
           const { entry } = due
           entry.fromFailover = false
-          const first = !entry.known && isCurrent(entry)
-          entry.known = true
+          const first = entry.md5 === undefined && isCurrent(entry)
+          entry.md5 ??= ""
           markClean(due)
           return first ? emit(entry, keyEvent("Absent", entry.key)) : Effect.void
         })
@@ -219,7 +227,7 @@ export const make = Effect.fnUntraced(function* (
     Effect.gen(function* () {
       const answer = yield* Effect.result(
         operations.batchListen(
-          chunk.map((due) => ({ key: due.entry.key, md5: due.entry.md5 })),
+          chunk.map((due) => ({ key: due.entry.key, md5: due.entry.md5 ?? "" })),
           true
         )
       )
@@ -262,18 +270,18 @@ export const make = Effect.fnUntraced(function* (
 
   const unlistenDropped = (failures: RoundFailures) =>
     Effect.gen(function* () {
-      const dropping = [...unlistenPending.entries()].filter(([id]) => !watched.has(id))
+      const dropping = [...unlistenPending.values()].filter((key) => !watched.has(key))
       unlistenPending.clear()
       for (const chunk of chunksOf(dropping, LISTEN_CHUNK_SIZE)) {
         const answer = yield* Effect.result(
           operations.batchListen(
-            chunk.map(([, key]) => ({ key, md5: "" })),
+            chunk.map((key) => ({ key, md5: "" })),
             false
           )
         )
         if (answer._tag === "Success") continue
         // tried again in the next round (unless watched again meanwhile); the other chunks go on
-        for (const [id, key] of chunk) if (!watched.has(id)) unlistenPending.set(id, key)
+        for (const key of chunk) if (!watched.has(key)) unlistenPending.set(key, key)
         failures.first ??= answer.failure
       }
     })
@@ -285,15 +293,15 @@ export const make = Effect.fnUntraced(function* (
    */
   const seedFromSnapshots = Effect.gen(function* () {
     for (const entry of [...heldBack]) {
-      if (entry.known ? !entry.fromFailover : entry.localTried) continue
+      const known = entry.md5 !== undefined
+      if (known ? !entry.fromFailover : entry.localTried) continue
       entry.localTried = true
       const snapshot = yield* cache.readConfigSnapshot(entry.key)
       // a server answer may have come meanwhile
-      if (Option.isNone(snapshot) || !isCurrent(entry) || (entry.known && !entry.fromFailover)) continue
+      if (Option.isNone(snapshot) || !isCurrent(entry) || (entry.md5 !== undefined && !entry.fromFailover)) continue
       const md5 = md5Of(snapshot.value.content)
-      const moved = !entry.known || entry.md5 !== md5
+      const moved = entry.md5 !== md5
       entry.md5 = md5
-      entry.known = true
       entry.fromFailover = false
       if (moved) yield* emit(entry, localEvent(entry.key, snapshot.value, md5))
     }
@@ -381,7 +389,7 @@ export const make = Effect.fnUntraced(function* (
     // acknowledged as soon as this returns; the re-read happens in the next round
     (push) =>
       Effect.gen(function* () {
-        const entry = watched.get(keyString(makeKey(namespace, push.dataId, push.group)))
+        const entry = watched.get(makeKey(namespace, push.dataId, push.group))
         if (entry !== undefined) {
           markDirty(entry)
           yield* ring
@@ -407,26 +415,14 @@ export const make = Effect.fnUntraced(function* (
 
   /** Counts one more watcher of the key; whether the entry is new (a round is due). */
   const acquire = (key: ConfigKey): { readonly entry: WatchedKey; readonly created: boolean } => {
-    const id = keyString(key)
-    const existing = watched.get(id)
+    const existing = watched.get(key)
     if (existing !== undefined) {
       existing.watchers++
       return { entry: existing, created: false }
     }
-    const entry: WatchedKey = {
-      id,
-      key,
-      events: FanOut.make<ConfigEvent>(),
-      watchers: 1,
-      md5: "",
-      known: false,
-      localTried: false,
-      fromFailover: false,
-      dirtyVersion: 1,
-      cleanVersion: 0
-    }
-    watched.set(id, entry)
-    unlistenPending.delete(id)
+    const entry = new WatchedKey(key)
+    watched.set(key, entry)
+    unlistenPending.delete(key)
     return { entry, created: true }
   }
 
@@ -434,9 +430,9 @@ export const make = Effect.fnUntraced(function* (
   const release = (entry: WatchedKey): boolean => {
     entry.watchers--
     if (entry.watchers > 0 || !isCurrent(entry)) return false
-    watched.delete(entry.id)
+    watched.delete(entry.key)
     heldBack.delete(entry)
-    unlistenPending.set(entry.id, entry.key)
+    unlistenPending.set(entry.key, entry.key)
     return true
   }
 
@@ -450,17 +446,17 @@ export const make = Effect.fnUntraced(function* (
       const feeds = keys.map((key) => {
         const acquired = acquire(key)
         created ||= acquired.created
-        return acquired.entry.events
+        return acquired.entry
       })
       return created ? Effect.as(ring, feeds) : Effect.succeed(feeds)
     })
 
-  /** A watcher holds its keys' entries, so each key's id still names the entry it was given. */
+  /** A watcher holds its keys' entries, so each key still names the entry it was given. */
   const unwatchKeys: ListenRegistry["unwatchKeys"] = (keys) =>
     Effect.suspend(() => {
       let dropped = false
       for (const key of keys) {
-        const entry = watched.get(keyString(key))
+        const entry = watched.get(key)
         if (entry !== undefined) dropped = release(entry) || dropped
       }
       return dropped ? ring : Effect.void

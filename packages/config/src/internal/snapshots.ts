@@ -10,7 +10,8 @@
 import type { Cache } from "@effect-nacos/core"
 import * as Effect from "effect/Effect"
 import type { RemoteConfig } from "./backend.ts"
-import { type ConfigKey, keyString } from "./configKey.ts"
+import type { ConfigKey } from "./configKey.ts"
+import { ConfigKeyMap } from "./configKeyMap.ts"
 
 export interface Snapshots {
   readonly write: (key: ConfigKey, config: RemoteConfig) => Effect.Effect<void>
@@ -18,7 +19,7 @@ export interface Snapshots {
 }
 
 export const make = (cache: Cache.NacosCache["Service"]): Snapshots => {
-  const writtenMd5 = new Map<string, string>()
+  const writtenMd5 = new ConfigKeyMap<string>()
   /** Set by a failed write or remove, cleared by the next one that succeeds: one warning per outage. */
   let failing = false
 
@@ -36,10 +37,9 @@ export const make = (cache: Cache.NacosCache["Service"]): Snapshots => {
   return {
     write: (key, config) =>
       Effect.suspend(() => {
-        const id = keyString(key)
-        if (writtenMd5.get(id) === config.md5) return Effect.void
+        if (writtenMd5.get(key) === config.md5) return Effect.void
         // forgotten before the write: a failure (or an interruption) must leave nothing recorded
-        writtenMd5.delete(id)
+        writtenMd5.delete(key)
         return cache
           .writeConfigSnapshot(key, { content: config.content, encryptedDataKey: config.encryptedDataKey })
           .pipe(
@@ -47,7 +47,7 @@ export const make = (cache: Cache.NacosCache["Service"]): Snapshots => {
               onSuccess: () =>
                 Effect.andThen(
                   succeeded,
-                  Effect.sync(() => writtenMd5.set(id, config.md5))
+                  Effect.sync(() => writtenMd5.set(key, config.md5))
                 ),
               onFailure: failed
             })
@@ -55,7 +55,7 @@ export const make = (cache: Cache.NacosCache["Service"]): Snapshots => {
       }),
     remove: (key) =>
       Effect.suspend(() => {
-        writtenMd5.delete(keyString(key))
+        writtenMd5.delete(key)
         return cache
           .removeConfigSnapshot(key)
           .pipe(Effect.matchEffect({ onSuccess: () => succeeded, onFailure: failed }))

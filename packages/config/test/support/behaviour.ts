@@ -241,6 +241,30 @@ export const describeConfigBehaviour = (label: string, options: BehaviourOptions
         expect(error).toMatchObject({ _tag: "InvalidArgumentError", field: "dataId" })
       }))
 
+    test("watchMany: one stream run again watches the same keys; an invalid one fails every run", (config) =>
+      Effect.gen(function* () {
+        const a = uniqueId("many-again-a")
+        const b = uniqueId("many-again-b")
+        const both = config.watchMany([{ dataId: a }, { dataId: b }])
+        const firstRun = yield* Stream.runCollect(Stream.take(both, 2))
+        expect(firstRun.map((event) => event.dataId).sort()).toEqual([a, b].sort())
+        yield* config.publish({ dataId: b, content: "b1" })
+        yield* eventually(config.get({ dataId: b }))
+        const secondRun = yield* Stream.runCollect(Stream.take(both, 2))
+        expect(secondRun).toEqual(
+          expect.arrayContaining([
+            expect.objectContaining({ _tag: "Absent", dataId: a }),
+            expect.objectContaining({ _tag: "Changed", dataId: b, content: "b1" })
+          ])
+        )
+        const invalid = config.watchMany([{ dataId: "bad id" }])
+        for (const _ of [1, 2]) {
+          const error = yield* Effect.flip(Stream.runHead(invalid))
+          expect(error).toMatchObject({ _tag: "InvalidArgumentError", field: "dataId" })
+        }
+        yield* config.remove({ dataId: b })
+      }))
+
     test("watch: watchers of one key are independent; closing one leaves the others", (config) =>
       Effect.gen(function* () {
         const dataId = uniqueId("watch-shared")
