@@ -62,12 +62,26 @@ const credentialsFor = (tls: TlsOptions | undefined): Effect.Effect<grpc.Channel
  * A grpc-js failure in words: the status, then grpc-js' detail without its empty "Resolution note", with the TLS
  * step named when the connection failed in the handshake (grpc-js keeps only the message of the TLS error).
  */
-const describe = (error: grpc.ServiceError | Error): string => {
-  if (!("code" in error && typeof error.code === "number")) return error.message
-  const detail = tidyOpenSslText(error.details ?? error.message).replace(/\.?\s*Resolution note:\s*$/, "")
+/** A call's status as one line: its code's name and the details, a TLS failure named as such. */
+const describeStatus = (status: { readonly code: grpc.status; readonly details: string }): string => {
+  const detail = tidyOpenSslText(status.details).replace(/\.?\s*Resolution note:\s*$/, "")
   const step = tlsFailureStep(undefined, detail)
-  return `${grpc.status[error.code] ?? error.code}: ${step === undefined ? detail : `TLS ${step}: ${detail}`}`
+  return `${grpc.status[status.code] ?? status.code}: ${step === undefined ? detail : `TLS ${step}: ${detail}`}`
 }
+
+const describe = (error: grpc.ServiceError | Error): string =>
+  "code" in error && typeof error.code === "number"
+    ? describeStatus({ code: error.code, details: error.details ?? error.message })
+    : error.message
+
+/** What grpc-js' own unary call fails with for `status` (a `ServiceError`), as a TransportError's cause. */
+const statusError = (status: grpc.StatusObject): grpc.ServiceError =>
+  Object.assign(new Error(`${status.code} ${grpc.status[status.code] ?? ""}: ${status.details}`), status)
+
+const ignore = () => {}
+
+/** A unary call started on the channel (`Channel.createCall`). */
+type InFlightCall = ReturnType<grpc.Channel["createCall"]>
 
 const requestTooLarge = (type: string, size: number, limit: number) =>
   new InvalidArgumentError({
@@ -122,14 +136,14 @@ export const open = (
     }
     // grpc-js `close()` lets started calls run to their deadline: the channel cancels its own calls as it closes,
     // so a request caught by a dropped session fails at once (and can be retried on the next one).
-    const inFlight = new Set<grpc.ClientUnaryCall>()
+    const inFlight = new Set<InFlightCall>()
     let closed = false
     const client = yield* Effect.acquireRelease(
       Effect.sync(() => new grpc.Client(target, credentials, channelOptions)),
       (client) =>
         Effect.sync(() => {
           closed = true
-          for (const call of inFlight) call.cancel()
+          for (const call of inFlight) call.cancelWithStatus(grpc.status.CANCELLED, "Cancelled on client")
           inFlight.clear()
           client.close()
         })
@@ -140,6 +154,13 @@ export const open = (
       })
 
     const messageLimit = options.grpc.maxReceiveMessageLength
+    const channel = client.getChannel()
+    /**
+     * A unary call on the channel itself, not through `Client.makeUnaryRequest`: that adds an interceptor chain,
+     * a call object with its event emitter and a caller's stack (`new Error()`) to every call — a tenth of a get's
+     * CPU — for features a Nacos request does not use. The channel's call is what grpc-js runs underneath:
+     * same deadline, credentials, limits and status.
+     */
     const unary = (payload: Payload, timeoutMillis: number) =>
       Effect.callback<Payload, TransportError | InvalidArgumentError>((resume) => {
         if (closed) {
@@ -153,39 +174,59 @@ export const open = (
           resume(Effect.fail(requestTooLarge(type, bytes.length, messageLimit)))
           return
         }
-        // grpc-js records the caller's stack on every call (`new Error()`) for its error messages; ours name the
-        // request and target instead, and under a fiber's run loop that capture is a measurable share of a call
-        const stackTraceLimit = Error.stackTraceLimit
-        Error.stackTraceLimit = 0
-        let call: grpc.ClientUnaryCall
-        try {
-          call = client.makeUnaryRequest(
-            UNARY_PATH,
-            (serialized: Buffer) => serialized,
-            deserializePayload,
-            bytes,
-            new grpc.Metadata(),
-            { deadline: Date.now() + timeoutMillis },
-            (error, response) => {
-              inFlight.delete(call)
-              if (error && closed) resume(Effect.fail(endedInFlight(payload)))
-              else if (error?.code === grpc.status.RESOURCE_EXHAUSTED)
-                resume(Effect.fail(exhausted(target, type, bytes.length, messageLimit, error.details)))
-              else if (error)
-                resume(Effect.fail(new TransportError({ message: `${target} ${describe(error)}`, cause: error })))
-              else if (response === undefined)
-                resume(Effect.fail(new TransportError({ message: `${target}: empty response` })))
-              else resume(Effect.succeed(response))
-            }
-          )
-        } finally {
-          Error.stackTraceLimit = stackTraceLimit
-        }
+        const call = channel.createCall(UNARY_PATH, Date.now() + timeoutMillis, undefined, null, undefined)
+        let answer: Buffer | undefined
+        let answers = 0
+        call.start(new grpc.Metadata(), {
+          onReceiveMetadata: ignore,
+          onReceiveMessage: (message: Buffer) => {
+            answers++
+            answer = message
+          },
+          onReceiveStatus: (status) => {
+            inFlight.delete(call)
+            resume(settle(status, answer, answers))
+          }
+        })
         inFlight.add(call)
+        call.sendMessageWithContext({}, bytes)
+        call.halfClose()
+        call.startRead()
         return Effect.sync(() => {
           inFlight.delete(call)
-          call.cancel()
+          call.cancelWithStatus(grpc.status.CANCELLED, "Cancelled on client")
         })
+
+        /** The call's end as the request's outcome. */
+        function settle(
+          status: grpc.StatusObject,
+          message: Buffer | undefined,
+          count: number
+        ): Effect.Effect<Payload, TransportError | InvalidArgumentError> {
+          if (status.code !== grpc.status.OK) {
+            if (closed) return Effect.fail(endedInFlight(payload))
+            if (status.code === grpc.status.RESOURCE_EXHAUSTED) {
+              return Effect.fail(exhausted(target, type, bytes.length, messageLimit, status.details))
+            }
+            return Effect.fail(
+              new TransportError({ message: `${target} ${describeStatus(status)}`, cause: statusError(status) })
+            )
+          }
+          if (message === undefined || count !== 1) {
+            return Effect.fail(
+              new TransportError({
+                message: `${target}: ${count === 0 ? "empty response" : `${count} answers to one ${type}`}`
+              })
+            )
+          }
+          try {
+            return Effect.succeed(deserializePayload(message))
+          } catch (error) {
+            return Effect.fail(
+              new TransportError({ message: `${target}: the answer to ${type} is not a Payload`, cause: error })
+            )
+          }
+        }
       })
 
     const openBiStream: GrpcChannel["openBiStream"] = (handlers) =>
