@@ -592,12 +592,30 @@ const makeService = (
   const validKey = (params: ConfigKeyParams) =>
     Effect.map(Validation.validate(ConfigKeyParams, params), (valid) => makeKey(namespace, valid.dataId, valid.group))
 
-  const watch = (params: ConfigKeyParams): Stream.Stream<ConfigEvent, InvalidArgumentError> =>
-    followKeys((emit, scope) =>
-      Effect.flatMap(validKey(params), (key) =>
-        startWatch([key], emit, scope, "ConfigService.watch", () => keyAttributes(params))
+  /**
+   * The caller's params validated on a stream's first run, then only the result kept (a watch is kept as long as
+   * it runs: 10 000 of them kept two copies of their params each). A failure is validated again on each run.
+   */
+  const validatedOnce = <P, A>(params: P, validate: (params: P) => Effect.Effect<A, InvalidArgumentError>) => {
+    let state: { readonly params: P } | { readonly valid: A } = { params }
+    return Effect.suspend(() => {
+      const current = state
+      if ("valid" in current) return Effect.succeed(current.valid)
+      return Effect.map(validate(current.params), (checked) => {
+        state = { valid: checked }
+        return checked
+      })
+    })
+  }
+
+  const watch = (params: ConfigKeyParams): Stream.Stream<ConfigEvent, InvalidArgumentError> => {
+    const key = validatedOnce(params, validKey)
+    return followKeys((emit, scope) =>
+      Effect.flatMap(key, (valid) =>
+        startWatch([valid], emit, scope, "ConfigService.watch", () => keyAttributes(valid))
       )
     )
+  }
 
   /** Each key once, in the order first given. */
   const validKeys = (keys: ReadonlyArray<ConfigKeyParams>) =>
@@ -607,22 +625,10 @@ const makeService = (
     })
 
   const watchMany = (keys: ReadonlyArray<ConfigKeyParams>): Stream.Stream<ConfigEvent, InvalidArgumentError> => {
-    // validated on the first run, then the keys are kept, not the caller's params (a stream of 10 000 keys is
-    // kept as long as it runs)
-    let params = keys
-    let valid: ReadonlyArray<ConfigKey> | undefined
     const count = keys.length
-    const keysOnce = Effect.suspend(() =>
-      valid !== undefined
-        ? Effect.succeed(valid)
-        : Effect.map(validKeys(params), (checked) => {
-            valid = checked
-            params = []
-            return checked
-          })
-    )
+    const valid = validatedOnce(keys, validKeys)
     return followKeys((emit, scope) =>
-      Effect.flatMap(keysOnce, (checked) =>
+      Effect.flatMap(valid, (checked) =>
         startWatch(checked, emit, scope, "ConfigService.watchMany", () => ({
           "nacos.config.keys": count,
           [NacosTelemetry.NamespaceKey]: namespace
