@@ -62,7 +62,6 @@ const credentialsFor = (tls: TlsOptions | undefined): Effect.Effect<grpc.Channel
  * A grpc-js failure in words: the status, then grpc-js' detail without its empty "Resolution note", with the TLS
  * step named when the connection failed in the handshake (grpc-js keeps only the message of the TLS error).
  */
-/** A call's status as one line: its code's name and the details, a TLS failure named as such. */
 const describeStatus = (status: { readonly code: grpc.status; readonly details: string }): string => {
   const detail = tidyOpenSslText(status.details).replace(/\.?\s*Resolution note:\s*$/, "")
   const step = tlsFailureStep(undefined, detail)
@@ -157,8 +156,8 @@ export const open = (
     const channel = client.getChannel()
     /**
      * A unary call on the channel itself, not through `Client.makeUnaryRequest`: that adds an interceptor chain,
-     * a call object with its event emitter and a caller's stack (`new Error()`) to every call — a tenth of a get's
-     * CPU — for features a Nacos request does not use. The channel's call is what grpc-js runs underneath:
+     * a call object with its event emitter and a caller's stack (`new Error()`) to every call — a fifth of a get's
+     * CPU in `bench:get` — for features a Nacos request does not use. The channel's call is what grpc-js runs underneath:
      * same deadline, credentials, limits and status.
      */
     const unary = (payload: Payload, timeoutMillis: number) =>
